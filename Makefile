@@ -1,0 +1,57 @@
+# Vigil — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_MAXSIZE ?= 5G
+export CCACHE_BASEDIR := $(CURDIR)
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+
+.PHONY: help deps build build-asan run test test-release test-asan bench lint fmt clean
+
+help:
+	@echo "make run     install what is missing, build, start vigil serve on http://127.0.0.1:8080"
+	@echo "make test    install, build, run every test (release, then ASan+UBSan)"
+	@echo "make bench   run the benchmark scenarios against the peers (bench/README.md)"
+	@echo "make build   release binary at build/release/vigil"
+	@echo "make lint    clang-format check and the OpenAPI lint;  make fmt  formats the code"
+
+deps:
+	@scripts/install-deps
+
+build/release/build.ninja:
+	cmake --preset release >/dev/null
+build/asan/build.ninja:
+	cmake --preset asan >/dev/null
+
+build: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS)
+
+build-asan: deps build/asan/build.ninja
+	cmake --build --preset asan -j $(JOBS)
+
+run: build
+	build/release/vigil serve
+
+test-release: build
+	cd build/release && ctest $(CTEST_FLAGS)
+
+test-asan: build-asan
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+test: test-release test-asan lint
+
+bench: build
+	scripts/install-deps --bench
+	bench/run $(BENCH_ARGS)
+
+lint:
+	@files=$$(git ls-files '*.cpp' '*.h'); \
+	  clang-format --dry-run -Werror $$files && echo "clang-format: clean ($$(echo $$files | wc -w) files)"
+
+fmt:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf build

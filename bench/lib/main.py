@@ -1,0 +1,86 @@
+"""bench/run: runs the chosen scenarios, prints their tables, appends them to bench/results/."""
+import argparse
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+import report
+import scenarios
+import servers
+from servers import BenchError
+
+TARGETS = ["vigil", "nginx", "flask", "fastapi"]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    p.add_argument("--scenarios", default=",".join(scenarios.SCENARIOS),
+                   help="comma-separated, default all: %(default)s")
+    p.add_argument("--duration", type=int, default=10, help="S1 seconds per wrk run (10)")
+    p.add_argument("--runs", type=int, default=3, help="S1 runs per target (3)")
+    p.add_argument("--warmup", type=int, default=2, help="S1 warm-up seconds before each run (2)")
+    p.add_argument("--targets", default=",".join(TARGETS),
+                   help="S1 targets, default %(default)s")
+    p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
+    p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
+                   help="the binary under test (build/release/vigil)")
+    p.add_argument("--results-dir", type=Path, default=servers.REPO / "bench" / "results")
+    p.add_argument("--no-results", action="store_true", help="print only, write no file")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    args = p.parse_args(argv)
+
+    args.scenarios = [s.strip().upper() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in args.scenarios if s not in scenarios.SCENARIOS]
+    if unknown:
+        p.error(f"unknown scenario(s) {','.join(unknown)}; known: {','.join(scenarios.SCENARIOS)}")
+    args.targets = [t.strip().lower() for t in args.targets.split(",") if t.strip()]
+    bad = [t for t in args.targets if t not in TARGETS]
+    if bad or not args.targets:
+        p.error(f"unknown target(s) {','.join(bad)}; known: {','.join(TARGETS)}")
+    if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
+        p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
+    args.vigil = args.vigil.resolve()
+    return args
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv):
+    args = parse_args(argv)
+    # SIGTERM/SIGHUP unwind like Ctrl-C, so every `finally` stops its servers. (bench/run
+    # forwards Ctrl-C as SIGTERM: a background child of a script starts with SIGINT ignored.)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+    if any(s in scenarios.NEEDS_VIGIL for s in args.scenarios) or (
+            "S1" in args.scenarios and "vigil" in args.targets):
+        servers.require_vigil(args.vigil)
+
+    started = report.now()
+    command = "bench/run " + " ".join(map(shlex.quote, argv))
+    sections = [scenarios.SCENARIOS[name](args) for name in args.scenarios]
+
+    text = report.heading(command.strip(), started) + "".join(
+        "\n" + s.markdown() for s in sections)
+    print("\n" + text)
+    if not args.no_results:
+        path = report.write(args.results_dir, started, text)
+        print(f"bench: results appended to {path}")
+    missed = sum(not ok for s in sections for ok in s.met)
+    if missed:
+        print(f"bench: {missed} goal(s) missed", file=sys.stderr)
+    return 1 if (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)

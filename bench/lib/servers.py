@@ -1,0 +1,186 @@
+"""Servers under test: Vigil and its peers, each on 127.0.0.1, a free port and a temp dir.
+
+A Server is started in its own process group (so gunicorn's workers and nginx's worker go
+with it) and stopped with SIGTERM, then SIGKILL. Every process group is also written to
+$BENCH_WORKDIR/pgids so that bench/run can kill what is left if this process dies hard.
+"""
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PEERS = REPO / "bench" / "peers"
+DEFAULT_VIGIL = REPO / "build" / "release" / "vigil"
+ADMIN_PASSWORD = "bench-password-123"
+
+
+class BenchError(Exception):
+    """A failure the user can act on; main prints its message without a traceback."""
+
+
+def workdir():
+    path = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix="vigil-bench-")
+    os.environ["BENCH_WORKDIR"] = path
+    return Path(path)
+
+
+def fresh_dir(prefix):
+    return Path(tempfile.mkdtemp(prefix=prefix + "-", dir=workdir()))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port, path, timeout=1.0):
+    """Status of GET path, or None when nothing answers yet."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def spawn(argv, **kwargs):
+    """Popen in a new process group, recorded in $BENCH_WORKDIR/pgids for bench/run's cleanup."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+    with open(workdir() / "pgids", "a") as f:
+        f.write(f"{proc.pid}\n")
+    return proc
+
+
+class Server:
+    def __init__(self, name, argv, ready_path="/healthz", env=None, cwd=None, port=None):
+        self.name, self.argv, self.ready_path = name, argv, ready_path
+        self.env, self.cwd, self.port = env, cwd, port
+        self.proc = None
+        self.log_path = workdir() / f"{name}-{port}.log"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        """Runs the server; returns the time.monotonic() just before exec."""
+        env = dict(os.environ, **(self.env or {}))
+        log = open(self.log_path, "ab")
+        t0 = time.monotonic()
+        try:
+            self.proc = spawn(self.argv, env=env, cwd=self.cwd, stdout=log,
+                              stderr=subprocess.STDOUT)
+        except FileNotFoundError as e:
+            raise BenchError(f"{self.name}: {e.filename} not found "
+                             f"(scripts/install-deps --bench installs the peers)") from e
+        finally:
+            log.close()
+        return t0
+
+    def wait_ready(self, timeout=20.0, interval=0.005):
+        """Polls ready_path until 200; returns time.monotonic() of the first 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name} exited with {self.proc.returncode} before it was "
+                                 f"ready:\n{self.log_tail()}")
+            if http_status(self.port, self.ready_path) == 200:
+                return time.monotonic()
+            time.sleep(interval)
+        raise BenchError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self):
+        """Stops the whole process group: SIGTERM, then SIGKILL after 5 s."""
+        if self.proc is None:
+            return
+        self.proc.poll()  # reap an exited leader so an empty group reads as gone
+        if not _group_alive(self.proc.pid):
+            return
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _group_alive(self.proc.pid):
+                self.proc.poll()
+                time.sleep(0.02)
+            if not _group_alive(self.proc.pid):
+                break
+        self.proc.wait()
+
+    def log_tail(self, lines=20):
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join("  | " + line for line in text[-lines:]) or "  | (empty log)"
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True  # note: an unreaped (zombie) leader counts; callers poll() it
+
+
+def require_vigil(path):
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise BenchError(
+            f"{path} not found: build Vigil first (cmake --preset release && cmake --build --preset "
+            f"release), or bench the peers alone "
+            f"with: bench/run --scenarios S1 --targets nginx,flask,fastapi")
+
+
+def vigil(path, data_dir=None, port=None):
+    port = port or free_port()
+    data_dir = data_dir or fresh_dir("vigil-data")
+    return Server("vigil", [str(path), "serve", "--host", "127.0.0.1", "--port", str(port),
+                            "--data-dir", str(data_dir)],
+                  ready_path="/readyz", port=port,
+                  env={"VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD, "VIGIL_LOG__LEVEL": "warn"})
+
+
+def nginx():
+    exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    port, prefix = free_port(), fresh_dir("nginx")
+    conf = (PEERS / "nginx.conf").read_text()
+    conf = conf.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(port))
+    (prefix / "nginx.conf").write_text(conf)
+    return Server("nginx", [exe, "-p", str(prefix), "-c", str(prefix / "nginx.conf")], port=port)
+
+
+def flask():
+    # gunicorn's standard deployment: sync workers, one per core here (see flask_app.py).
+    port = free_port()
+    return Server("flask", ["/usr/bin/gunicorn", "--worker-class", "sync",
+                            "--workers", str(os.cpu_count() or 1),
+                            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                            "--chdir", str(PEERS), "flask_app:app"],
+                  port=port, cwd=PEERS)
+
+
+def fastapi():
+    # One uvicorn process with uvloop + httptools, named so a missing package fails loudly
+    # instead of falling back to the slower pure-Python stack (see fastapi_app.py).
+    port = free_port()
+    return Server("fastapi", ["/usr/bin/uvicorn", "--host", "127.0.0.1", "--port", str(port),
+                              "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+                              "--no-access-log", "--log-level", "warning",
+                              "--app-dir", str(PEERS), "fastapi_app:app"],
+                  port=port, cwd=PEERS)
+
+
+PEER_FACTORIES = {"nginx": nginx, "flask": flask, "fastapi": fastapi}

@@ -1,0 +1,21 @@
+# Every outside library comes from a Debian package (scripts/install-deps installs them).
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url system)
+find_package(OpenSSL REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+if(VIGIL_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+
+# Boost headers compile slowly; modules that use Beast/Asio/JSON share one precompiled header.
+set(VIGIL_PCH_HEADERS
+  <boost/asio.hpp> <boost/beast/core.hpp> <boost/beast/http.hpp>
+  <boost/beast/websocket.hpp> <boost/json.hpp>
+  <string> <vector> <memory> <functional> <optional> <map> <unordered_map>)

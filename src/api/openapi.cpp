@@ -1,0 +1,125 @@
+#include "api/openapi.h"
+
+#include <boost/json.hpp>
+
+#include <set>
+
+namespace vigil::api {
+namespace json = boost::json;
+
+json::value problem_schema_ref() { return json::object{{"$ref", "#/components/schemas/Problem"}}; }
+
+namespace {
+
+json::object problem_schema() {
+  json::object error_item{
+      {"type", "object"},
+      {"properties", {{"field", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}};
+  json::object properties{{"type", {{"type", "string"}}},
+                          {"title", {{"type", "string"}}},
+                          {"status", {{"type", "integer"}}},
+                          {"detail", {{"type", "string"}}},
+                          {"errors", {{"type", "array"}, {"items", error_item}}}};
+  return json::object{{"type", "object"},
+                      {"required", json::array{"type", "title", "status"}},
+                      {"properties", properties}};
+}
+
+json::object problem_response(const std::string& description) {
+  return json::object{
+      {"description", description},
+      {"content", {{"application/problem+json", {{"schema", problem_schema_ref()}}}}}};
+}
+
+}  // namespace
+
+json::value build_openapi(const net::Router& router, const std::string& version) {
+  json::object paths;
+  std::set<std::string> tags;
+  for (const auto& route : router.routes()) {
+    const auto& spec = route->spec;
+    if (spec.hidden) continue;
+    json::object op;
+    if (!spec.operation_id.empty()) op["operationId"] = spec.operation_id;
+    op["summary"] = spec.summary;
+    if (!spec.tag.empty()) {
+      op["tags"] = json::array{json::value(spec.tag)};
+      tags.insert(spec.tag);
+    }
+    json::array params;
+    for (const auto& name : route->param_names) {
+      params.push_back(json::object{
+          {"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+    for (const auto& p : spec.params) {
+      json::object o{{"name", p.name}, {"in", p.in}, {"schema", p.schema}};
+      if (!p.description.empty()) o["description"] = p.description;
+      if (p.required) o["required"] = true;
+      params.push_back(std::move(o));
+    }
+    if (!params.empty()) op["parameters"] = std::move(params);
+    if (!spec.request_schema.is_null()) {
+      op["requestBody"] = {
+          {"required", true},
+          {"content", {{spec.request_content_type, {{"schema", spec.request_schema}}}}}};
+    }
+    json::object responses;
+    for (const auto& r : spec.responses) {
+      json::object resp{{"description", r.description.empty() ? "OK" : r.description}};
+      if (!r.schema.is_null()) resp["content"] = {{r.content_type, {{"schema", r.schema}}}};
+      responses[std::to_string(r.status)] = std::move(resp);
+    }
+    if (route->websocket) {
+      responses["101"] = {{"description", "Switching to the WebSocket protocol"}};
+      responses["426"] = problem_response("Not a WebSocket upgrade request");
+    }
+    if (responses.empty()) responses["200"] = {{"description", "OK"}};
+    if (!spec.request_schema.is_null()) {
+      responses["400"] = problem_response("Malformed body");
+      responses["413"] = problem_response("Body too large");
+      responses["415"] = problem_response("Wrong content type");
+      responses["422"] = problem_response("Invalid values; errors name each field");
+    }
+    if (spec.action != "public") {
+      responses["401"] = problem_response("No or invalid credentials");
+      responses["403"] = problem_response("Not allowed, or the token expired");
+      op["security"] = json::array{json::object{{"bearerAuth", json::array{}}},
+                                   json::object{{"cookieAuth", json::array{}}},
+                                   json::object{{"basicAuth", json::array{}}}};
+    } else {
+      op["security"] = json::array{};
+    }
+    if (!route->param_names.empty() && !responses.contains("404")) {
+      responses["404"] = problem_response("Not found");
+    }
+    op["responses"] = std::move(responses);
+    op["x-vigil-action"] = spec.action;
+    std::string method(net::http::to_string(route->method));
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto& item = paths[route->pattern];
+    if (item.is_null()) item = json::object{};
+    item.as_object()[method] = std::move(op);
+  }
+  json::array tag_list;
+  for (const auto& t : tags) tag_list.push_back(json::object{{"name", t}});
+  return json::object{
+      {"openapi", "3.1.0"},
+      {"info",
+       {{"title", "Vigil API"},
+        {"version", version},
+        {"description",
+         "Model store, fleet rollouts, predictions, telemetry with anomaly detection, and sleep "
+         "records. Errors are application/problem+json."}}},
+      {"servers", json::array{json::object{{"url", "/"}}}},
+      {"tags", std::move(tag_list)},
+      {"paths", std::move(paths)},
+      {"components",
+       {{"schemas", {{"Problem", problem_schema()}}},
+        {"securitySchemes",
+         {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}},
+          {"basicAuth", {{"type", "http"}, {"scheme", "basic"}}},
+          {"cookieAuth", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "vigil_session"}}}}}}},
+  };
+}
+
+}  // namespace vigil::api

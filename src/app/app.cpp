@@ -1,0 +1,90 @@
+#include "app/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/ops.h"
+#include "net/request_metrics.h"
+#include "store/migrations.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace vigil::app {
+
+Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config) {
+  store::DatabaseOptions options;
+  options.url = config.get_string("database.url");
+  options.pool_size = static_cast<int>(config.get_int("database.pool_size"));
+  return store::open_database(options);
+}
+
+App::App(const Config& config) : config_(config), router_(std::make_unique<net::Router>()) {}
+
+App::~App() { stop(); }
+
+Expected<std::unique_ptr<App>> App::create(const Config& config) {
+  std::unique_ptr<App> app(new App(config));
+  auto db = open_configured_database(config);
+  if (!db.ok()) return db.status();
+  app->db_ = std::move(*db);
+
+  store::Migrator migrator(*app->db_);
+  VIGIL_RETURN_IF_ERROR(migrator.check_not_newer());
+  if (config.get_bool("database.migrate_on_start")) {
+    auto ran = migrator.up();
+    if (!ran.ok()) return ran.status();
+    if (*ran > 0) spdlog::info("applied {} migration(s)", *ran);
+  }
+  if (Status current = migrator.check_current(); !current.ok()) {
+    return failed_precondition(current.message() + " (run `vigil migrate up`)");
+  }
+  auto admin = ensure_first_admin(*app->db_, config);
+  if (!admin.ok()) return admin.status();
+  app->first_admin_ = *admin;
+
+  store::Database* db_ptr = app->db_.get();
+  api::OpsDeps ops;
+  ops.metrics = &app->metrics_;
+  ops.version = VIGIL_VERSION;
+  ops.readiness.push_back({"database", [db_ptr] { return db_ptr->ping(); }});
+  ops.readiness.push_back({"migrations", [db_ptr] {
+                             store::Migrator m(*db_ptr);
+                             return m.check_current();
+                           }});
+  api::add_ops_routes(*app->router_, std::move(ops));
+  api::add_docs_routes(*app->router_, VIGIL_VERSION);
+  return app;
+}
+
+Status App::start() {
+  // Request metrics are built from the final route table.
+  middleware_.push_back(std::make_unique<net::RequestMetrics>(*router_, metrics_));
+  std::vector<net::Middleware*> chain;
+  for (auto& m : middleware_) chain.push_back(m.get());
+
+  net::ServerOptions o;
+  o.host = config_.get_string("server.host");
+  o.port = static_cast<uint16_t>(config_.get_int("server.port"));
+  o.io_threads = static_cast<int>(config_.get_int("server.io_threads"));
+  o.max_header_bytes = static_cast<size_t>(config_.get_int("server.max_header_bytes"));
+  o.max_body_bytes = static_cast<size_t>(config_.get_int("server.max_body_bytes"));
+  o.header_timeout = std::chrono::milliseconds(config_.get_int("server.header_timeout_ms"));
+  o.body_timeout = std::chrono::milliseconds(config_.get_int("server.body_timeout_ms"));
+  o.idle_timeout = std::chrono::milliseconds(config_.get_int("server.idle_timeout_ms"));
+  o.ws_idle_timeout = std::chrono::milliseconds(config_.get_int("server.ws_idle_timeout_ms"));
+  o.shutdown_grace = std::chrono::milliseconds(config_.get_int("server.shutdown_grace_ms"));
+  o.max_connections = static_cast<size_t>(config_.get_int("server.max_connections"));
+  o.tls_cert_file = config_.get_string("server.tls_cert");
+  o.tls_key_file = config_.get_string("server.tls_key");
+  server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
+  return server_->start();
+}
+
+uint16_t App::port() const { return server_ ? server_->port() : 0; }
+
+void App::stop() {
+  if (server_) server_->stop();
+}
+
+}  // namespace vigil::app

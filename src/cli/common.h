@@ -1,0 +1,30 @@
+// Options every subcommand shares (--config, --data-dir, --set) and loading the configuration
+// from them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace vigil::cli {
+
+struct CommonOptions {
+  std::string config_file;  // --config: a vigil.toml that must exist
+  std::string data_dir;
+  std::vector<std::string> sets;                                 // key=value
+  std::vector<std::pair<std::string, std::string>> extra_flags;  // from subcommand flags
+};
+
+void add_common_options(CLI::App& cmd, CommonOptions& options);
+// Loads defaults < vigil.toml < .env < environment < flags; prints the error and returns
+// nullopt when the configuration is invalid.
+Expected<Config> load_config(const CommonOptions& options);
+
+int run_serve(const Config& config);
+int print_openapi(const Config& config);
+void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
+
+}  // namespace vigil::cli

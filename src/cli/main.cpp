@@ -1,0 +1,104 @@
+// vigil: one binary, one subcommand per job. `vigil --help` and `vigil CMD --help` list them.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/common.h"
+#include "core/logging.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace {
+
+vigil::LogOptions log_options(const vigil::Config& config, bool with_file) {
+  vigil::LogOptions o;
+  o.level = config.get_string("log.level");
+  o.format = config.get_string("log.format");
+  if (with_file) o.file = config.get_string("log.file");
+  o.max_file_mb = static_cast<int>(config.get_int("log.max_file_mb"));
+  o.max_files = static_cast<int>(config.get_int("log.max_files"));
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace vigil;
+  // Until a command configures logging, log warnings to stderr (stdout carries command output).
+  (void)init_logging({.level = "warn", .format = "auto", .file = ""});
+  CLI::App app{"Vigil: models, fleets, predictions, telemetry and records in one service"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", VIGIL_VERSION);
+  int exit_code = 0;
+  cli::CommonOptions common;
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "Run the HTTP + WebSocket API server");
+  std::string host;
+  int port = -1;
+  serve->add_option("--host", host, "Address to listen on (server.host)");
+  serve->add_option("--port", port, "TCP port, 0 for any free one (server.port)")
+      ->check(CLI::Range(0, 65535));
+  cli::add_common_options(*serve, common);
+  serve->callback([&] {
+    if (!host.empty()) common.extra_flags.emplace_back("server.host", host);
+    if (port >= 0) common.extra_flags.emplace_back("server.port", std::to_string(port));
+    auto config = cli::load_config(common);
+    if (!config.ok()) {
+      std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+      exit_code = 2;
+      return;
+    }
+    if (Status s = init_logging(log_options(*config, true)); !s.ok()) {
+      std::fprintf(stderr, "vigil: %s\n", s.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    exit_code = cli::run_serve(*config);
+  });
+
+  // migrate
+  cli::add_migrate_command(app, common, exit_code);
+
+  // config show
+  auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");
+  config_cmd->require_subcommand(1);
+  auto* show = config_cmd->add_subcommand(
+      "show", "Print every setting with its value and where it came from (secrets masked)");
+  cli::add_common_options(*show, common);
+  show->callback([&] {
+    auto config = cli::load_config(common);
+    if (!config.ok()) {
+      std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+      exit_code = 2;
+      return;
+    }
+    std::fputs(config->show().c_str(), stdout);
+  });
+
+  // openapi
+  auto* openapi = app.add_subcommand(
+      "openapi", "Print the OpenAPI 3.1 document of this binary (the one /openapi.json serves)");
+  cli::add_common_options(*openapi, common);
+  openapi->callback([&] {
+    auto config = cli::load_config(common);
+    if (!config.ok()) {
+      std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+      exit_code = 2;
+      return;
+    }
+    exit_code = cli::print_openapi(*config);
+  });
+
+  auto* version = app.add_subcommand("version", "Print the version");
+  version->callback([] { std::printf("vigil %s\n", VIGIL_VERSION); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

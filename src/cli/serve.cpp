@@ -1,0 +1,53 @@
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "app/app.h"
+#include "cli/common.h"
+#include "core/logging.h"
+
+namespace vigil::cli {
+
+int run_serve(const Config& config) {
+  // Block the stop signals before any thread starts, so they all inherit the mask and the main
+  // thread alone receives them through sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto app = app::App::create(config);
+  if (!app.ok()) {
+    spdlog::critical("cannot start: {}", app.status().to_string());
+    return 1;
+  }
+  const auto& admin = (*app)->first_admin();
+  if (admin.created && !admin.generated_password.empty()) {
+    std::printf(
+        "\n  First admin created: %s\n  Password (shown once; change it after signing in): %s\n\n",
+        admin.email.c_str(), admin.generated_password.c_str());
+    std::fflush(stdout);
+  } else if (admin.created) {
+    spdlog::info("first admin {} created with the configured password", admin.email);
+  }
+  if (Status s = (*app)->start(); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.to_string());
+    return 1;
+  }
+  std::string scheme = config.get_string("server.tls_cert").empty() ? "http" : "https";
+  spdlog::info("vigil serving on {}://{}:{} (database {})", scheme,
+               config.get_string("server.host"), (*app)->port(), (*app)->database().describe());
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*app)->stop();
+  spdlog::info("stopped cleanly");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace vigil::cli

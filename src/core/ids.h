@@ -1,0 +1,24 @@
+// Identifiers and randomness: request ids (unique per process, cheap), random secrets
+// (libsodium CSPRNG), and UTC timestamps in RFC 3339.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace vigil {
+
+// 20 chars: a per-process random prefix and a counter. Unique, not secret. Thread-safe.
+std::string new_request_id();
+
+// `bytes` random bytes from the OS CSPRNG, base64url without padding.
+std::string random_token(size_t bytes = 32);
+
+// "2026-11-23T10:15:30.123Z"
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
+inline std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+// Lowercase hex SHA-256 of data.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace vigil

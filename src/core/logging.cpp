@@ -1,0 +1,93 @@
+#include "core/logging.h"
+
+#include "core/ids.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace vigil {
+namespace {
+
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string out;
+    out.reserve(128 + msg.payload.size());
+    out += "{\"ts\":\"";
+    out += format_rfc3339(msg.time);
+    out += "\",\"level\":\"";
+    auto level = spdlog::level::to_string_view(msg.level);
+    out.append(level.data(), level.size());
+    out += "\",\"thread\":";
+    out += std::to_string(msg.thread_id);
+    out += ",\"msg\":\"";
+    append_json_escaped(out, std::string_view(msg.payload.data(), msg.payload.size()));
+    out += "\"}\n";
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+}  // namespace
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+Status init_logging(const LogOptions& options) {
+  std::vector<spdlog::sink_ptr> sinks;
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  bool text = options.format == "text" || (options.format == "auto" && isatty(STDERR_FILENO));
+  if (text) {
+    console->set_pattern("%H:%M:%S.%e %^%-5l%$ %v");
+  } else {
+    console->set_formatter(std::make_unique<JsonFormatter>());
+  }
+  sinks.push_back(console);
+  if (!options.file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(options.file).parent_path(), ec);
+    try {
+      auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          options.file, static_cast<size_t>(options.max_file_mb) * 1024 * 1024,
+          static_cast<size_t>(options.max_files));
+      file->set_formatter(std::make_unique<JsonFormatter>());
+      sinks.push_back(file);
+    } catch (const spdlog::spdlog_ex& e) {
+      return unavailable(std::string("cannot open log file: ") + e.what());
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("vigil", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::level::from_str(options.level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+  return {};
+}
+
+}  // namespace vigil

@@ -1,0 +1,15 @@
+// Who is calling: set on a request by authentication, read by handlers and the audit log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vigil {
+
+struct Principal {
+  int64_t user_id = 0;
+  std::string email;
+  std::string role;  // "admin" | "user" | "watchdog"
+};
+
+}  // namespace vigil

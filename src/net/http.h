@@ -1,0 +1,99 @@
+// HTTP request/response types and Exchange: one request and its single response, shared by the
+// session, the middleware chain and the handler. A handler may answer at once or keep the
+// Exchange (it is a shared_ptr) and answer later from any thread.
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/principal.h"
+
+namespace vigil::net {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+struct Route;
+
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+// application/problem+json: {"type","title","status","detail","errors"?}. Never carries
+// internals (stack traces, SQL).
+HttpResponse make_problem(http::status status, std::string_view detail,
+                          const std::vector<FieldError>& errors = {},
+                          std::string_view type = "about:blank");
+HttpResponse make_json(http::status status, const boost::json::value& body);
+
+class Exchange {
+ public:
+  using Sink = std::function<void(HttpResponse&&)>;
+  using AfterHook = std::function<void(const Exchange&, HttpResponse&)>;
+
+  Exchange(HttpRequest request, std::string remote_ip, std::string request_id, Sink sink);
+  ~Exchange();  // answers 500 if nobody answered (a bug, logged)
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  const HttpRequest& request() const { return request_; }
+  HttpRequest& mutable_request() { return request_; }
+  std::string_view path() const { return path_; }        // target without the query
+  std::string_view raw_query() const { return query_; }  // after '?', undecoded
+  // Decoded query parameter (first occurrence); nullopt when absent.
+  std::optional<std::string> query(std::string_view name) const;
+  // Decoded path parameter by name; empty view when the route has no such parameter.
+  std::string_view param(std::string_view name) const;
+
+  const std::string& request_id() const { return request_id_; }
+  const std::string& remote_ip() const { return remote_ip_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  const Route* route() const { return route_; }
+  const Principal* principal() const { return principal_ ? &*principal_ : nullptr; }
+  void set_principal(Principal p) { principal_ = std::move(p); }
+
+  // Answers the request; the first call wins, later calls are ignored. Thread-safe.
+  void respond(HttpResponse response);
+  void respond_json(http::status status, const boost::json::value& body);
+  void respond_problem(http::status status, std::string_view detail,
+                       const std::vector<FieldError>& errors = {});
+  bool responded() const { return responded_.load(std::memory_order_acquire); }
+
+  // Set by the session before dispatch.
+  void set_route(const Route* route, std::vector<std::pair<std::string, std::string>> params);
+  void add_after_hook(AfterHook hook) { after_hooks_.push_back(std::move(hook)); }
+  // Bytes of the request as received (head + body), for the audit log.
+  size_t bytes_in() const { return bytes_in_; }
+  void set_bytes_in(size_t n) { bytes_in_ = n; }
+
+ private:
+  HttpRequest request_;
+  std::string_view path_;
+  std::string_view query_;
+  std::string remote_ip_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_;
+  const Route* route_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::optional<Principal> principal_;
+  std::vector<AfterHook> after_hooks_;
+  Sink sink_;
+  std::atomic<bool> responded_{false};
+  size_t bytes_in_ = 0;
+};
+
+using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
+
+}  // namespace vigil::net

@@ -1,0 +1,361 @@
+// One HTTP/1.1 connection: reads a request head, picks the route, reads the body within the
+// route's limit, runs middleware and the handler, writes the response, and repeats while the
+// connection is kept alive. Everything runs on the connection's strand.
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "core/ids.h"
+#include "net/server_state.h"
+
+namespace vigil::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+template <class Stream>
+class HttpSession final : public SessionBase,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream stream, std::shared_ptr<ServerState> state, std::string remote_ip)
+      : stream_(std::move(stream)),
+        deadline_(stream_.get_executor()),
+        state_(std::move(state)),
+        remote_ip_(std::move(remote_ip)) {
+    state_->http_connections.add(1);
+  }
+
+  ~HttpSession() override {
+    if (registered_) state_->remove_session(id_);
+    state_->http_connections.add(-1);
+    state_->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void start() {
+    id_ = state_->add_session(this->weak_from_this());
+    registered_ = true;
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  void shutdown() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->close_after_ = true;
+      if (self->phase_ == Phase::kIdle) self->cancel_io();
+    });
+  }
+
+ private:
+  enum class Phase { kIdle, kHead, kBody, kHandling, kWriting, kClosed };
+
+  void begin() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      phase_ = Phase::kHead;
+      arm(state_->options.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                self->disarm();
+                                if (ec) return self->close_now();
+                                self->read_next();
+                              });
+    } else {
+      read_next();
+    }
+  }
+
+  // Waits for the first byte of the next request (idle keep-alive), then reads its head.
+  void read_next() {
+    if (close_after_ || state_->stopping.load()) return graceful_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
+    parser_->body_limit(boost::none);
+    if (buffer_.size() > 0) return read_head();
+    phase_ = Phase::kIdle;
+    arm(state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->disarm();
+                              if (ec || n == 0)
+                                return self->close_now();  // idle timeout, peer closed, shutdown
+                              self->buffer_.commit(n);
+                              self->read_head();
+                            });
+  }
+
+  void read_head() {
+    phase_ = Phase::kHead;
+    arm(state_->options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->disarm();
+                              self->bytes_in_ = n;
+                              self->on_head(ec);
+                            });
+  }
+
+  void on_head(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    auto& req = parser_->get();
+    match_ = state_->router.match(req.method(), path_of(req.target()));
+    size_t limit = state_->options.max_body_bytes;
+    if (match_.route && match_.route->spec.max_body_bytes >= 0) {
+      limit = static_cast<size_t>(match_.route->spec.max_body_bytes);
+    }
+    if (auto len = parser_->content_length(); len && *len > limit) {
+      close_after_ = true;  // the body is not read, so the connection cannot be reused
+      return reject(http::status::payload_too_large, "request body of " + std::to_string(*len) +
+                                                         " bytes exceeds the limit of " +
+                                                         std::to_string(limit) + " bytes");
+    }
+    parser_->body_limit(limit);
+    if (parser_->is_done()) return dispatch();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      arm(state_->options.body_timeout);
+      return asio::async_write(stream_, asio::buffer(kContinue),
+                               [self = this->shared_from_this()](beast::error_code wec, size_t) {
+                                 self->disarm();
+                                 if (wec) return self->close_now();
+                                 self->read_body();
+                               });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    phase_ = Phase::kBody;
+    arm(state_->options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                       self->disarm();
+                       self->bytes_in_ += n;
+                       if (ec) return self->on_read_error(ec);
+                       self->dispatch();
+                     });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    close_after_ = true;
+    if (timed_out_ && (phase_ == Phase::kHead || phase_ == Phase::kBody)) {
+      timed_out_ = false;
+      return reject(http::status::request_timeout, phase_ == Phase::kHead
+                                                       ? "the request head was not sent in time"
+                                                       : "the request body was not sent in time");
+    }
+    if (ec == http::error::header_limit) {
+      return reject(
+          http::status::request_header_fields_too_large,
+          "request head exceeds " + std::to_string(state_->options.max_header_bytes) + " bytes");
+    }
+    if (ec == http::error::body_limit) {
+      return reject(http::status::payload_too_large, "request body exceeds the limit");
+    }
+    if (ec.category() == beast::error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
+    }
+    close_now();
+  }
+
+  // Answers a request the server refuses itself; middleware still sees it.
+  void reject(http::status status, const std::string& detail) {
+    HttpRequest req;
+    if (parser_ && parser_->is_header_done()) {
+      req.base() = parser_->get().base();
+    }
+    auto ex = make_exchange(std::move(req));
+    ex->respond(make_problem(status, detail));
+  }
+
+  std::shared_ptr<Exchange> make_exchange(HttpRequest req) {
+    std::string rid;
+    if (auto it = req.find("X-Request-Id"); it != req.end() && valid_request_id(it->value())) {
+      rid = std::string(it->value());
+    } else {
+      rid = new_request_id();
+    }
+    req_version_ = req.version() ? req.version() : 11;
+    keep_alive_ = req.keep_alive();
+    is_head_ = req.method() == http::verb::head;
+    auto ex = std::make_shared<Exchange>(
+        std::move(req), remote_ip_, std::move(rid),
+        [self = this->shared_from_this()](HttpResponse&& res) {
+          asio::dispatch(self->stream_.get_executor(),
+                         [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+        });
+    ex->set_bytes_in(bytes_in_);
+    for (Middleware* m : state_->middleware) {
+      ex->add_after_hook([m](const Exchange& e, HttpResponse& r) { m->after(e, r); });
+    }
+    return ex;
+  }
+
+  void dispatch() {
+    phase_ = Phase::kHandling;
+    auto ex = make_exchange(parser_->release());
+    parser_.reset();
+    ex->set_route(match_.route, std::move(match_.params));
+    for (Middleware* m : state_->middleware) {
+      m->before(*ex);
+      if (ex->responded()) return;
+    }
+    const Route* route = match_.route;
+    if (!route) {
+      if (match_.path_known) {
+        auto res = make_problem(http::status::method_not_allowed,
+                                "method not allowed here; allowed: " + match_.allow);
+        res.set(http::field::allow, match_.allow);
+        return ex->respond(std::move(res));
+      }
+      return ex->respond_problem(http::status::not_found, "no such endpoint");
+    }
+    if (route->websocket) {
+      if (!beast::websocket::is_upgrade(ex->request())) {
+        return ex->respond_problem(http::status::upgrade_required,
+                                   "this endpoint needs a WebSocket upgrade");
+      }
+      upgrade_ = ex;
+      return ex->respond(HttpResponse{http::status::switching_protocols, 11});
+    }
+    try {
+      route->handler(ex);
+    } catch (const std::exception& e) {
+      spdlog::error("handler {} {} threw: {}", std::string(http::to_string(route->method)),
+                    route->pattern, e.what());
+      ex->respond_problem(http::status::internal_server_error, "internal error");
+    }
+  }
+
+  void write(HttpResponse&& res) {
+    if (phase_ == Phase::kClosed) return;
+    if (upgrade_ && res.result() == http::status::switching_protocols) {
+      auto ex = std::move(upgrade_);
+      disarm();
+      phase_ = Phase::kClosed;
+      HttpRequest req = ex->request();
+      start_websocket_session<Stream>(std::move(stream_), std::move(req), std::move(ex), state_);
+      return;
+    }
+    upgrade_.reset();
+    phase_ = Phase::kWriting;
+    res.version(req_version_);
+    bool keep = keep_alive_ && !close_after_ && !state_->stopping.load();
+    res.keep_alive(keep);
+    res.prepare_payload();
+    if (is_head_) {
+      auto n = res.body().size();
+      res.body().clear();
+      res.content_length(n);
+    }
+    response_ = std::make_shared<HttpResponse>(std::move(res));
+    arm(state_->options.body_timeout);
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        self->disarm();
+                        self->response_.reset();
+                        if (ec || !keep) return self->graceful_close();
+                        self->read_next();
+                      });
+  }
+
+  void arm(std::chrono::milliseconds timeout) {
+    timed_out_ = false;
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) {
+        self->timed_out_ = true;
+        self->cancel_io();
+      }
+    });
+  }
+  void disarm() { deadline_.cancel(); }
+
+  void cancel_io() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().cancel(ec);
+  }
+
+  void graceful_close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    disarm();
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().close(ignored);
+      });
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.socket().close(ec);
+    }
+  }
+
+  void close_now() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    disarm();
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().close(ec);
+  }
+
+  static std::string_view path_of(beast::string_view target) {
+    std::string_view t(target.data(), target.size());
+    return t.substr(0, t.find('?'));
+  }
+
+  Stream stream_;
+  asio::steady_timer deadline_;
+  std::shared_ptr<ServerState> state_;
+  std::string remote_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  RouteMatch match_;
+  std::shared_ptr<HttpResponse> response_;
+  std::shared_ptr<Exchange> upgrade_;
+  Phase phase_ = Phase::kIdle;
+  uint64_t id_ = 0;
+  size_t bytes_in_ = 0;
+  unsigned req_version_ = 11;
+  bool registered_ = false;
+  bool timed_out_ = false;
+  bool keep_alive_ = true;
+  bool is_head_ = false;
+  bool close_after_ = false;
+};
+
+}  // namespace
+
+void start_http_session(tcp::socket socket, std::shared_ptr<ServerState> state) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  std::string ip = ec ? std::string("unknown") : endpoint.address().to_string();
+  socket.set_option(tcp::no_delay(true), ec);
+  if (state->ssl) {
+    auto session = std::make_shared<HttpSession<TlsStream>>(
+        TlsStream(beast::tcp_stream(std::move(socket)), *state->ssl), state, std::move(ip));
+    session->start();
+  } else {
+    auto session = std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), state,
+                                                              std::move(ip));
+    session->start();
+  }
+}
+
+}  // namespace vigil::net

@@ -1,0 +1,143 @@
+#include "net/server.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <thread>
+
+#include "net/server_state.h"
+
+namespace vigil::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, const Router& router, std::vector<Middleware*> middleware,
+       MetricsRegistry& metrics)
+      : state_(std::make_shared<ServerState>(std::move(options), router, std::move(middleware),
+                                             metrics)),
+        acceptor_(ioc_),
+        work_(asio::make_work_guard(ioc_)) {}
+
+  Status start() {
+    const auto& o = state_->options;
+    if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+      if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+        return invalid_argument("TLS needs both server.tls_cert and server.tls_key");
+      }
+      state_->ssl.emplace(asio::ssl::context::tls_server);
+      auto& ctx = *state_->ssl;
+      ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+      boost::system::error_code ec;
+      ctx.use_certificate_chain_file(o.tls_cert_file, ec);
+      if (ec)
+        return invalid_argument("cannot load TLS certificate " + o.tls_cert_file + ": " +
+                                ec.message());
+      ctx.use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+      if (ec)
+        return invalid_argument("cannot load TLS key " + o.tls_key_file + ": " + ec.message());
+    }
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(o.host, ec);
+    if (ec) return invalid_argument("server.host: not an IP address: " + o.host);
+    tcp::endpoint endpoint(address, o.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
+                         ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    int n = o.io_threads > 0 ? o.io_threads : static_cast<int>(std::thread::hardware_concurrency());
+    if (n < 1) n = 1;
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    running_ = true;
+    return {};
+  }
+
+  void stop() {
+    if (!running_) return;
+    running_ = false;
+    state_->stopping.store(true);
+    asio::post(ioc_, [this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+    });
+    for (auto& s : state_->live_sessions()) s->shutdown();
+    // Wait for in-flight work to drain, bounded by the grace period.
+    auto deadline = std::chrono::steady_clock::now() + state_->options.shutdown_grace;
+    while (state_->open_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      for (auto& s : state_->live_sessions()) s->shutdown();
+    }
+    if (state_->open_connections.load() > 0) {
+      spdlog::warn("shutdown grace period over; cutting {} connections",
+                   state_->open_connections.load());
+    }
+    work_.reset();
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    // Sessions still queued in the stopped io_context are destroyed with it.
+  }
+
+  uint16_t port() const { return port_; }
+  bool tls() const { return state_->ssl.has_value(); }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(
+        asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (!ec) {
+            size_t open = state_->open_connections.fetch_add(1) + 1;
+            if (open > state_->options.max_connections || state_->stopping.load()) {
+              state_->open_connections.fetch_sub(1);
+              state_->rejected_connections.inc();
+              boost::system::error_code ignored;
+              socket.close(ignored);
+            } else {
+              start_http_session(std::move(socket), state_);
+            }
+          } else if (ec == asio::error::no_descriptors) {
+            spdlog::warn("accept: out of file descriptors");
+          }
+          accept();
+        });
+  }
+
+  asio::io_context ioc_;
+  std::shared_ptr<ServerState> state_;
+  tcp::acceptor acceptor_;
+  // Handlers may answer from other threads while no I/O is pending: keep run() going.
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  bool running_ = false;
+};
+
+Server::Server(ServerOptions options, const Router& router, std::vector<Middleware*> middleware,
+               MetricsRegistry& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, std::move(middleware), metrics)) {}
+
+Server::~Server() { stop(); }
+Status Server::start() { return impl_->start(); }
+uint16_t Server::port() const { return impl_->port(); }
+bool Server::tls() const { return impl_->tls(); }
+void Server::stop() { impl_->stop(); }
+
+}  // namespace vigil::net

@@ -1,0 +1,65 @@
+// Server: listener, I/O threads and the live sessions. HTTP/1.1 with keep-alive, WebSocket
+// upgrade for routes added with Router::add_websocket, optional TLS.
+//
+// Limits: request head size (431), body size per route (413), the time to send a head
+// (header_timeout) or a body (body_timeout) — slow clients get 408 and the connection closes —,
+// idle keep-alive (idle_timeout), and the number of open connections.
+//
+// stop(): stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
+// connections and WebSocket sessions, then joins the I/O threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "net/middleware.h"
+#include "net/router.h"
+
+namespace vigil::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;   // 0: a free port, see Server::port()
+  int io_threads = 0;  // 0: hardware concurrency
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{60000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds ws_idle_timeout{60000};
+  std::chrono::milliseconds shutdown_grace{10000};
+  size_t max_connections = 100000;
+  size_t ws_max_queued_bytes = 4 * 1024 * 1024;
+  std::string tls_cert_file;  // both set: TLS on every connection
+  std::string tls_key_file;
+};
+
+class Server {
+ public:
+  // router and middleware must outlive the server and not change after start().
+  Server(ServerOptions options, const Router& router, std::vector<Middleware*> middleware,
+         MetricsRegistry& metrics);
+  ~Server();  // stops if running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the I/O threads. kUnavailable when the address cannot be bound,
+  // kInvalidArgument for unreadable TLS files.
+  Status start();
+  uint16_t port() const;
+  bool tls() const;
+  // Graceful stop; idempotent; blocks until every I/O thread has finished.
+  void stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::net

@@ -1,0 +1,165 @@
+// The store suite on a temporary SQLite file, plus what only SQLite has (memory databases,
+// file URLs, pragmas).
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "store/store_suite.h"
+
+namespace vigil::store::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "vigil-store-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct SqliteFileBackend {
+  void set_up() {
+    dir = std::make_unique<TempDir>();
+    ASSERT_FALSE(dir->path().empty()) << "mkdtemp failed";
+  }
+  void tear_down() { dir.reset(); }
+  std::string url() const { return "sqlite://" + dir->path() + "/store.db"; }
+
+  std::unique_ptr<TempDir> dir;
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreSuite, ::testing::Types<SqliteFileBackend>);
+
+namespace {
+
+std::unique_ptr<Database> open_or_die(const std::string& url, int pool_size = 2) {
+  DatabaseOptions options;
+  options.url = url;
+  options.pool_size = pool_size;
+  auto db = open_database(options);
+  EXPECT_TRUE(db.ok()) << db.status().to_string();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+TEST(SqliteDatabase, MemoryDatabaseIsSharedByWriterAndReaders) {
+  auto db = open_or_die("sqlite::memory:", 3);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->describe(), "sqlite::memory:");
+  EXPECT_EQ(db->dialect(), Dialect::kSqlite);
+  ASSERT_STORE_OK(db->exec("CREATE TABLE t (x INTEGER)"));
+  ASSERT_STORE_OK(db->exec("INSERT INTO t (x) VALUES ($1), ($2)", {int64_t{1}, int64_t{2}}));
+  for (int i = 0; i < 6; ++i) {  // every reader of the pool sees it
+    auto rows = db->query("SELECT SUM(x) FROM t");
+    ASSERT_STORE_OK(rows);
+    EXPECT_EQ(rows->get_int(0, 0), 3);
+  }
+  Migrator migrator(*db);
+  ASSERT_STORE_OK(migrator.up());
+  EXPECT_STORE_OK(migrator.check_current());
+}
+
+TEST(SqliteDatabase, MemoryDatabasesAreSeparate) {
+  auto a = open_or_die("sqlite::memory:");
+  auto b = open_or_die("sqlite::memory:");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_STORE_OK(a->exec("CREATE TABLE only_in_a (x INTEGER)"));
+  EXPECT_STORE_OK(a->query("SELECT * FROM only_in_a"));
+  EXPECT_FALSE(b->query("SELECT * FROM only_in_a").ok());
+}
+
+TEST(SqliteDatabase, MemoryDatabaseWritersWaitForReaders) {
+  auto db = open_or_die("sqlite::memory:");
+  ASSERT_NE(db, nullptr);
+  ASSERT_STORE_OK(db->exec("CREATE TABLE t (x INTEGER)"));
+  Latch reading;
+  Latch done_reading;
+  std::thread reader([&] {
+    EXPECT_STORE_OK(db->read([&](Session& s) -> Status {
+      auto rows = s.query("SELECT COUNT(*) FROM t");
+      reading.open();
+      done_reading.wait();
+      return rows.status();
+    }));
+  });
+  reading.wait();
+  std::thread writer([&] { EXPECT_STORE_OK(db->exec("INSERT INTO t (x) VALUES (1)")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  done_reading.open();
+  reader.join();
+  writer.join();
+  auto rows = db->query("SELECT COUNT(*) FROM t");
+  ASSERT_STORE_OK(rows);
+  EXPECT_EQ(rows->get_int(0, 0), 1);
+}
+
+TEST(SqliteDatabase, FileUsesWalAndForeignKeys) {
+  TempDir dir;
+  auto db = open_or_die("sqlite://" + dir.path() + "/wal.db");
+  ASSERT_NE(db, nullptr);
+  auto mode = db->query("PRAGMA journal_mode");  // PRAGMA is not a read keyword: the writer
+  ASSERT_STORE_OK(mode);
+  EXPECT_EQ(mode->get_text(0, 0), "wal");
+  ASSERT_STORE_OK(db->read([](Session& s) -> Status {
+    auto fk = s.query("PRAGMA foreign_keys");
+    if (!fk.ok()) return fk.status();
+    EXPECT_EQ(fk->get_int(0, 0), 1) << "reader connections enforce foreign keys too";
+    return {};
+  }));
+  EXPECT_EQ(db->describe(), "sqlite:" + dir.path() + "/wal.db");
+}
+
+TEST(SqliteDatabase, UrlFormsAndParentDirectories) {
+  TempDir dir;
+  // sqlite:///abs/path creates missing parents.
+  auto absolute = open_or_die("sqlite://" + dir.path() + "/a/b/c.db");
+  ASSERT_NE(absolute, nullptr);
+  EXPECT_TRUE(fs::exists(dir.path() + "/a/b/c.db"));
+  // sqlite://relative/path is relative to the working directory.
+  const fs::path relative = fs::relative(dir.path(), fs::current_path()) / "rel" / "r.db";
+  ASSERT_TRUE(relative.is_relative());
+  auto rel = open_or_die("sqlite://" + relative.string());
+  ASSERT_NE(rel, nullptr);
+  EXPECT_TRUE(fs::exists(dir.path() + "/rel/r.db"));
+  // sqlite:PATH, the form describe() prints, opens the same file.
+  ASSERT_STORE_OK(rel->exec("CREATE TABLE t (x INTEGER)"));
+  auto same = open_or_die(rel->describe());
+  ASSERT_NE(same, nullptr);
+  EXPECT_STORE_OK(same->query("SELECT * FROM t"));
+
+  DatabaseOptions empty;
+  empty.url = "sqlite://";
+  EXPECT_EQ(open_database(empty).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(SqliteDatabase, UnopenableFileIsUnavailable) {
+  TempDir dir;
+  const std::string not_a_db = dir.path() + "/garbage.db";
+  {
+    std::FILE* f = std::fopen(not_a_db.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("this is not an SQLite database, not even close to one, really", f);
+    std::fclose(f);
+  }
+  DatabaseOptions options;
+  options.url = "sqlite://" + not_a_db;
+  auto db = open_database(options);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), ErrorCode::kUnavailable) << db.status().to_string();
+}
+
+}  // namespace
+}  // namespace vigil::store::testing

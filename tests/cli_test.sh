@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The CLI as a user runs it: help for every subcommand, config layering and errors, migrate
+# up/down/status round trip, and serve's first run (admin printed once, var/ reused).
+set -euo pipefail
+vigil=$1
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+cd "$tmp"
+pass=0
+fail=0
+check() {  # check NAME COMMAND... ; passes when the command succeeds
+  local name=$1; shift
+  if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version; do
+  # shellcheck disable=SC2086
+  check "help $cmd" "$vigil" $cmd --help
+done
+
+# Configuration layers: default < vigil.toml < .env < environment < flags.
+check "default port" grep -q 'server.port = "8080"  # default' <("$vigil" config show)
+printf '[server]\nport = 9001\n' > vigil.toml
+check "toml port" grep -q 'server.port = "9001"  # vigil.toml' <("$vigil" config show)
+printf 'VIGIL_SERVER__PORT=9002\n' > .env
+check "dotenv port" grep -q 'server.port = "9002"' <("$vigil" config show)
+check "env port" grep -q 'server.port = "9003"' <(VIGIL_SERVER__PORT=9003 "$vigil" config show)
+check "flag port" grep -q 'server.port = "9004"  # flag' <(VIGIL_SERVER__PORT=9003 "$vigil" config show --set server.port=9004)
+check "secret masked" grep -q 'admin_password = "\*\*\*"' <(VIGIL_ADMIN_PASSWORD=hunter2hunter2 "$vigil" config show)
+check "url password masked" grep -q 'postgresql://u:\*\*\*@h/db' <(VIGIL_DATABASE__URL=postgresql://u:secret@h/db "$vigil" config show)
+check "no secret leak" bash -c "! VIGIL_ADMIN_PASSWORD=hunter2hunter2 '$vigil' config show | grep -q hunter2"
+rm -f vigil.toml .env
+printf '[server]\nprot = 1\n' > vigil.toml
+check "unknown toml key named" bash -c "'$vigil' config show 2>&1 | grep -q \"unknown key 'server.prot'\""
+check "unknown toml key exits 2" bash -c "'$vigil' config show; test \$? -eq 2"
+rm -f vigil.toml
+check "unknown env named" bash -c "VIGIL_SERVER__BOGUS=1 '$vigil' config show 2>&1 | grep -q VIGIL_SERVER__BOGUS"
+check "bad value named" bash -c "VIGIL_SERVER__PORT=http '$vigil' config show 2>&1 | grep -q 'server.port: expected an integer'"
+check "serve refuses bad config" bash -c "VIGIL_SERVER__PORT=99999 '$vigil' serve; test \$? -eq 2"
+
+# Migrations round trip.
+check "migrate status pending" grep -q pending <("$vigil" migrate status --data-dir m)
+check "migrate up" grep -q "schema version" <("$vigil" migrate up --data-dir m)
+check "migrate status applied" bash -c "'$vigil' migrate status --data-dir m | grep -q applied"
+check "migrate down" grep -q "reverted 1" <("$vigil" migrate down --data-dir m)
+check "migrate up again" grep -q "applied 1" <("$vigil" migrate up --data-dir m)
+
+# First run: admin created once, password printed once, var/ reused.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$vigil" serve --port "$port" --set log.format=json > out1.txt 2> err1.txt & pid=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
+check "first run ready" curl -sf "http://127.0.0.1:$port/readyz"
+check "password printed" grep -q "Password (shown once" out1.txt
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "clean exit on SIGTERM" test "$rc" -eq 0
+check "stopped cleanly logged" grep -q "stopped cleanly" err1.txt
+check "var reused" test -f var/vigil.db
+check "log file written" test -s var/logs/vigil.log
+"$vigil" serve --port "$port" > out2.txt 2> err2.txt & pid=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
+check "second run ready" curl -sf "http://127.0.0.1:$port/readyz"
+check "password not printed again" bash -c "! grep -q Password out2.txt"
+kill -INT "$pid"; wait "$pid"; rc=$?; pid=""
+check "clean exit on SIGINT" test "$rc" -eq 0
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

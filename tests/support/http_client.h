@@ -1,0 +1,67 @@
+// Blocking HTTP helpers for integration tests: a keep-alive client on Boost.Beast and a raw
+// socket for sending deliberately broken bytes.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace vigil::testing {
+
+struct HttpResult {
+  int status = 0;                              // 0: no response (connection closed or error)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string error;
+  bool keep_alive = false;
+  boost::json::value json() const;  // null when the body is not JSON
+  std::string header(const std::string& lower_name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port, std::string host = "127.0.0.1");
+  ~HttpClient();
+  // Reuses the connection while the server keeps it alive; reconnects otherwise.
+  HttpResult request(boost::beast::http::verb method, const std::string& target,
+                     const std::string& body = {},
+                     const std::map<std::string, std::string>& headers = {});
+  HttpResult get(const std::string& target,
+                 const std::map<std::string, std::string>& headers = {}) {
+    return request(boost::beast::http::verb::get, target, {}, headers);
+  }
+
+ private:
+  bool connect();
+  boost::asio::io_context ioc_;
+  std::optional<boost::beast::tcp_stream> stream_;
+  uint16_t port_;
+  std::string host_;
+};
+
+// A plain TCP connection for raw bytes.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port);
+  bool send(const std::string& bytes);
+  // Reads until the peer closes or `timeout` passes; returns what arrived.
+  std::string read_all(std::chrono::milliseconds timeout);
+  // true when the peer closed the connection within `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout);
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+// The status code of a raw HTTP response ("HTTP/1.1 431 ..."), 0 if none.
+int status_of(const std::string& raw_response);
+
+}  // namespace vigil::testing

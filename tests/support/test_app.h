@@ -1,0 +1,35 @@
+// A whole Vigil app for integration tests: a temp data dir, SQLite (or a given database URL),
+// port 0, short timeouts; stopped and removed on destruction.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/app.h"
+
+namespace vigil::testing {
+
+std::filesystem::path make_temp_dir(const std::string& prefix = "vigil-test-");
+
+class TestApp {
+ public:
+  // `settings` override the defaults (dotted key → value).
+  explicit TestApp(std::vector<std::pair<std::string, std::string>> settings = {},
+                   bool start_now = true);
+  ~TestApp();
+
+  app::App& app() { return *app_; }
+  uint16_t port() const { return app_->port(); }
+  const std::filesystem::path& data_dir() const { return dir_; }
+  void start();
+  void stop() { app_->stop(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<app::App> app_;
+};
+
+}  // namespace vigil::testing
