@@ -7,7 +7,7 @@ export CCACHE_MAXSIZE ?= 5G
 export CCACHE_BASEDIR := $(CURDIR)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: help deps build build-asan run test test-release test-asan bench lint fmt clean
+.PHONY: help deps build build-asan run test test-release test-asan bench lint fmt fuzz clean
 
 help:
 	@echo "make run     install what is missing, build, start vigil serve on http://127.0.0.1:8080"
@@ -52,6 +52,17 @@ lint:
 
 fmt:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+# libFuzzer over every parser of outside input (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j $(JOBS)
+	@for t in $$(ls build/fuzz/fuzz/ | grep '^vigil_fuzz_'); do \
+	  name=$${t#vigil_fuzz_}; mkdir -p build/fuzz/corpus/$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build/fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
+	done
 
 clean:
 	rm -rf build

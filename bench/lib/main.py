@@ -10,7 +10,7 @@ import scenarios
 import servers
 from servers import BenchError
 
-TARGETS = ["vigil", "nginx", "flask", "fastapi"]
+TARGETS = scenarios.TARGETS
 
 
 def parse_args(argv):
@@ -20,8 +20,13 @@ def parse_args(argv):
     p.add_argument("--duration", type=int, default=10, help="S1 seconds per wrk run (10)")
     p.add_argument("--runs", type=int, default=3, help="S1 runs per target (3)")
     p.add_argument("--warmup", type=int, default=2, help="S1 warm-up seconds before each run (2)")
-    p.add_argument("--targets", default=",".join(TARGETS),
-                   help="S1 targets, default %(default)s")
+    p.add_argument("--targets", default=None,
+                   help=f"S1 targets, default {','.join(TARGETS)} (vigil-noaudit only when S1 "
+                        f"runs on the auth path)")
+    p.add_argument("--s1-path", choices=scenarios.S1_PATHS, default="auto",
+                   help="S1 endpoint: auth = GET /api/v1/auth/me with a token (an error if Vigil "
+                        "has no login), healthz = GET /healthz, auto (default) = auth, or healthz "
+                        "for every target when Vigil's login answers 404")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
                    help="the binary under test (build/release/vigil)")
@@ -34,10 +39,12 @@ def parse_args(argv):
     unknown = [s for s in args.scenarios if s not in scenarios.SCENARIOS]
     if unknown:
         p.error(f"unknown scenario(s) {','.join(unknown)}; known: {','.join(scenarios.SCENARIOS)}")
-    args.targets = [t.strip().lower() for t in args.targets.split(",") if t.strip()]
-    bad = [t for t in args.targets if t not in TARGETS]
-    if bad or not args.targets:
-        p.error(f"unknown target(s) {','.join(bad)}; known: {','.join(TARGETS)}")
+    if args.targets is not None:  # None: the default set, chosen by S1 once it knows its path
+        args.targets = list(dict.fromkeys(
+            t.strip().lower() for t in args.targets.split(",") if t.strip()))
+        bad = [t for t in args.targets if t not in TARGETS]
+        if bad or not args.targets:
+            p.error(f"unknown target(s) {','.join(bad)}; known: {','.join(TARGETS)}")
     if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
     args.vigil = args.vigil.resolve()
@@ -55,8 +62,9 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
 
+    s1_targets = scenarios.s1_targets(args.targets, True)
     if any(s in scenarios.NEEDS_VIGIL for s in args.scenarios) or (
-            "S1" in args.scenarios and "vigil" in args.targets):
+            "S1" in args.scenarios and any(t in scenarios.VIGIL_TARGETS for t in s1_targets)):
         servers.require_vigil(args.vigil)
 
     started = report.now()
@@ -69,6 +77,8 @@ def main(argv):
     if not args.no_results:
         path = report.write(args.results_dir, started, text)
         print(f"bench: results appended to {path}")
+    for warning in (w for s in sections for w in s.warnings):
+        print(f"bench: !!! {warning}", file=sys.stderr)
     missed = sum(not ok for s in sections for ok in s.met)
     if missed:
         print(f"bench: {missed} goal(s) missed", file=sys.stderr)

@@ -15,6 +15,7 @@ class Section:
     header: list
     rows: list
     met: list = field(default_factory=list)  # one bool per target checked
+    warnings: list = field(default_factory=list)  # repeated on stderr after the tables
 
     def markdown(self):
         notes = "".join(f"{n}\n" for n in self.notes)

@@ -5,7 +5,9 @@ with it) and stopped with SIGTERM, then SIGKILL. Every process group is also wri
 $BENCH_WORKDIR/pgids so that bench/run can kill what is left if this process dies hard.
 """
 import http.client
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PEERS = REPO / "bench" / "peers"
 DEFAULT_VIGIL = REPO / "build" / "release" / "vigil"
+ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "bench-password-123"
 
 
@@ -52,6 +55,24 @@ def http_status(port, path, timeout=1.0):
         conn.close()
 
 
+def http_request(port, method, path, body=None, headers=None, timeout=5.0):
+    """(status, body bytes) of one request; a JSON-able body is sent as application/json."""
+    headers = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        res = conn.getresponse()
+        return res.status, res.read()
+    except OSError as e:
+        raise BenchError(f"{method} {path} on 127.0.0.1:{port} failed: {e}") from e
+    finally:
+        conn.close()
+
+
 def spawn(argv, **kwargs):
     """Popen in a new process group, recorded in $BENCH_WORKDIR/pgids for bench/run's cleanup."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
@@ -65,6 +86,7 @@ class Server:
         self.name, self.argv, self.ready_path = name, argv, ready_path
         self.env, self.cwd, self.port = env, cwd, port
         self.proc = None
+        self.token = None  # S1's bearer token: a peer's is seeded at start-up, Vigil's from login()
         self.log_path = workdir() / f"{name}-{port}.log"
 
     @property
@@ -144,13 +166,37 @@ def require_vigil(path):
             f"with: bench/run --scenarios S1 --targets nginx,flask,fastapi")
 
 
-def vigil(path, data_dir=None, port=None):
+def vigil(path, data_dir=None, port=None, audit=True, name="vigil"):
+    """`vigil serve` on a fresh data dir; audit=False adds VIGIL_AUDIT__ENABLED=false (a binary
+    that does not know that setting refuses to start, with the reason in its log)."""
     port = port or free_port()
-    data_dir = data_dir or fresh_dir("vigil-data")
-    return Server("vigil", [str(path), "serve", "--host", "127.0.0.1", "--port", str(port),
-                            "--data-dir", str(data_dir)],
-                  ready_path="/readyz", port=port,
-                  env={"VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD, "VIGIL_LOG__LEVEL": "warn"})
+    data_dir = data_dir or fresh_dir(name + "-data")
+    env = {"VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD, "VIGIL_LOG__LEVEL": "warn"}
+    if not audit:
+        env["VIGIL_AUDIT__ENABLED"] = "false"
+    return Server(name, [str(path), "serve", "--host", "127.0.0.1", "--port", str(port),
+                         "--data-dir", str(data_dir)],
+                  ready_path="/readyz", port=port, env=env)
+
+
+def login(server):
+    """POST /api/v1/auth/login as the admin; the token, or None when the route answers 404
+    (a binary built before the auth endpoints). Any other answer is an error."""
+    status, body = http_request(server.port, "POST", "/api/v1/auth/login",
+                                body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    if status == 404:
+        return None
+    text = body.decode(errors="replace")
+    if status != 200:
+        raise BenchError(f"{server.name}: POST /api/v1/auth/login answered {status}: {text[:500]}")
+    try:
+        token = json.loads(text)["token"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise BenchError(f"{server.name}: POST /api/v1/auth/login answered 200 without a "
+                         f"token: {text[:500]}") from e
+    if not isinstance(token, str) or not token:
+        raise BenchError(f"{server.name}: login token is not a non-empty string: {text[:500]}")
+    return token
 
 
 def nginx():
@@ -162,25 +208,37 @@ def nginx():
     return Server("nginx", [exe, "-p", str(prefix), "-c", str(prefix / "nginx.conf")], port=port)
 
 
+def _peer_env(name):
+    """A fresh token-table file and a random token for a Python peer (see peers/peer_db.py)."""
+    token = secrets.token_urlsafe(32)
+    return token, {"BENCH_PEER_DB": str(fresh_dir(name) / "peer.db"), "BENCH_PEER_TOKEN": token}
+
+
 def flask():
     # gunicorn's standard deployment: sync workers, one per core here (see flask_app.py).
     port = free_port()
-    return Server("flask", ["/usr/bin/gunicorn", "--worker-class", "sync",
-                            "--workers", str(os.cpu_count() or 1),
-                            "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                            "--chdir", str(PEERS), "flask_app:app"],
-                  port=port, cwd=PEERS)
+    token, env = _peer_env("flask")
+    server = Server("flask", ["/usr/bin/gunicorn", "--worker-class", "sync",
+                              "--workers", str(os.cpu_count() or 1),
+                              "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                              "--chdir", str(PEERS), "flask_app:app"],
+                    port=port, cwd=PEERS, env=env)
+    server.token = token
+    return server
 
 
 def fastapi():
     # One uvicorn process with uvloop + httptools, named so a missing package fails loudly
     # instead of falling back to the slower pure-Python stack (see fastapi_app.py).
     port = free_port()
-    return Server("fastapi", ["/usr/bin/uvicorn", "--host", "127.0.0.1", "--port", str(port),
-                              "--workers", "1", "--loop", "uvloop", "--http", "httptools",
-                              "--no-access-log", "--log-level", "warning",
-                              "--app-dir", str(PEERS), "fastapi_app:app"],
-                  port=port, cwd=PEERS)
+    token, env = _peer_env("fastapi")
+    server = Server("fastapi", ["/usr/bin/uvicorn", "--host", "127.0.0.1", "--port", str(port),
+                                "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+                                "--no-access-log", "--log-level", "warning",
+                                "--app-dir", str(PEERS), "fastapi_app:app"],
+                    port=port, cwd=PEERS, env=env)
+    server.token = token
+    return server
 
 
 PEER_FACTORIES = {"nginx": nginx, "flask": flask, "fastapi": fastapi}

@@ -58,6 +58,72 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view t) {
+  using namespace std::chrono;
+  if (!t.empty() && t.size() <= 16 && t.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t ms = 0;
+    for (char c : t) ms = ms * 10 + (c - '0');
+    return system_clock::time_point(milliseconds(ms));
+  }
+  auto digits = [&](size_t pos, size_t n, int& out) {
+    if (pos + n > t.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, year) || t.size() < 20 || t[4] != '-' || !digits(5, 2, mon) || t[7] != '-' ||
+      !digits(8, 2, day) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
+      !digits(11, 2, hour) || t[13] != ':' || !digits(14, 2, min) || t[16] != ':' ||
+      !digits(17, 2, sec)) {
+    return std::nullopt;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (pos < t.size() && t[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000000;
+    size_t start = pos;
+    while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') {
+      nanos += (t[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
+    ++pos;
+  } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= t.size() || t[pos + 3] != ':' ||
+        !digits(pos + 4, 2, om)) {
+      return std::nullopt;
+    }
+    offset_minutes = (oh * 60 + om) * (t[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != t.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  time_t secs = timegm(&tm);
+  return system_clock::time_point(seconds(secs) - minutes(offset_minutes) +
+                                  duration_cast<system_clock::duration>(nanoseconds(nanos)));
+}
+
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);

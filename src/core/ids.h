@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace vigil {
 
@@ -17,6 +19,10 @@ std::string random_token(size_t bytes = 32);
 // "2026-11-23T10:15:30.123Z"
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
 inline std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+// Parses RFC 3339 ("2026-11-23T10:15:30Z", fractional seconds and ±hh:mm offsets allowed) or
+// Unix epoch milliseconds given as digits. nullopt when it is neither.
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
 // Lowercase hex SHA-256 of data.
 std::string sha256_hex(std::string_view data);

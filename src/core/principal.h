@@ -10,6 +10,11 @@ struct Principal {
   int64_t user_id = 0;
   std::string email;
   std::string role;  // "admin" | "user" | "watchdog"
+  std::string name;
+  // How the caller authenticated: "bearer", "cookie" or "basic"; the raw token for bearer and
+  // cookie (so logout can revoke it), never persisted or logged.
+  std::string scheme;
+  std::string token;
 };
 
 }  // namespace vigil

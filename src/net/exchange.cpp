@@ -55,7 +55,8 @@ Exchange::~Exchange() {
 
 std::optional<std::string> Exchange::query(std::string_view name) const {
   if (query_.empty()) return std::nullopt;
-  auto parsed = boost::urls::parse_query(query_);
+  // Explicit (data, size): a std::string_view would convert through const char* (strlen).
+  auto parsed = boost::urls::parse_query(boost::core::string_view(query_.data(), query_.size()));
   if (!parsed) return std::nullopt;
   for (auto param : *parsed) {
     if (param.key == name) return param.has_value ? std::string(param.value) : std::string();

@@ -35,7 +35,7 @@ bool is_param(std::string_view seg) {
 
 std::string decode(std::string_view s) {
   if (s.find('%') == std::string_view::npos) return std::string(s);
-  auto pct = boost::urls::make_pct_string_view(s);
+  auto pct = boost::urls::make_pct_string_view(boost::core::string_view(s.data(), s.size()));
   if (!pct) return std::string(s);
   std::string out;
   pct->decode({}, boost::urls::string_token::assign_to(out));

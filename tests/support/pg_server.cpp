@@ -164,7 +164,7 @@ void remove_stale_directories(const fs::path& temp) {
 }  // namespace
 
 std::string find_pg_bin_dir() {
-  if (const char* env = std::getenv("VIGIL_PG_BIN"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv("VIGIL_TEST_PG_BIN"); env != nullptr && *env != '\0') {
     return has_server_binaries(env) ? std::string(env) : std::string();
   }
   const fs::path root = "/usr/lib/postgresql";

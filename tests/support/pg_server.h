@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL server for tests: initdb into a fresh temporary directory, a postgres
 // listening only on 127.0.0.1 (a free port) and a socket in that directory, fsync off.
 //
-// Needs the server binaries (initdb, postgres, pg_isready, createdb): $VIGIL_PG_BIN, else
+// Needs the server binaries (initdb, postgres, pg_isready, createdb): $VIGIL_TEST_PG_BIN, else
 // /usr/lib/postgresql/15/bin, else the newest /usr/lib/postgresql/*/bin. Run as root, the
 // server runs as the `postgres` system user (initdb and postgres refuse root).
 #pragma once
@@ -17,7 +17,7 @@ namespace vigil::testing {
 
 inline constexpr std::string_view kPgMissingMessage =
     "PostgreSQL binaries not found — install with scripts/install-deps "
-    "(or point VIGIL_PG_BIN at the folder holding initdb and postgres)";
+    "(or point VIGIL_TEST_PG_BIN at the folder holding initdb and postgres)";
 
 // The folder holding the server binaries, or "" when there is none.
 std::string find_pg_bin_dir();

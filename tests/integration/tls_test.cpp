@@ -1,0 +1,81 @@
+// TLS: with a certificate and key configured, the same routes are served over HTTPS, and a
+// client that speaks plain HTTP to the TLS port is dropped without harming the server.
+#include <gtest/gtest.h>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <cstdlib>
+
+#include "support/http_client.h"
+#include "support/test_app.h"
+
+namespace vigil {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace std::chrono_literals;
+
+TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
+  auto dir = testing::make_temp_dir("vigil-tls-");
+  std::string cert = (dir / "cert.pem").string();
+  std::string key = (dir / "key.pem").string();
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " + key +
+      " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a test certificate";
+
+  testing::TestApp t(std::vector<std::pair<std::string, std::string>>{{"server.tls_cert", cert},
+                                                                      {"server.tls_key", key}});
+
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  ctx.load_verify_file(cert);
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+  beast::get_lowest_layer(stream).connect({asio::ip::make_address("127.0.0.1"), t.port()});
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.handshake(asio::ssl::stream_base::client);
+  http::request<http::empty_body> req{http::verb::get, "/healthz", 11};
+  req.set(http::field::host, "localhost");
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), R"({"status":"ok"})");
+  beast::error_code ec;
+  stream.shutdown(ec);
+
+  // Plain HTTP to the TLS port: the handshake fails and the connection is closed.
+  testing::RawConnection plain(t.port());
+  plain.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(plain.closed_within(3s));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TlsTest, UnreadableCertificateStopsStartUp) {
+  auto dir = testing::make_temp_dir("vigil-tls-");
+  ConfigSources sources;
+  sources.toml_path = (dir / "none.toml").string();
+  sources.env_file = (dir / "none.env").string();
+  sources.flags = {{"data_dir", dir.string()},
+                   {"server.port", "0"},
+                   {"log.file", ""},
+                   {"server.tls_cert", (dir / "missing.pem").string()},
+                   {"server.tls_key", (dir / "missing.key").string()}};
+  auto config = Config::load(sources);
+  ASSERT_TRUE(config.ok());
+  auto app = app::App::create(*config);
+  ASSERT_TRUE(app.ok());
+  Status s = (*app)->start();
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("missing.pem"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil
