@@ -15,7 +15,8 @@ check() {  # check NAME COMMAND... ; passes when the command succeeds
   if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
 }
 
-for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version; do
+for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version \
+           user "user add" "user list" "user passwd" "user role"; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done
@@ -47,6 +48,17 @@ check "migrate status applied" bash -c "'$vigil' migrate status --data-dir m | g
 check "migrate down" grep -q "reverted 1" <("$vigil" migrate down --data-dir m)
 check "migrate up again" grep -q "applied 1" <("$vigil" migrate up --data-dir m)
 
+# Users on the CLI, against the same store.
+check "user add needs a schema" bash -c "! '$vigil' user list --data-dir fresh"
+check "user add" grep -q "created user" <(echo password-123 | "$vigil" user add ops@example.com --role watchdog --data-dir m)
+check "user add from stdin" grep -q "created user" <(echo "password-456" | "$vigil" user add dev@example.com --data-dir m)
+check "user add duplicate fails" bash -c "! echo password-123 | '$vigil' user add OPS@example.com --data-dir m"
+check "user add weak password exits 2" bash -c "echo short | '$vigil' user add w@example.com --data-dir m; test \$? -eq 2"
+check "user list" grep -q "ops@example.com.*watchdog" <("$vigil" user list --data-dir m)
+check "user role" grep -q "now admin" <("$vigil" user role dev@example.com admin --data-dir m)
+check "user passwd" grep -q "changed" <("$vigil" user passwd dev@example.com --password password-789 --data-dir m)
+check "user role unknown" bash -c "! '$vigil' user role nobody@example.com user --data-dir m"
+
 # First run: admin created once, password printed once, var/ reused.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$vigil" serve --port "$port" --set log.format=json > out1.txt 2> err1.txt & pid=$!
@@ -58,6 +70,7 @@ check "clean exit on SIGTERM" test "$rc" -eq 0
 check "stopped cleanly logged" grep -q "stopped cleanly" err1.txt
 check "var reused" test -f var/vigil.db
 check "log file written" test -s var/logs/vigil.log
+check "access log written" grep -q '"path":"/readyz"' var/logs/access.log
 "$vigil" serve --port "$port" > out2.txt 2> err2.txt & pid=$!
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
 check "second run ready" curl -sf "http://127.0.0.1:$port/readyz"

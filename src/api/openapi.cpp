@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "auth/permissions.h"
+
 namespace vigil::api {
 namespace json = boost::json;
 
@@ -94,6 +96,11 @@ json::value build_openapi(const net::Router& router, const std::string& version)
     }
     op["responses"] = std::move(responses);
     op["x-vigil-action"] = spec.action;
+    json::array roles;
+    if (const auth::ActionSpec* a = auth::find_action(spec.action)) {
+      for (const auto& r : a->roles) roles.push_back(json::value(r));
+    }
+    op["x-vigil-roles"] = std::move(roles);
     std::string method(net::http::to_string(route->method));
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto& item = paths[route->pattern];

@@ -37,6 +37,7 @@ void add_ops_routes(net::Router& router, OpsDeps deps) {
              {.operation_id = "getHealth",
               .summary = "The process is alive",
               .tag = "operations",
+              .action = "public",
               .responses = {{200, "Alive",
                              json::object{{"type", "object"},
                                           {"properties", {{"status", {{"type", "string"}}}}}}}}},
@@ -53,6 +54,7 @@ void add_ops_routes(net::Router& router, OpsDeps deps) {
              {.operation_id = "getReadiness",
               .summary = "Store and queue reachable, migrations current",
               .tag = "operations",
+              .action = "public",
               .responses = {{200, "Ready",
                              json::object{{"type", "object"},
                                           {"properties",
@@ -79,6 +81,7 @@ void add_ops_routes(net::Router& router, OpsDeps deps) {
              {.operation_id = "getMetrics",
               .summary = "Prometheus metrics",
               .tag = "operations",
+              .action = "public",
               .responses = {{200, "Prometheus text format 0.0.4", json::object{{"type", "string"}},
                              "text/plain"}}},
              [metrics](const std::shared_ptr<net::Exchange>& ex) {
@@ -96,6 +99,7 @@ void add_docs_routes(net::Router& router, std::string version) {
              {.operation_id = "getOpenApi",
               .summary = "This API's OpenAPI 3.1 document",
               .tag = "operations",
+              .action = "public",
               .responses = {{200, "The document", json::object{{"type", "object"}}}}},
              [r, cache, version](const std::shared_ptr<net::Exchange>& ex) {
                std::call_once(cache->first,
@@ -116,9 +120,11 @@ void add_docs_routes(net::Router& router, std::string version) {
              {.operation_id = "getDocs",
               .summary = "Interactive API documentation",
               .tag = "operations",
+              .action = "public",
               .responses = {{200, "HTML page", json::object{{"type", "string"}}, "text/html"}}},
              serve_index);
-  router.add(net::http::verb::get, "/docs/{file*}", {.summary = "docs assets", .hidden = true},
+  router.add(net::http::verb::get, "/docs/{file*}",
+             {.summary = "docs assets", .action = "public", .hidden = true},
              [serve_index](const std::shared_ptr<net::Exchange>& ex) {
                auto name = ex->param("file");
                if (name.empty() || name == "index.html") return serve_index(ex);

@@ -2,7 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/audit_middleware.h"
+#include "api/auth_middleware.h"
+#include "api/identity.h"
 #include "api/ops.h"
+#include "audit/audit_log.h"
+#include "auth/login_limiter.h"
+#include "auth/permissions.h"
+#include "auth/token_service.h"
+#include "auth/user_store.h"
 #include "net/request_metrics.h"
 #include "store/migrations.h"
 
@@ -39,7 +49,27 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
   if (Status current = migrator.check_current(); !current.ok()) {
     return failed_precondition(current.message() + " (run `vigil migrate up`)");
   }
-  auto admin = ensure_first_admin(*app->db_, config);
+  app->blocking_ = std::make_unique<boost::asio::thread_pool>(2);
+  app->users_ = std::make_unique<auth::UserStore>(*app->db_, password_params(config));
+  app->tokens_ = std::make_unique<auth::TokenService>(
+      *app->db_, std::chrono::seconds(config.get_int("auth.token_ttl_s")),
+      std::chrono::milliseconds(config.get_int("auth.token_cache_ms")));
+  app->basic_ = std::make_unique<auth::BasicAuthCache>(
+      std::chrono::seconds(config.get_int("auth.basic_cache_s")));
+  app->limiter_ = std::make_unique<auth::LoginLimiter>(
+      static_cast<int>(config.get_int("auth.login_max_failures_per_account")),
+      static_cast<int>(config.get_int("auth.login_max_failures_per_ip")),
+      std::chrono::seconds(config.get_int("auth.login_window_s")));
+  if (config.get_bool("audit.enabled")) {
+    audit::AuditOptions ao;
+    ao.queue_capacity = static_cast<size_t>(config.get_int("audit.queue_capacity"));
+    ao.batch_size = static_cast<size_t>(config.get_int("audit.batch_size"));
+    ao.flush_interval = std::chrono::milliseconds(config.get_int("audit.flush_ms"));
+    ao.access_log_file = config.get_string("audit.access_log");
+    app->audit_ = std::make_unique<audit::AuditWriter>(*app->db_, ao, app->metrics_);
+  }
+
+  auto admin = ensure_first_admin(*app->users_, config);
   if (!admin.ok()) return admin.status();
   app->first_admin_ = *admin;
 
@@ -54,12 +84,35 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
                            }});
   api::add_ops_routes(*app->router_, std::move(ops));
   api::add_docs_routes(*app->router_, VIGIL_VERSION);
+  api::IdentityDeps identity;
+  identity.users = app->users_.get();
+  identity.tokens = app->tokens_.get();
+  identity.basic = app->basic_.get();
+  identity.limiter = app->limiter_.get();
+  identity.db = app->db_.get();
+  identity.blocking = app->blocking_.get();
+  identity.open_registration = config.get_bool("auth.open_registration");
+  identity.secure_cookie = !config.get_string("server.tls_cert").empty();
+  api::add_identity_routes(*app->router_, identity);
+  api::add_audit_routes(*app->router_, *app->db_);
   return app;
 }
 
 Status App::start() {
+  // Every route must declare an action the permission table knows: none can skip its check.
+  for (const auto& r : router_->routes()) {
+    if (!auth::find_action(r->spec.action)) {
+      return internal_error("route " + std::string(net::http::to_string(r->method)) + " " +
+                            r->pattern + " declares no known action ('" + r->spec.action + "')");
+    }
+  }
   // Request metrics are built from the final route table.
   middleware_.push_back(std::make_unique<net::RequestMetrics>(*router_, metrics_));
+  if (audit_) {
+    VIGIL_RETURN_IF_ERROR(audit_->start());
+    middleware_.push_back(std::make_unique<api::AuditMiddleware>(*audit_));
+  }
+  middleware_.push_back(std::make_unique<api::AuthMiddleware>(*users_, *tokens_, *basic_));
   std::vector<net::Middleware*> chain;
   for (auto& m : middleware_) chain.push_back(m.get());
 
@@ -85,6 +138,12 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 
 void App::stop() {
   if (server_) server_->stop();
+  if (blocking_) blocking_->join();
+  if (audit_) audit_->stop();
+}
+
+void App::flush_audit() {
+  if (audit_) audit_->flush();
 }
 
 }  // namespace vigil::app

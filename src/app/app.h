@@ -5,12 +5,26 @@
 #include <memory>
 #include <string>
 
+#include "auth/password.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "net/router.h"
 #include "net/server.h"
 #include "store/database.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+namespace vigil::auth {
+class UserStore;
+class TokenService;
+class BasicAuthCache;
+class LoginLimiter;
+}  // namespace vigil::auth
+namespace vigil::audit {
+class AuditWriter;
+}
 
 namespace vigil::app {
 
@@ -32,6 +46,10 @@ class App {
   store::Database& database() { return *db_; }
   MetricsRegistry& metrics() { return metrics_; }
   const FirstAdmin& first_admin() const { return first_admin_; }
+  auth::UserStore& users() { return *users_; }
+  auth::TokenService& tokens() { return *tokens_; }
+  // Writes every audit record submitted so far (tests).
+  void flush_audit();
 
   Status start();
   uint16_t port() const;
@@ -44,6 +62,12 @@ class App {
   Config config_;
   MetricsRegistry metrics_;
   std::unique_ptr<store::Database> db_;
+  std::unique_ptr<boost::asio::thread_pool> blocking_;
+  std::unique_ptr<auth::UserStore> users_;
+  std::unique_ptr<auth::TokenService> tokens_;
+  std::unique_ptr<auth::BasicAuthCache> basic_;
+  std::unique_ptr<auth::LoginLimiter> limiter_;
+  std::unique_ptr<audit::AuditWriter> audit_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;
@@ -54,6 +78,9 @@ class App {
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config);
 
 // Creates the first admin unless an admin exists. Safe to run concurrently.
-Expected<FirstAdmin> ensure_first_admin(store::Database& db, const Config& config);
+Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config);
+
+// Argon2id parameters from the configuration.
+auth::PasswordParams password_params(const Config& config);
 
 }  // namespace vigil::app

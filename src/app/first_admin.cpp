@@ -1,14 +1,21 @@
 #include "app/app.h"
-#include "auth/password.h"
+#include "auth/user_store.h"
 #include "core/ids.h"
 
 namespace vigil::app {
 
-Expected<FirstAdmin> ensure_first_admin(store::Database& db, const Config& config) {
+auth::PasswordParams password_params(const Config& config) {
+  auth::PasswordParams p;
+  p.ops_limit = static_cast<unsigned long long>(config.get_int("auth.password_ops_limit"));
+  p.mem_limit = static_cast<size_t>(config.get_int("auth.password_mem_kib")) * 1024;
+  return p;
+}
+
+Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config) {
   FirstAdmin result;
-  auto admins = db.query("SELECT COUNT(*) FROM users WHERE role = $1", {std::string("admin")});
+  auto admins = users.count_admins();
   if (!admins.ok()) return admins.status();
-  if (admins->get_int(0, 0) > 0) return result;
+  if (*admins > 0) return result;
 
   result.email = config.get_string("admin_email");
   std::string password = config.get_string("admin_password");
@@ -16,17 +23,11 @@ Expected<FirstAdmin> ensure_first_admin(store::Database& db, const Config& confi
     password = random_token(12);  // 16 characters, 96 bits
     result.generated_password = password;
   }
-  auto hash = auth::hash_password(password);
-  if (!hash.ok()) return hash.status();
-  std::string now = now_rfc3339();
-  auto inserted = db.exec(
-      "INSERT INTO users (email, name, password_hash, role, created_at, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      {result.email, std::string("Administrator"), *hash, std::string("admin"), now, now});
-  if (!inserted.ok()) {
+  auto created = users.create(result.email, password, "Administrator", "admin");
+  if (!created.ok()) {
     // Another process created it first: fine.
-    if (inserted.status().code() == ErrorCode::kAlreadyExists) return FirstAdmin{};
-    return inserted.status();
+    if (created.status().code() == ErrorCode::kAlreadyExists) return FirstAdmin{};
+    return created.status();
   }
   result.created = true;
   return result;

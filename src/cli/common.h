@@ -26,5 +26,6 @@ Expected<Config> load_config(const CommonOptions& options);
 int run_serve(const Config& config);
 int print_openapi(const Config& config);
 void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
+void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code);
 
 }  // namespace vigil::cli

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   // migrate
   cli::add_migrate_command(app, common, exit_code);
 
+  // user
+  cli::add_user_command(app, common, exit_code);
+
   // config show
   auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");
   config_cmd->require_subcommand(1);

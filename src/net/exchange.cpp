@@ -1,6 +1,5 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include "net/http.h"
 
@@ -53,15 +52,44 @@ Exchange::~Exchange() {
   }
 }
 
-std::optional<std::string> Exchange::query(std::string_view name) const {
-  if (query_.empty()) return std::nullopt;
-  // Explicit (data, size): a std::string_view would convert through const char* (strlen).
-  auto parsed = boost::urls::parse_query(boost::core::string_view(query_.data(), query_.size()));
-  if (!parsed) return std::nullopt;
-  for (auto param : *parsed) {
-    if (param.key == name) return param.has_value ? std::string(param.value) : std::string();
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    if (percent_decode(key, true) != name) continue;
+    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> Exchange::query(std::string_view name) const {
+  return query_value(query_, name);
 }
 
 std::string_view Exchange::param(std::string_view name) const {

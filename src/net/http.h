@@ -38,6 +38,13 @@ HttpResponse make_problem(http::status status, std::string_view detail,
                           std::string_view type = "about:blank");
 HttpResponse make_json(http::status status, const boost::json::value& body);
 
+// Percent-decoding of a URL component ('+' as space in query strings). Invalid escapes are kept
+// as they are.
+std::string percent_decode(std::string_view s, bool plus_is_space);
+// The decoded value of the first `name` parameter of a query string; "" for `name` or
+// `name=`, nullopt when absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view name);
+
 class Exchange {
  public:
   using Sink = std::function<void(HttpResponse&&)>;

@@ -1,7 +1,5 @@
 #include "net/router.h"
 
-#include <boost/url/decode_view.hpp>
-
 #include <cassert>
 #include <map>
 
@@ -33,14 +31,7 @@ bool is_param(std::string_view seg) {
   return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
 }
 
-std::string decode(std::string_view s) {
-  if (s.find('%') == std::string_view::npos) return std::string(s);
-  auto pct = boost::urls::make_pct_string_view(boost::core::string_view(s.data(), s.size()));
-  if (!pct) return std::string(s);
-  std::string out;
-  pct->decode({}, boost::urls::string_token::assign_to(out));
-  return out;
-}
+std::string decode(std::string_view s) { return percent_decode(s, false); }
 
 }  // namespace
 

@@ -37,8 +37,9 @@ struct RouteSpec {
   std::string operation_id;  // unique, camelCase: "getHealth"
   std::string summary;
   std::string tag;
-  // What the route does, for the permission table: "public" routes need no caller.
-  std::string action = "public";
+  // What the route does, for the permission table (auth/permissions.cpp): "public" routes
+  // need no caller. Required: the app refuses to start with a route that names none.
+  std::string action;
   std::vector<ParamSpec> params;      // query/header params; path params are derived
   boost::json::value request_schema;  // null: no body
   std::string request_content_type = "application/json";

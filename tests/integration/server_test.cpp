@@ -211,7 +211,8 @@ class EchoEndpoint : public net::WsEndpoint {
 
 TEST(ServerTest, WebSocketUpgradeAndEcho) {
   TestApp t({}, /*start_now=*/false);
-  t.app().router().add_websocket("/test/ws", {.summary = "echo", .hidden = true},
+  t.app().router().add_websocket("/test/ws",
+                                 {.summary = "echo", .action = "public", .hidden = true},
                                  std::make_shared<EchoEndpoint>());
   t.start();
 
@@ -231,7 +232,8 @@ TEST(ServerTest, WebSocketUpgradeAndEcho) {
 
 TEST(ServerTest, GracefulShutdownFinishesInFlightRequests) {
   TestApp t({}, /*start_now=*/false);
-  t.app().router().add(http::verb::get, "/test/slow", {.summary = "slow", .hidden = true},
+  t.app().router().add(http::verb::get, "/test/slow",
+                       {.summary = "slow", .action = "public", .hidden = true},
                        [](const std::shared_ptr<net::Exchange>& ex) {
                          std::thread([ex] {
                            std::this_thread::sleep_for(400ms);
@@ -259,7 +261,7 @@ TEST(ServerTest, FirstAdminIsCreatedOnce) {
   ConfigSources sources;
   sources.toml_path = (dir / "none.toml").string();
   sources.env_file = (dir / "none.env").string();
-  sources.flags = {{"data_dir", dir.string()}, {"log.file", ""}};
+  sources.flags = {{"data_dir", dir.string()}, {"log.file", ""}, {"audit.access_log", ""}};
   auto config = Config::load(sources);
   ASSERT_TRUE(config.ok());
   {

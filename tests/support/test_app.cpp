@@ -20,7 +20,10 @@ TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool
                    {"server.port", "0"},
                    {"server.io_threads", "2"},
                    {"admin_password", "admin-password-1"},
-                   {"log.file", ""}};
+                   {"log.file", ""},
+                   {"audit.access_log", ""},
+                   {"auth.password_ops_limit", "1"},
+                   {"auth.password_mem_kib", "8192"}};
   for (auto& kv : settings) sources.flags.push_back(std::move(kv));
   auto config = Config::load(sources);
   if (!config.ok()) ADD_FAILURE() << config.status().to_string();

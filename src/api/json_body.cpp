@@ -1,0 +1,212 @@
+#include "api/json_body.h"
+
+#include <sodium.h>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace vigil::api {
+namespace json = boost::json;
+using net::http::status;
+
+namespace {
+
+bool media_type_is(std::string_view header, std::string_view type) {
+  auto semi = header.find(';');
+  std::string_view base = header.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  if (base.size() != type.size()) return false;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(base[i])) != type[i]) return false;
+  }
+  return true;
+}
+
+bool is_json_type(std::string_view header) {
+  if (media_type_is(header, "application/json")) return true;
+  auto semi = header.find(';');
+  std::string_view base = header.substr(0, semi);
+  return base.size() > 5 && base.substr(base.size() - 5) == "+json";
+}
+
+}  // namespace
+
+std::optional<json::object> read_json_object(net::Exchange& ex, bool allow_form) {
+  const auto& req = ex.request();
+  std::string_view type(req[net::http::field::content_type].data(),
+                        req[net::http::field::content_type].size());
+  if (allow_form && media_type_is(type, "application/x-www-form-urlencoded")) {
+    json::object obj;
+    std::string_view rest(req.body().data(), req.body().size());
+    while (!rest.empty()) {
+      auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (pair.empty()) continue;
+      auto eq = pair.find('=');
+      std::string key = net::percent_decode(pair.substr(0, eq), true);
+      std::string value = eq == std::string_view::npos
+                              ? std::string()
+                              : net::percent_decode(pair.substr(eq + 1), true);
+      if (!obj.contains(key)) obj[key] = value;
+    }
+    return obj;
+  }
+  if (!is_json_type(type)) {
+    ex.respond_problem(status::unsupported_media_type,
+                       allow_form ? "send application/json or application/x-www-form-urlencoded"
+                                  : "send application/json");
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  json::value v = json::parse(req.body(), ec, {}, opts);
+  if (ec) {
+    ex.respond_problem(status::bad_request, "malformed JSON: " + ec.message());
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    ex.respond_problem(status::bad_request, "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
+}
+
+std::string Fields::required_string(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end() || it->value().is_null()) {
+    add(name, "is required");
+    return {};
+  }
+  if (!it->value().is_string()) {
+    add(name, "must be a string");
+    return {};
+  }
+  return std::string(it->value().as_string());
+}
+
+std::optional<std::string> Fields::optional_string(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end() || it->value().is_null()) return std::nullopt;
+  if (!it->value().is_string()) {
+    add(name, "must be a string");
+    return std::nullopt;
+  }
+  return std::string(it->value().as_string());
+}
+
+std::optional<bool> Fields::optional_bool(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end() || it->value().is_null()) return std::nullopt;
+  if (!it->value().is_bool()) {
+    add(name, "must be true or false");
+    return std::nullopt;
+  }
+  return it->value().as_bool();
+}
+
+std::optional<int64_t> Fields::optional_int(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end() || it->value().is_null()) return std::nullopt;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64() && it->value().as_uint64() <= INT64_MAX) {
+    return static_cast<int64_t>(it->value().as_uint64());
+  }
+  add(name, "must be an integer");
+  return std::nullopt;
+}
+
+void Fields::reject_unknown(std::initializer_list<const char*> known) {
+  for (const auto& kv : obj_) {
+    bool found = false;
+    for (const char* k : known) found = found || kv.key() == k;
+    if (!found) add(std::string(kv.key()), "unknown field");
+  }
+}
+
+void Fields::add(std::string field, std::string message) {
+  errors_.push_back({std::move(field), std::move(message)});
+}
+
+void Fields::respond(net::Exchange& ex) const {
+  std::string detail = "invalid values:";
+  for (const auto& e : errors_) detail += " " + e.field + " " + e.message + ";";
+  detail.pop_back();
+  ex.respond_problem(status::unprocessable_entity, detail, errors_);
+}
+
+std::string encode_cursor(int64_t id) {
+  std::string raw = "c" + std::to_string(id);
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
+std::optional<Page> read_page(net::Exchange& ex) {
+  Page page;
+  if (auto limit = ex.query("limit")) {
+    int v = 0;
+    auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
+    if (ec != std::errc() || p != limit->data() + limit->size() || v < 1 || v > 1000) {
+      ex.respond_problem(status::unprocessable_entity, "limit must be an integer from 1 to 1000",
+                         {{"limit", "must be an integer from 1 to 1000"}});
+      return std::nullopt;
+    }
+    page.limit = v;
+  }
+  if (auto cursor = ex.query("cursor"); cursor && !cursor->empty()) {
+    std::string raw(cursor->size(), '\0');
+    size_t len = 0;
+    bool ok = cursor->size() <= 64 &&
+              sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(),
+                                cursor->data(), cursor->size(), nullptr, &len, nullptr,
+                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;
+    int64_t id = 0;
+    if (ok && len > 1 && raw[0] == 'c') {
+      auto [p, ec] = std::from_chars(raw.data() + 1, raw.data() + len, id);
+      ok = ec == std::errc() && p == raw.data() + len;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      ex.respond_problem(status::unprocessable_entity, "cursor is not one this server gave out",
+                         {{"cursor", "invalid"}});
+      return std::nullopt;
+    }
+    page.cursor = id;
+  }
+  return page;
+}
+
+void respond_status(net::Exchange& ex, const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kOk: return;
+    case ErrorCode::kInvalidArgument: {
+      // Service messages name the field first: "email: not an email address".
+      auto colon = s.message().find(':');
+      std::vector<net::FieldError> errors;
+      if (colon != std::string::npos && colon < 40) {
+        errors.push_back({s.message().substr(0, colon), s.message().substr(colon + 2)});
+      }
+      return ex.respond_problem(status::unprocessable_entity, s.message(), errors);
+    }
+    case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.message());
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kConflict: return ex.respond_problem(status::conflict, s.message());
+    case ErrorCode::kUnauthenticated: return ex.respond_problem(status::unauthorized, s.message());
+    case ErrorCode::kPermissionDenied: return ex.respond_problem(status::forbidden, s.message());
+    case ErrorCode::kResourceExhausted:
+      return ex.respond_problem(status::too_many_requests, s.message());
+    case ErrorCode::kFailedPrecondition: return ex.respond_problem(status::conflict, s.message());
+    case ErrorCode::kUnavailable:
+      return ex.respond_problem(status::service_unavailable, "the store is unavailable; retry");
+    case ErrorCode::kInternal:
+      return ex.respond_problem(status::internal_server_error, "internal error");
+  }
+}
+
+}  // namespace vigil::api

@@ -1,0 +1,53 @@
+// Reading request bodies: JSON (or a form, where a route accepts one) into an object, with the
+// contract's errors — 415 wrong content type, 400 malformed, 422 invalid values naming each
+// field. Functions that answer the exchange return nullopt/false and the handler just returns.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "net/http.h"
+
+namespace vigil::api {
+
+// Parses the body as a JSON object (Content-Type application/json, or any +json type). With
+// `allow_form`, application/x-www-form-urlencoded fields become string members.
+std::optional<boost::json::object> read_json_object(net::Exchange& ex, bool allow_form = false);
+
+// Collects field errors while reading members of a JSON object.
+class Fields {
+ public:
+  explicit Fields(const boost::json::object& obj) : obj_(obj) {}
+  // Required / optional string members; a wrong type is an error naming the field.
+  std::string required_string(const char* name);
+  std::optional<std::string> optional_string(const char* name);
+  std::optional<bool> optional_bool(const char* name);
+  std::optional<int64_t> optional_int(const char* name);
+  // Members not in `known` are errors ("unknown field").
+  void reject_unknown(std::initializer_list<const char*> known);
+  void add(std::string field, std::string message);
+  bool ok() const { return errors_.empty(); }
+  // Answers 422 with every error; returns false so handlers can `return fields.respond(ex)`.
+  void respond(net::Exchange& ex) const;
+
+ private:
+  const boost::json::object& obj_;
+  std::vector<net::FieldError> errors_;
+};
+
+// Pagination: ?limit= (default 50, 1..1000) and an opaque ?cursor=. Answers 422 on bad values.
+struct Page {
+  int limit = 50;
+  std::optional<int64_t> cursor;
+};
+std::optional<Page> read_page(net::Exchange& ex);
+std::string encode_cursor(int64_t id);
+
+// Maps a service status to the contract's problem response.
+void respond_status(net::Exchange& ex, const Status& status);
+
+}  // namespace vigil::api

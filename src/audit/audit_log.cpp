@@ -1,0 +1,219 @@
+#include "audit/audit_log.h"
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "core/ids.h"
+#include "core/logging.h"
+
+namespace vigil::audit {
+
+AuditWriter::AuditWriter(store::Database& db, AuditOptions options, MetricsRegistry& metrics)
+    : db_(db),
+      options_(std::move(options)),
+      written_(metrics.counter("vigil_audit_written_total", "Audit records written")),
+      dropped_(metrics.counter("vigil_audit_dropped_total",
+                               "Audit records dropped because the writer fell behind")),
+      failed_(metrics.counter("vigil_audit_failed_total", "Audit records lost to a store error")),
+      depth_(metrics.gauge("vigil_audit_queue_depth", "Audit records waiting to be written")) {
+  pending_.reserve(options_.batch_size);
+}
+
+AuditWriter::~AuditWriter() { stop(); }
+
+Status AuditWriter::start() {
+  if (!options_.access_log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(options_.access_log_file).parent_path(), ec);
+    try {
+      auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          options_.access_log_file, static_cast<size_t>(options_.access_log_max_mb) << 20,
+          static_cast<size_t>(options_.access_log_max_files));
+      access_log_ = std::make_shared<spdlog::logger>("access", sink);
+      access_log_->set_pattern("%v");
+      access_log_->set_level(spdlog::level::info);
+    } catch (const spdlog::spdlog_ex& e) {
+      return unavailable(std::string("cannot open the access log: ") + e.what());
+    }
+  }
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+void AuditWriter::submit(AuditRecord record) {
+  std::unique_lock lock(mu_);
+  if (stopping_ || pending_.size() >= options_.queue_capacity) {
+    lock.unlock();
+    dropped_.inc();
+    return;
+  }
+  pending_.push_back(std::move(record));
+  ++submitted_;
+  bool wake = pending_.size() >= options_.batch_size;
+  lock.unlock();
+  if (wake) wake_.notify_one();
+}
+
+void AuditWriter::flush() {
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) return;
+  uint64_t target = submitted_;
+  wake_.notify_one();
+  done_.wait(lock, [&] { return handled_ >= target; });
+}
+
+void AuditWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  if (access_log_) access_log_->flush();
+}
+
+void AuditWriter::run() {
+  std::vector<AuditRecord> batch;
+  batch.reserve(options_.batch_size);
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait_for(lock, options_.flush_interval, [&] {
+      return stopping_ || pending_.size() >= options_.batch_size || handled_ < submitted_;
+    });
+    if (pending_.empty()) {
+      if (stopping_) break;
+      continue;
+    }
+    batch.swap(pending_);
+    depth_.set(0);
+    lock.unlock();
+    size_t n = batch.size();
+    write_batch(batch);
+    batch.clear();
+    lock.lock();
+    handled_ += n;
+    done_.notify_all();
+  }
+}
+
+void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
+  if (access_log_) {
+    for (const auto& r : batch) access_log_->info(audit_record_json(r));
+  }
+  if (!options_.store) {
+    written_.inc(batch.size());
+    return;
+  }
+  Status s = db_.write([&](store::Session& session) -> Status {
+    for (const auto& r : batch) {
+      store::Value user = r.user_id ? store::Value(r.user_id) : store::Value();
+      store::Value email = r.user_email.empty() ? store::Value() : store::Value(r.user_email);
+      store::Value params[] = {
+          format_rfc3339(r.at), r.request_id, user,       email,       r.method, r.path,
+          int64_t{r.status},    r.latency_us, r.bytes_in, r.bytes_out, r.ip};
+      auto n = session.exec(
+          "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
+          "latency_us, bytes_in, bytes_out, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+          "$10, $11)",
+          params);
+      if (!n.ok()) return n.status();
+    }
+    return {};
+  });
+  if (s.ok()) {
+    written_.inc(batch.size());
+  } else {
+    failed_.inc(batch.size());
+    spdlog::error("audit: {} records lost: {}", batch.size(), s.to_string());
+  }
+}
+
+std::string audit_record_json(const AuditRecord& r) {
+  std::string out = "{";
+  auto field = [&](const char* name, std::string_view v, bool comma = true) {
+    out += '"';
+    out += name;
+    out += "\":\"";
+    append_json_escaped(out, v);
+    out += comma ? "\"," : "\"";
+  };
+  if (r.id) out += "\"id\":" + std::to_string(r.id) + ",";
+  field("at", format_rfc3339(r.at));
+  field("request_id", r.request_id);
+  if (r.user_id) {
+    out += "\"user\":{\"id\":" + std::to_string(r.user_id) + ",";
+    field("email", r.user_email, false);
+    out += "},";
+  } else {
+    out += "\"user\":null,";
+  }
+  field("method", r.method);
+  field("path", r.path);
+  out += "\"status\":" + std::to_string(r.status) + ",";
+  out += "\"latency_us\":" + std::to_string(r.latency_us) + ",";
+  out += "\"bytes_in\":" + std::to_string(r.bytes_in) + ",";
+  out += "\"bytes_out\":" + std::to_string(r.bytes_out) + ",";
+  field("ip", r.ip, false);
+  out += "}";
+  return out;
+}
+
+Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
+  // Fixed SQL fragments only; every value is a bound parameter.
+  std::string sql =
+      "SELECT id, at, request_id, user_id, user_email, method, path, status, latency_us, "
+      "bytes_in, bytes_out, ip FROM audit_log WHERE 1 = 1";
+  std::vector<store::Value> params;
+  auto add = [&](const char* fragment, store::Value v) {
+    params.push_back(std::move(v));
+    sql += std::string(" AND ") + fragment + " $" + std::to_string(params.size());
+  };
+  if (q.user_id) add("user_id =", *q.user_id);
+  if (q.user_email) add("lower(user_email) = lower(", *q.user_email), sql += ")";
+  if (q.method) add("method =", *q.method);
+  if (q.path_prefix) {
+    std::string like;
+    for (char c : *q.path_prefix) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
+    }
+    like += '%';
+    add("path LIKE", like);
+    sql += " ESCAPE '\\'";
+  }
+  if (q.status) add("status =", int64_t{*q.status});
+  if (q.since) add("at >=", *q.since);
+  if (q.until) add("at <", *q.until);
+  if (q.before_id) add("id <", *q.before_id);
+  params.push_back(int64_t{q.limit} + 1);
+  sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+
+  auto rows = db.query(sql, params);
+  if (!rows.ok()) return rows.status();
+  AuditPage page;
+  for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(q.limit); ++i) {
+    AuditRecord r;
+    r.id = rows->get_int(i, 0);
+    auto at = parse_timestamp(rows->get_text(i, 1));
+    r.at = at ? *at : std::chrono::system_clock::time_point();
+    r.request_id = rows->get_text(i, 2);
+    r.user_id = rows->get_int(i, 3);
+    r.user_email = rows->get_text(i, 4);
+    r.method = rows->get_text(i, 5);
+    r.path = rows->get_text(i, 6);
+    r.status = static_cast<int>(rows->get_int(i, 7));
+    r.latency_us = rows->get_int(i, 8);
+    r.bytes_in = rows->get_int(i, 9);
+    r.bytes_out = rows->get_int(i, 10);
+    r.ip = rows->get_text(i, 11);
+    page.items.push_back(std::move(r));
+  }
+  if (rows->size() > static_cast<size_t>(q.limit)) page.next_before = page.items.back().id;
+  return page;
+}
+
+}  // namespace vigil::audit

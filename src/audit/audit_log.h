@@ -1,0 +1,110 @@
+// The audit log: one record per API call (also rejected ones), written by a background batch
+// writer through a bounded queue so a request never waits for it. When the writer falls behind
+// and the queue is full, records are dropped and counted (vigil_audit_dropped_total) — the
+// request is never blocked. The same records go to a JSON-lines access log file with rotation.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "store/database.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace vigil::audit {
+
+struct AuditRecord {
+  int64_t id = 0;  // set when read back
+  std::chrono::system_clock::time_point at;
+  std::string request_id;
+  int64_t user_id = 0;  // 0: anonymous
+  std::string user_email;
+  std::string method;
+  std::string path;
+  int status = 0;
+  int64_t latency_us = 0;
+  int64_t bytes_in = 0;
+  int64_t bytes_out = 0;
+  std::string ip;
+};
+
+struct AuditOptions {
+  bool store = true;              // write records to the database
+  size_t queue_capacity = 65536;  // records waiting; beyond this they are dropped
+  size_t batch_size = 1024;       // records per transaction
+  std::chrono::milliseconds flush_interval{50};
+  std::string access_log_file;  // JSON lines; empty: none
+  int access_log_max_mb = 64;
+  int access_log_max_files = 5;
+};
+
+class AuditWriter {
+ public:
+  AuditWriter(store::Database& db, AuditOptions options, MetricsRegistry& metrics);
+  ~AuditWriter();  // stops, writing what is queued
+  AuditWriter(const AuditWriter&) = delete;
+  AuditWriter& operator=(const AuditWriter&) = delete;
+
+  Status start();
+  // Never blocks on I/O. Thread-safe.
+  void submit(AuditRecord record);
+  // Blocks until every record submitted before the call is written (or dropped).
+  void flush();
+  void stop();
+
+ private:
+  void run();
+  void write_batch(std::vector<AuditRecord>& batch);
+
+  store::Database& db_;
+  const AuditOptions options_;
+  Counter& written_;
+  Counter& dropped_;
+  Counter& failed_;
+  Gauge& depth_;
+  std::shared_ptr<spdlog::logger> access_log_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::vector<AuditRecord> pending_;
+  uint64_t submitted_ = 0;  // accepted into the queue
+  uint64_t handled_ = 0;    // written or failed
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct AuditQuery {
+  std::optional<int64_t> user_id;
+  std::optional<std::string> user_email;
+  std::optional<std::string> method;
+  std::optional<std::string> path_prefix;
+  std::optional<int> status;
+  std::optional<std::string> since;  // RFC 3339 as stored
+  std::optional<std::string> until;
+  std::optional<int64_t> before_id;  // cursor: newest first
+  int limit = 50;
+};
+
+struct AuditPage {
+  std::vector<AuditRecord> items;
+  std::optional<int64_t> next_before;
+};
+
+Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
+
+// {"at":..,"request_id":..,...} — the access-log line and the API representation share it.
+std::string audit_record_json(const AuditRecord& r);
+
+}  // namespace vigil::audit

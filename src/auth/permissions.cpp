@@ -1,0 +1,38 @@
+#include "auth/permissions.h"
+
+namespace vigil::auth {
+
+bool is_valid_role(std::string_view role) {
+  return role == kRoleAdmin || role == kRoleUser || role == kRoleWatchdog;
+}
+
+const std::vector<ActionSpec>& actions() {
+  static const std::vector<ActionSpec> kActions = {
+      {"public", {}, "No caller needed"},
+      {"self", {"admin", "user", "watchdog"}, "Any signed-in caller, about themselves"},
+      {"users.read", {"admin"}, "List and read user accounts"},
+      {"users.write", {"admin"}, "Create, change and delete user accounts"},
+      {"users.self", {"admin", "user"}, "Read or change one's own account (handler checks self)"},
+      {"audit.read", {"admin"}, "Read the audit log"},
+  };
+  return kActions;
+}
+
+const ActionSpec* find_action(std::string_view name) {
+  for (const auto& a : actions()) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+bool role_allows(std::string_view role, std::string_view action) {
+  const ActionSpec* a = find_action(action);
+  if (!a) return false;
+  if (a->name == "public") return true;
+  for (const auto& r : a->roles) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+}  // namespace vigil::auth

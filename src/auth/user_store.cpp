@@ -1,0 +1,144 @@
+#include "auth/user_store.h"
+
+#include "auth/permissions.h"
+#include "core/ids.h"
+
+namespace vigil::auth {
+namespace {
+
+constexpr const char* kColumns = "id, email, name, role, created_at, updated_at, disabled";
+
+User row_to_user(const store::Rows& rows, size_t i) {
+  User u;
+  u.id = rows.get_int(i, 0);
+  u.email = rows.get_text(i, 1);
+  u.name = rows.get_text(i, 2);
+  u.role = rows.get_text(i, 3);
+  u.created_at = rows.get_text(i, 4);
+  u.updated_at = rows.get_text(i, 5);
+  u.disabled = rows.get_int(i, 6) != 0;
+  return u;
+}
+
+}  // namespace
+
+UserStore::UserStore(store::Database& db, PasswordParams params) : db_(db), params_(params) {}
+
+Status UserStore::validate_email(const std::string& email) {
+  auto at = email.find('@');
+  if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 >= email.size() ||
+      email.find('@', at + 1) != std::string::npos) {
+    return invalid_argument("email: not an email address");
+  }
+  for (char c : email) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return invalid_argument("email: must not contain spaces or control characters");
+    }
+  }
+  return {};
+}
+
+Status UserStore::validate_password(const std::string& password) {
+  if (password.size() < 8) return invalid_argument("password: must be at least 8 characters");
+  if (password.size() > 1024) return invalid_argument("password: must be at most 1024 bytes");
+  return {};
+}
+
+Expected<User> UserStore::create(const std::string& email, const std::string& password,
+                                 const std::string& name, const std::string& role) {
+  VIGIL_RETURN_IF_ERROR(validate_email(email));
+  VIGIL_RETURN_IF_ERROR(validate_password(password));
+  if (!is_valid_role(role)) return invalid_argument("role: must be admin, user or watchdog");
+  if (name.size() > 200) return invalid_argument("name: must be at most 200 characters");
+  auto hash = hash_password(password, params_);
+  if (!hash.ok()) return hash.status();
+  std::string now = now_rfc3339();
+  auto rows = db_.query(
+      std::string("INSERT INTO users (email, name, password_hash, role, created_at, updated_at) "
+                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
+          kColumns,
+      {email, name, *hash, role, now, now});
+  if (!rows.ok()) {
+    if (rows.status().code() == ErrorCode::kAlreadyExists) {
+      return already_exists("a user with this email exists");
+    }
+    return rows.status();
+  }
+  return row_to_user(*rows, 0);
+}
+
+Expected<User> UserStore::get(int64_t id) {
+  auto rows = db_.query(std::string("SELECT ") + kColumns + " FROM users WHERE id = $1", {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no user " + std::to_string(id));
+  return row_to_user(*rows, 0);
+}
+
+Expected<std::pair<User, std::string>> UserStore::get_with_hash(const std::string& email) {
+  auto rows = db_.query(std::string("SELECT ") + kColumns +
+                            ", password_hash FROM users WHERE lower(email) = lower($1)",
+                        {email});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no such user");
+  return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, 7));
+}
+
+Expected<UserPage> UserStore::list(int64_t after_id, int limit) {
+  auto rows = db_.query(
+      std::string("SELECT ") + kColumns + " FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+      {after_id, static_cast<int64_t>(limit) + 1});
+  if (!rows.ok()) return rows.status();
+  UserPage page;
+  for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(limit); ++i) {
+    page.items.push_back(row_to_user(*rows, i));
+  }
+  if (rows->size() > static_cast<size_t>(limit)) page.next_after = page.items.back().id;
+  return page;
+}
+
+Status UserStore::update_one(const std::string& sql, std::vector<store::Value> params) {
+  auto n = db_.exec(sql, std::move(params));
+  if (!n.ok()) return n.status();
+  if (*n == 0) return not_found("no such user");
+  return {};
+}
+
+Status UserStore::set_password(int64_t id, const std::string& password) {
+  VIGIL_RETURN_IF_ERROR(validate_password(password));
+  auto hash = hash_password(password, params_);
+  if (!hash.ok()) return hash.status();
+  return set_password_hash(id, *hash);
+}
+
+Status UserStore::set_password_hash(int64_t id, const std::string& hash) {
+  return update_one("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+                    {hash, now_rfc3339(), id});
+}
+
+Status UserStore::set_role(int64_t id, const std::string& role) {
+  if (!is_valid_role(role)) return invalid_argument("role: must be admin, user or watchdog");
+  return update_one("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3",
+                    {role, now_rfc3339(), id});
+}
+
+Status UserStore::set_name(int64_t id, const std::string& name) {
+  if (name.size() > 200) return invalid_argument("name: must be at most 200 characters");
+  return update_one("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
+                    {name, now_rfc3339(), id});
+}
+
+Status UserStore::set_disabled(int64_t id, bool disabled) {
+  return update_one("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3",
+                    {int64_t{disabled ? 1 : 0}, now_rfc3339(), id});
+}
+
+Status UserStore::remove(int64_t id) { return update_one("DELETE FROM users WHERE id = $1", {id}); }
+
+Expected<int64_t> UserStore::count_admins() {
+  auto rows = db_.query("SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = 0",
+                        {std::string(kRoleAdmin)});
+  if (!rows.ok()) return rows.status();
+  return rows->get_int(0, 0);
+}
+
+}  // namespace vigil::auth

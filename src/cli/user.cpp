@@ -1,0 +1,157 @@
+#include <cstdio>
+#include <iostream>
+
+#include <unistd.h>
+
+#include "app/app.h"
+#include "auth/user_store.h"
+#include "cli/common.h"
+#include "store/migrations.h"
+
+namespace vigil::cli {
+namespace {
+
+// Opens the configured store with a current schema; prints why not otherwise.
+std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& exit_code,
+                                            Config& config_out) {
+  auto config = load_config(common);
+  if (!config.ok()) {
+    std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+    exit_code = 2;
+    return nullptr;
+  }
+  config_out = *config;
+  auto db = app::open_configured_database(*config);
+  if (!db.ok()) {
+    std::fprintf(stderr, "vigil: %s\n", db.status().to_string().c_str());
+    exit_code = 1;
+    return nullptr;
+  }
+  store::Migrator migrator(**db);
+  if (Status s = migrator.check_current(); !s.ok()) {
+    std::fprintf(stderr, "vigil: %s (run `vigil migrate up`)\n", s.message().c_str());
+    exit_code = 1;
+    return nullptr;
+  }
+  return std::move(*db);
+}
+
+// --password, else one line from standard input.
+std::string read_password(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (isatty(STDIN_FILENO)) std::fprintf(stderr, "password: ");
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "vigil: %s\n", s.message().c_str());
+  return s.code() == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
+  auto* user = app.add_subcommand("user", "Manage user accounts in the configured store");
+  user->require_subcommand(1);
+  static std::string email, role = "user", name, password;
+
+  auto* add =
+      user->add_subcommand("add", "Create a user (password from standard input, or --password)");
+  add->add_option("EMAIL", email, "Email address")->required();
+  add->add_option("--role", role, "admin, user or watchdog (default user)");
+  add->add_option("--name", name, "Display name");
+  add->add_option("--password", password, "Password (visible in the process list; prefer stdin)");
+  add_common_options(*add, common);
+  add->callback([&common, &exit_code] {
+    Config config;
+    auto db = open_store(common, exit_code, config);
+    if (!db) return;
+    auth::UserStore users(*db, app::password_params(config));
+    auto created = users.create(email, read_password(password), name, role);
+    if (!created.ok()) {
+      exit_code = fail(created.status());
+      return;
+    }
+    std::printf("created user %lld %s (%s)\n", static_cast<long long>(created->id),
+                created->email.c_str(), created->role.c_str());
+  });
+
+  auto* list = user->add_subcommand("list", "List users");
+  add_common_options(*list, common);
+  list->callback([&common, &exit_code] {
+    Config config;
+    auto db = open_store(common, exit_code, config);
+    if (!db) return;
+    auth::UserStore users(*db);
+    int64_t after = 0;
+    std::printf("%-6s %-32s %-9s %-8s %s\n", "id", "email", "role", "state", "created");
+    while (true) {
+      auto page = users.list(after, 500);
+      if (!page.ok()) {
+        exit_code = fail(page.status());
+        return;
+      }
+      for (const auto& u : page->items) {
+        std::printf("%-6lld %-32s %-9s %-8s %s\n", static_cast<long long>(u.id), u.email.c_str(),
+                    u.role.c_str(), u.disabled ? "disabled" : "active", u.created_at.c_str());
+      }
+      if (!page->next_after) break;
+      after = *page->next_after;
+    }
+  });
+
+  auto* passwd = user->add_subcommand("passwd", "Set a user's password");
+  passwd->add_option("EMAIL", email, "Email address")->required();
+  passwd->add_option("--password", password, "New password (prefer stdin)");
+  add_common_options(*passwd, common);
+  passwd->callback([&common, &exit_code] {
+    Config config;
+    auto db = open_store(common, exit_code, config);
+    if (!db) return;
+    auth::UserStore users(*db, app::password_params(config));
+    auto found = users.get_with_hash(email);
+    if (!found.ok()) {
+      exit_code = fail(found.status());
+      return;
+    }
+    if (Status s = users.set_password(found->first.id, read_password(password)); !s.ok()) {
+      exit_code = fail(s);
+      return;
+    }
+    std::printf("password of %s changed\n", found->first.email.c_str());
+  });
+
+  static std::string new_role;
+  auto* role_cmd = user->add_subcommand("role", "Change a user's role");
+  role_cmd->add_option("EMAIL", email, "Email address")->required();
+  role_cmd->add_option("ROLE", new_role, "admin, user or watchdog")->required();
+  add_common_options(*role_cmd, common);
+  role_cmd->callback([&common, &exit_code] {
+    Config config;
+    auto db = open_store(common, exit_code, config);
+    if (!db) return;
+    auth::UserStore users(*db);
+    auto found = users.get_with_hash(email);
+    if (!found.ok()) {
+      exit_code = fail(found.status());
+      return;
+    }
+    if (found->first.role == "admin" && new_role != "admin") {
+      auto admins = users.count_admins();
+      if (admins.ok() && *admins <= 1) {
+        std::fprintf(stderr, "vigil: %s is the last active admin\n", email.c_str());
+        exit_code = 1;
+        return;
+      }
+    }
+    if (Status s = users.set_role(found->first.id, new_role); !s.ok()) {
+      exit_code = fail(s);
+      return;
+    }
+    std::printf("%s is now %s\n", found->first.email.c_str(), new_role.c_str());
+  });
+}
+
+}  // namespace vigil::cli

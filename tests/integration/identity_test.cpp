@@ -1,0 +1,386 @@
+// Identity, access control and the audit log end to end, on SQLite and on a real PostgreSQL:
+// sign-up, sign-in (JSON, form, cookie, Basic), expiry (403) and invalid tokens (401), login
+// rate limits, user management, a role matrix over every route of the OpenAPI document, and an
+// audit record for every request.
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <boost/json.hpp>
+
+#include "auth/token_service.h"
+#include "auth/user_store.h"
+#include "core/ids.h"
+#include "support/http_client.h"
+#include "support/pg_server.h"
+#include "support/test_app.h"
+
+namespace vigil {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using testing::HttpClient;
+using testing::HttpResult;
+using Settings = std::vector<std::pair<std::string, std::string>>;
+using Headers = std::map<std::string, std::string>;
+
+std::string basic(const std::string& user, const std::string& password) {
+  std::string raw = user + ":" + password;
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return "Basic " + out;
+}
+
+class IdentityTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    Settings settings = {{"auth.login_max_failures_per_account", "3"}};
+    if (GetParam() == "postgres") {
+      VIGIL_PG_SERVER_OR_SKIP(pg);
+      static int n = 0;
+      std::string db = "identity_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+      std::string error;
+      ASSERT_TRUE(pg->create_database(db, &error)) << error;
+      settings.emplace_back("database.url", pg->url(db));
+    }
+    app_ = std::make_unique<testing::TestApp>(settings, /*start_now=*/true);
+    client_ = std::make_unique<HttpClient>(app_->port());
+  }
+
+  HttpResult post(const std::string& path, const json::value& body, Headers h = {}) {
+    h.emplace("Content-Type", "application/json");
+    return client_->request(http::verb::post, path, json::serialize(body), h);
+  }
+  HttpResult call(http::verb method, const std::string& path, const std::string& body, Headers h) {
+    if (!body.empty()) h.emplace("Content-Type", "application/json");
+    return client_->request(method, path, body, h);
+  }
+  std::string login(const std::string& email, const std::string& password) {
+    auto r = post("/api/v1/auth/login", {{"email", email}, {"password", password}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? std::string(r.json().at("token").as_string()) : std::string();
+  }
+  Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  // A token for a new account with the given role, made directly in the store.
+  std::pair<int64_t, std::string> account(const std::string& role) {
+    static int n = 0;
+    auto user = app_->app().users().create(role + std::to_string(++n) + "@example.com",
+                                           "password-123", "", role);
+    EXPECT_TRUE(user.ok()) << user.status().to_string();
+    auto issued = app_->app().tokens().issue(*user);
+    EXPECT_TRUE(issued.ok());
+    return {user->id, issued->token};
+  }
+
+  std::unique_ptr<testing::TestApp> app_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_P(IdentityTest, RegisterSignInMeAndSignOut) {
+  auto reg = post("/api/v1/auth/register",
+                  {{"email", "Ada@Example.com"}, {"password", "lovelace-1815"}, {"name", "Ada"}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  EXPECT_EQ(reg.json().at("role").as_string(), "user");
+  EXPECT_FALSE(reg.json().as_object().contains("password_hash"));
+  EXPECT_EQ(
+      post("/api/v1/auth/register", {{"email", "ada@example.com"}, {"password", "other-pass-1"}})
+          .status,
+      409);
+  auto weak = post("/api/v1/auth/register", {{"email", "b@example.com"}, {"password", "short"}});
+  EXPECT_EQ(weak.status, 422);
+  EXPECT_EQ(weak.json().at("errors").at(0).at("field").as_string(), "password");
+  EXPECT_EQ(post("/api/v1/auth/register", {{"email", 5}, {"password", "long-enough-1"}}).status,
+            422);
+  EXPECT_EQ(client_
+                ->request(http::verb::post, "/api/v1/auth/register", "{bad json",
+                          {{"Content-Type", "application/json"}})
+                .status,
+            400);
+  EXPECT_EQ(client_
+                ->request(http::verb::post, "/api/v1/auth/register", "x=1",
+                          {{"Content-Type", "text/plain"}})
+                .status,
+            415);
+
+  auto signin =
+      post("/api/v1/auth/login", {{"email", "ada@example.com"}, {"password", "lovelace-1815"}});
+  ASSERT_EQ(signin.status, 200) << signin.body;
+  std::string token(signin.json().at("token").as_string());
+  EXPECT_GE(token.size(), 43u);  // 256 bits, base64url
+  std::string cookie = signin.header("set-cookie");
+  EXPECT_NE(cookie.find("vigil_session=" + token), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+
+  auto me = client_->get("/api/v1/auth/me", bearer(token));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("email").as_string(), "Ada@Example.com");
+  EXPECT_EQ(me.json().at("name").as_string(), "Ada");
+  EXPECT_EQ(
+      client_->get("/api/v1/auth/me", {{"Cookie", "theme=dark; vigil_session=" + token}}).status,
+      200);
+
+  // The token is stored only as a hash.
+  auto stored = app_->app().database().query("SELECT token_hash FROM tokens");
+  ASSERT_TRUE(stored.ok());
+  for (size_t i = 0; i < stored->size(); ++i) EXPECT_NE(stored->get_text(i, 0), token);
+
+  EXPECT_EQ(client_->request(http::verb::post, "/api/v1/auth/logout", "", bearer(token)).status,
+            204);
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(token)).status, 401);
+}
+
+TEST_P(IdentityTest, FormLoginAndBasicCredentials) {
+  auto form = client_->request(http::verb::post, "/api/v1/auth/login",
+                               "email=admin%40localhost&password=admin-password-1",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 200) << form.body;
+  auto me = client_->get("/api/v1/auth/me",
+                         {{"Authorization", basic("admin@localhost", "admin-password-1")}});
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("role").as_string(), "admin");
+  // Cached Basic credentials must not let a wrong password in.
+  EXPECT_EQ(
+      client_->get("/api/v1/auth/me", {{"Authorization", basic("admin@localhost", "wrong-pass")}})
+          .status,
+      401);
+  EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", "Basic !!!"}}).status, 401);
+}
+
+TEST_P(IdentityTest, MissingInvalidAndExpiredTokens) {
+  auto none = client_->get("/api/v1/auth/me");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.header("www-authenticate"), "Bearer realm=\"vigil\"");
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer("not-a-real-token")).status, 401);
+  EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", "Token abc"}}).status, 401);
+
+  auto [id, token] = account("user");
+  ASSERT_TRUE(app_->app()
+                  .database()
+                  .exec("UPDATE tokens SET expires_at = $1 WHERE token_hash = $2",
+                        {std::string("2001-01-01T00:00:00.000Z"), sha256_hex(token)})
+                  .ok());
+  auto expired = client_->get("/api/v1/auth/me", bearer(token));
+  EXPECT_EQ(expired.status, 403) << expired.body;
+  EXPECT_NE(expired.body.find("expired"), std::string::npos);
+}
+
+TEST_P(IdentityTest, FailedSignInsAreRateLimited) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "nope-nope"}})
+                  .status,
+              401);
+  }
+  auto limited =
+      post("/api/v1/auth/login", {{"email", "ADMIN@localhost"}, {"password", "admin-password-1"}});
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  // Other accounts are not locked out.
+  ASSERT_TRUE(app_->app().users().create("other@example.com", "password-123", "", "user").ok());
+  login("other@example.com", "password-123");
+}
+
+TEST_P(IdentityTest, AdminManagesUsersAndUsersOnlyThemselves) {
+  std::string admin = login("admin@localhost", "admin-password-1");
+  auto created =
+      post("/api/v1/users",
+           {{"email", "op@example.com"}, {"password", "operator-1"}, {"role", "watchdog"}},
+           bearer(admin));
+  ASSERT_EQ(created.status, 201) << created.body;
+  int64_t op_id = created.json().at("id").as_int64();
+  EXPECT_EQ(post("/api/v1/users",
+                 {{"email", "x@example.com"}, {"password", "operator-1"}, {"role", "king"}},
+                 bearer(admin))
+                .status,
+            422);
+
+  auto page1 = client_->get("/api/v1/users?limit=1", bearer(admin));
+  ASSERT_EQ(page1.status, 200);
+  ASSERT_EQ(page1.json().at("items").as_array().size(), 1u);
+  std::string cursor(page1.json().at("next_cursor").as_string());
+  auto page2 = client_->get("/api/v1/users?limit=1&cursor=" + cursor, bearer(admin));
+  ASSERT_EQ(page2.status, 200);
+  EXPECT_EQ(page2.json().at("items").at(0).at("id").as_int64(), op_id);
+  EXPECT_TRUE(page2.json().at("next_cursor").is_null());
+  EXPECT_EQ(client_->get("/api/v1/users?limit=0", bearer(admin)).status, 422);
+  EXPECT_EQ(client_->get("/api/v1/users?cursor=garbage", bearer(admin)).status, 422);
+
+  auto patched = call(http::verb::patch, "/api/v1/users/" + std::to_string(op_id),
+                      R"({"role":"user","name":"Op"})", bearer(admin));
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.json().at("role").as_string(), "user");
+
+  // The user reads and changes only their own account.
+  std::string op = login("op@example.com", "operator-1");
+  EXPECT_EQ(client_->get("/api/v1/users/" + std::to_string(op_id), bearer(op)).status, 200);
+  EXPECT_EQ(client_->get("/api/v1/users/1", bearer(op)).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/users", bearer(op)).status, 403);
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/" + std::to_string(op_id), R"({"role":"admin"})",
+                 bearer(op))
+                .status,
+            403);
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/" + std::to_string(op_id),
+                 R"({"password":"new-password-1"})", bearer(op))
+                .status,
+            422);
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/" + std::to_string(op_id),
+                 R"({"password":"new-password-1","current_password":"wrong"})", bearer(op))
+                .status,
+            403);
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/" + std::to_string(op_id),
+                 R"({"password":"new-password-1","current_password":"operator-1"})", bearer(op))
+                .status,
+            200);
+  login("op@example.com", "new-password-1");
+
+  // The last admin can be neither demoted nor deleted; others can be deleted.
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/1", R"({"role":"user"})", bearer(admin)).status,
+            409);
+  EXPECT_EQ(call(http::verb::delete_, "/api/v1/users/1", "", bearer(admin)).status, 409);
+  EXPECT_EQ(
+      call(http::verb::delete_, "/api/v1/users/" + std::to_string(op_id), "", bearer(admin)).status,
+      204);
+  EXPECT_EQ(client_->get("/api/v1/users/" + std::to_string(op_id), bearer(admin)).status, 404);
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(op)).status, 401);  // tokens went with it
+}
+
+TEST_P(IdentityTest, DisablingAnAccountEndsItsSessions) {
+  std::string admin = login("admin@localhost", "admin-password-1");
+  auto [id, token] = account("user");
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(token)).status, 200);
+  EXPECT_EQ(call(http::verb::patch, "/api/v1/users/" + std::to_string(id), R"({"disabled":true})",
+                 bearer(admin))
+                .status,
+            200);
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(token)).status, 401);
+}
+
+// Every route of the OpenAPI document, called as anonymous, user, watchdog and admin: public
+// routes never answer 401/403; others answer 401 to anonymous, 403 to roles the permission
+// table leaves out, and neither to roles it allows. New routes are covered automatically.
+TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
+  auto doc = client_->get("/openapi.json").json();
+  ASSERT_TRUE(doc.is_object());
+  struct Caller {
+    std::string role;
+    int64_t id = 1;
+    std::string token;
+  };
+  auto admin_token = app_->app().tokens().issue(*app_->app().users().get(1));
+  ASSERT_TRUE(admin_token.ok());
+  std::vector<Caller> callers = {{"anonymous", 1, ""}};
+  for (const char* role : {"user", "watchdog"}) {
+    auto [id, token] = account(role);
+    callers.push_back({role, id, token});
+  }
+  callers.push_back({"admin", 1, admin_token->token});
+
+  int checked = 0;
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : item.as_object()) {
+      std::string action(op.at("x-vigil-action").as_string());
+      std::vector<std::string> allowed;
+      if (auto* roles = op.as_object().if_contains("x-vigil-roles")) {
+        for (const auto& r : roles->as_array()) allowed.emplace_back(r.as_string());
+      }
+      for (const auto& caller : callers) {
+        std::string target(path);
+        for (auto pos = target.find('{'); pos != std::string::npos; pos = target.find('{')) {
+          auto end = target.find('}', pos);
+          std::string name = target.substr(pos + 1, end - pos - 1);
+          target.replace(pos, end - pos + 1, name == "id" ? std::to_string(caller.id) : "x");
+        }
+        if (target == "/api/v1/auth/logout") continue;  // would revoke the caller's token
+        http::verb verb = http::string_to_verb([&] {
+          std::string m(method);
+          for (auto& c : m) c = static_cast<char>(std::toupper(c));
+          return m;
+        }());
+        std::string body =
+            (verb == http::verb::post || verb == http::verb::put || verb == http::verb::patch)
+                ? "{}"
+                : "";
+        Headers h;
+        if (!caller.token.empty()) h = bearer(caller.token);
+        HttpClient fresh(app_->port());
+        auto r = fresh.request(
+            verb, target, body, body.empty() ? h : [&] {
+              auto x = h;
+              x.emplace("Content-Type", "application/json");
+              return x;
+            }());
+        std::string what = caller.role + " " + std::string(method) + " " + target + " -> " +
+                           std::to_string(r.status) + " " + r.body;
+        bool role_allowed = std::find(allowed.begin(), allowed.end(), caller.role) != allowed.end();
+        if (action == "public") {
+          EXPECT_NE(r.status, 401) << what;
+          EXPECT_NE(r.status, 403) << what;
+        } else if (caller.role == "anonymous") {
+          EXPECT_EQ(r.status, 401) << what;
+        } else if (role_allowed) {
+          EXPECT_NE(r.status, 401) << what;
+          EXPECT_NE(r.status, 403) << what;
+        } else {
+          EXPECT_EQ(r.status, 403) << what;
+        }
+        EXPECT_NE(r.status, 500) << what;
+        EXPECT_NE(r.status, 0) << what;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 40);
+}
+
+TEST_P(IdentityTest, EveryRequestIsAudited) {
+  auto count = [&] {
+    auto n = app_->app().database().query("SELECT COUNT(*) FROM audit_log");
+    return n.ok() ? n->get_int(0, 0) : -1;
+  };
+  app_->app().flush_audit();
+  int64_t before = count();
+  std::string admin = login("admin@localhost", "admin-password-1");  // 1
+  int sent = 1;
+  for (int i = 0; i < 20; ++i, ++sent) client_->get("/healthz");
+  client_->get("/nowhere");
+  client_->get("/api/v1/auth/me");
+  client_->get("/api/v1/auth/me", bearer("bad"));
+  client_->get("/api/v1/users", bearer(admin));
+  post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "wrong-one"}});
+  sent += 5;
+  testing::RawConnection raw(app_->port());
+  raw.send("NOT HTTP AT ALL\r\n\r\n");
+  raw.read_all(std::chrono::seconds(2));
+  ++sent;
+  app_->app().flush_audit();
+  EXPECT_EQ(count() - before, sent);
+
+  auto listed = client_->get("/api/v1/audit?path_prefix=/api/v1/users&limit=5", bearer(admin));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto items = listed.json().at("items").as_array();
+  ASSERT_GE(items.size(), 1u);
+  EXPECT_EQ(items[0].at("path").as_string(), "/api/v1/users");
+  EXPECT_EQ(items[0].at("user").at("email").as_string(), "admin@localhost");
+  EXPECT_EQ(items[0].at("status").as_int64(), 200);
+  auto failed = client_->get("/api/v1/audit?status=401", bearer(admin));
+  ASSERT_EQ(failed.status, 200);
+  EXPECT_GE(failed.json().at("items").as_array().size(), 3u);
+  EXPECT_EQ(client_->get("/api/v1/audit?since=yesterday", bearer(admin)).status, 422);
+  EXPECT_EQ(client_->get("/api/v1/audit?since=0&until=4102444800000", bearer(admin)).status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST(IdentityConfigTest, ClosedRegistrationIsRefused) {
+  testing::TestApp t(Settings{{"auth.open_registration", "false"}});
+  HttpClient c(t.port());
+  auto r = c.request(http::verb::post, "/api/v1/auth/register",
+                     R"({"email":"a@b.cd","password":"long-enough-1"})",
+                     {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 403);
+}
+
+}  // namespace
+}  // namespace vigil
