@@ -24,10 +24,11 @@ std::string new_request_id() {
   static const std::string kPrefix = process_prefix();
   static std::atomic<uint64_t> counter{0};
   uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s%012llx", kPrefix.c_str(),
-                static_cast<unsigned long long>(n & 0xffffffffffffULL));
-  return buf;
+  static const char* kHex = "0123456789abcdef";
+  std::string out = kPrefix;
+  out.resize(20);
+  for (int i = 19; i >= 8; --i, n >>= 4) out[i] = kHex[n & 15];
+  return out;
 }
 
 std::string random_token(size_t bytes) {

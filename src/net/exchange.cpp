@@ -2,6 +2,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "net/http.h"
+#include "net/middleware.h"
 
 namespace vigil::net {
 
@@ -107,7 +108,11 @@ void Exchange::set_route(const Route* route,
 
 void Exchange::respond(HttpResponse response) {
   if (responded_.exchange(true, std::memory_order_acq_rel)) return;
-  for (auto it = after_hooks_.rbegin(); it != after_hooks_.rend(); ++it) (*it)(*this, response);
+  if (middleware_) {
+    for (auto it = middleware_->rbegin(); it != middleware_->rend(); ++it) {
+      (*it)->after(*this, response);
+    }
+  }
   response.set("X-Request-Id", request_id_);
   sink_(std::move(response));
 }

@@ -25,6 +25,7 @@ using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
 struct Route;
+class Middleware;
 
 struct FieldError {
   std::string field;
@@ -48,7 +49,6 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 class Exchange {
  public:
   using Sink = std::function<void(HttpResponse&&)>;
-  using AfterHook = std::function<void(const Exchange&, HttpResponse&)>;
 
   Exchange(HttpRequest request, std::string remote_ip, std::string request_id, Sink sink);
   ~Exchange();  // answers 500 if nobody answered (a bug, logged)
@@ -80,7 +80,8 @@ class Exchange {
 
   // Set by the session before dispatch.
   void set_route(const Route* route, std::vector<std::pair<std::string, std::string>> params);
-  void add_after_hook(AfterHook hook) { after_hooks_.push_back(std::move(hook)); }
+  // Middleware whose after() sees the response (last first); must outlive the exchange.
+  void set_middleware(const std::vector<Middleware*>* middleware) { middleware_ = middleware; }
   // Bytes of the request as received (head + body), for the audit log.
   size_t bytes_in() const { return bytes_in_; }
   void set_bytes_in(size_t n) { bytes_in_ = n; }
@@ -95,7 +96,7 @@ class Exchange {
   const Route* route_ = nullptr;
   std::vector<std::pair<std::string, std::string>> params_;
   std::optional<Principal> principal_;
-  std::vector<AfterHook> after_hooks_;
+  const std::vector<Middleware*>* middleware_ = nullptr;
   Sink sink_;
   std::atomic<bool> responded_{false};
   size_t bytes_in_ = 0;

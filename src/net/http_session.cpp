@@ -98,11 +98,22 @@ class HttpSession final : public SessionBase,
 
   void read_head() {
     phase_ = Phase::kHead;
+    bytes_in_ = 0;
+    // Most requests arrive whole: parse what is buffered without another trip through the
+    // reactor, and go asynchronous only for the rest.
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      bytes_in_ = used;
+      if (ec && ec != http::error::need_more) return on_read_error(ec);
+      if (!ec && parser_->is_header_done()) return on_head({});
+    }
     arm(state_->options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->disarm();
-                              self->bytes_in_ = n;
+                              self->bytes_in_ += n;
                               self->on_head(ec);
                             });
   }
@@ -198,9 +209,7 @@ class HttpSession final : public SessionBase,
                          [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
         });
     ex->set_bytes_in(bytes_in_);
-    for (Middleware* m : state_->middleware) {
-      ex->add_after_hook([m](const Exchange& e, HttpResponse& r) { m->after(e, r); });
-    }
+    ex->set_middleware(&state_->middleware);
     return ex;
   }
 
@@ -245,6 +254,7 @@ class HttpSession final : public SessionBase,
     if (upgrade_ && res.result() == http::status::switching_protocols) {
       auto ex = std::move(upgrade_);
       disarm();
+      deadline_.cancel();
       phase_ = Phase::kClosed;
       HttpRequest req = ex->request();
       start_websocket_session<Stream>(std::move(stream_), std::move(req), std::move(ex), state_);
@@ -272,18 +282,31 @@ class HttpSession final : public SessionBase,
                       });
   }
 
+  // One timer wait at a time serves every phase: arm() only moves the deadline, and the
+  // timer re-waits when it fires early, so no phase pays for a cancel and a new wait.
   void arm(std::chrono::milliseconds timeout) {
     timed_out_ = false;
-    deadline_.expires_after(timeout);
-    deadline_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        self->timed_out_ = true;
-        self->cancel_io();
-      }
+    armed_ = true;
+    deadline_at_ = std::chrono::steady_clock::now() + timeout;
+    if (!timer_waiting_ || deadline_at_ < timer_expiry_) wait_timer();
+  }
+  void disarm() { armed_ = false; }
+
+  void wait_timer() {
+    timer_waiting_ = true;
+    timer_expiry_ = deadline_at_;
+    uint64_t gen = ++timer_gen_;
+    deadline_.expires_at(deadline_at_);  // aborts an earlier wait; its handler sees the old gen
+    deadline_.async_wait([weak = this->weak_from_this(), gen](beast::error_code ec) {
+      auto self = weak.lock();
+      if (!self || gen != self->timer_gen_) return;
+      self->timer_waiting_ = false;
+      if (ec || self->phase_ == Phase::kClosed || !self->armed_) return;
+      if (std::chrono::steady_clock::now() < self->deadline_at_) return self->wait_timer();
+      self->timed_out_ = true;
+      self->cancel_io();
     });
   }
-  void disarm() { deadline_.cancel(); }
 
   void cancel_io() {
     beast::error_code ec;
@@ -294,6 +317,7 @@ class HttpSession final : public SessionBase,
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     disarm();
+    deadline_.cancel();
     beast::error_code ec;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -311,6 +335,7 @@ class HttpSession final : public SessionBase,
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     disarm();
+    deadline_.cancel();
     beast::error_code ec;
     beast::get_lowest_layer(stream_).socket().close(ec);
   }
@@ -333,7 +358,12 @@ class HttpSession final : public SessionBase,
   uint64_t id_ = 0;
   size_t bytes_in_ = 0;
   unsigned req_version_ = 11;
+  std::chrono::steady_clock::time_point deadline_at_;
+  std::chrono::steady_clock::time_point timer_expiry_;
+  uint64_t timer_gen_ = 0;
   bool registered_ = false;
+  bool armed_ = false;
+  bool timer_waiting_ = false;
   bool timed_out_ = false;
   bool keep_alive_ = true;
   bool is_head_ = false;

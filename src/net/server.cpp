@@ -6,8 +6,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
+#include <optional>
 #include <thread>
 
 #include "net/server_state.h"
@@ -22,9 +22,19 @@ class Server::Impl {
   Impl(ServerOptions options, const Router& router, std::vector<Middleware*> middleware,
        MetricsRegistry& metrics)
       : state_(std::make_shared<ServerState>(std::move(options), router, std::move(middleware),
-                                             metrics)),
-        acceptor_(ioc_),
-        work_(asio::make_work_guard(ioc_)) {}
+                                             metrics)) {
+    // One io_context per I/O thread: a connection lives on one thread for its whole life, so
+    // its handlers need no strand and the schedulers share no lock.
+    int n = state_->options.io_threads > 0 ? state_->options.io_threads
+                                           : static_cast<int>(std::thread::hardware_concurrency());
+    if (n < 1) n = 1;
+    for (int i = 0; i < n; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      // Handlers may answer from other threads while no I/O is pending: keep run() going.
+      work_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+    acceptor_.emplace(*contexts_[0]);
+  }
 
   Status start() {
     const auto& o = state_->options;
@@ -50,20 +60,18 @@ class Server::Impl {
     auto address = asio::ip::make_address(o.host, ec);
     if (ec) return invalid_argument("server.host: not an IP address: " + o.host);
     tcp::endpoint endpoint(address, o.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
                          ec.message());
     }
-    port_ = acceptor_.local_endpoint().port();
+    port_ = acceptor_->local_endpoint().port();
     accept();
-    int n = o.io_threads > 0 ? o.io_threads : static_cast<int>(std::thread::hardware_concurrency());
-    if (n < 1) n = 1;
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& ctx : contexts_) {
+      threads_.emplace_back([c = ctx.get()] { c->run(); });
     }
     running_ = true;
     return {};
@@ -73,9 +81,9 @@ class Server::Impl {
     if (!running_) return;
     running_ = false;
     state_->stopping.store(true);
-    asio::post(ioc_, [this] {
+    asio::post(*contexts_[0], [this] {
       boost::system::error_code ec;
-      acceptor_.close(ec);
+      acceptor_->close(ec);
     });
     for (auto& s : state_->live_sessions()) s->shutdown();
     // Wait for in-flight work to drain, bounded by the grace period.
@@ -88,8 +96,8 @@ class Server::Impl {
       spdlog::warn("shutdown grace period over; cutting {} connections",
                    state_->open_connections.load());
     }
-    work_.reset();
-    ioc_.stop();
+    for (auto& w : work_) w.reset();
+    for (auto& ctx : contexts_) ctx->stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
     // Sessions still queued in the stopped io_context are destroyed with it.
@@ -100,31 +108,31 @@ class Server::Impl {
 
  private:
   void accept() {
-    acceptor_.async_accept(
-        asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-          if (!ec) {
-            size_t open = state_->open_connections.fetch_add(1) + 1;
-            if (open > state_->options.max_connections || state_->stopping.load()) {
-              state_->open_connections.fetch_sub(1);
-              state_->rejected_connections.inc();
-              boost::system::error_code ignored;
-              socket.close(ignored);
-            } else {
-              start_http_session(std::move(socket), state_);
-            }
-          } else if (ec == asio::error::no_descriptors) {
-            spdlog::warn("accept: out of file descriptors");
-          }
-          accept();
-        });
+    auto& ctx = *contexts_[next_context_++ % contexts_.size()];
+    acceptor_->async_accept(ctx, [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+      if (!ec) {
+        size_t open = state_->open_connections.fetch_add(1) + 1;
+        if (open > state_->options.max_connections || state_->stopping.load()) {
+          state_->open_connections.fetch_sub(1);
+          state_->rejected_connections.inc();
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        } else {
+          start_http_session(std::move(socket), state_);
+        }
+      } else if (ec == asio::error::no_descriptors) {
+        spdlog::warn("accept: out of file descriptors");
+      }
+      accept();
+    });
   }
 
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::shared_ptr<ServerState> state_;
-  tcp::acceptor acceptor_;
-  // Handlers may answer from other threads while no I/O is pending: keep run() going.
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::optional<tcp::acceptor> acceptor_;
+  size_t next_context_ = 0;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   bool running_ = false;
