@@ -70,6 +70,25 @@ std::optional<int64_t> parse_id(std::string_view s) {
 
 }  // namespace
 
+json::object user_json(const auth::User& u);
+
+namespace {
+
+// Hashes off the I/O threads, creates the account, answers 201 with its Location.
+void create_user(const IdentityDeps& d, const ExchangePtr& ex, std::string email,
+                 std::string password, std::string name, std::string role) {
+  boost::asio::post(*d.blocking, [d, ex, email = std::move(email), password = std::move(password),
+                                  name = std::move(name), role = std::move(role)] {
+    auto user = d.users->create(email, password, name, role);
+    if (!user.ok()) return respond_status(*ex, user.status());
+    auto res = net::make_json(status::created, user_json(*user));
+    res.set(net::http::field::location, "/api/v1/users/" + std::to_string(user->id));
+    ex->respond(std::move(res));
+  });
+}
+
+}  // namespace
+
 json::object user_json(const auth::User& u) {
   return {{"id", u.id},
           {"email", u.email},
@@ -107,13 +126,7 @@ void add_identity_routes(net::Router& router, IdentityDeps d) {
         std::string name = f.optional_string("name").value_or("");
         f.reject_unknown({"email", "password", "name"});
         if (!f.ok()) return f.respond(*ex);
-        boost::asio::post(*d.blocking, [d, ex, email, password, name] {
-          auto user = d.users->create(email, password, name, std::string(auth::kRoleUser));
-          if (!user.ok()) return respond_status(*ex, user.status());
-          auto res = net::make_json(status::created, user_json(*user));
-          res.set(net::http::field::location, "/api/v1/users/" + std::to_string(user->id));
-          ex->respond(std::move(res));
-        });
+        create_user(d, ex, email, password, name, std::string(auth::kRoleUser));
       });
 
   // ---- login
@@ -263,13 +276,7 @@ void add_identity_routes(net::Router& router, IdentityDeps d) {
         std::string name = f.optional_string("name").value_or("");
         f.reject_unknown({"email", "password", "role", "name"});
         if (!f.ok()) return f.respond(*ex);
-        boost::asio::post(*d.blocking, [d, ex, email, password, role, name] {
-          auto user = d.users->create(email, password, name, role);
-          if (!user.ok()) return respond_status(*ex, user.status());
-          auto res = net::make_json(status::created, user_json(*user));
-          res.set(net::http::field::location, "/api/v1/users/" + std::to_string(user->id));
-          ex->respond(std::move(res));
-        });
+        create_user(d, ex, email, password, name, role);
       });
 
   // Admins may act on anyone; a user only on their own account.
