@@ -3,6 +3,7 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/ids.h"
@@ -108,18 +109,47 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     written_.inc(batch.size());
     return;
   }
+  // Multi-row INSERTs: one statement per kRowsPerStatement records (SQLite and PostgreSQL both
+  // allow far more parameters than 11 × 64).
+  constexpr size_t kColumns = 11;
+  constexpr size_t kRowsPerStatement = 64;
+  auto insert_sql = [](size_t rows) {
+    std::string sql =
+        "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
+        "latency_us, bytes_in, bytes_out, ip) VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r ? ",(" : "(";
+      for (size_t c = 0; c < kColumns; ++c) {
+        if (c) sql += ',';
+        sql += '$';
+        sql += std::to_string(r * kColumns + c + 1);
+      }
+      sql += ')';
+    }
+    return sql;
+  };
+  static const std::string kFullSql = insert_sql(kRowsPerStatement);
+  std::vector<store::Value> params;
+  params.reserve(kColumns * kRowsPerStatement);
   Status s = db_.write([&](store::Session& session) -> Status {
-    for (const auto& r : batch) {
-      store::Value user = r.user_id ? store::Value(r.user_id) : store::Value();
-      store::Value email = r.user_email.empty() ? store::Value() : store::Value(r.user_email);
-      store::Value params[] = {
-          format_rfc3339(r.at), r.request_id, user,       email,       r.method, r.path,
-          int64_t{r.status},    r.latency_us, r.bytes_in, r.bytes_out, r.ip};
-      auto n = session.exec(
-          "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
-          "latency_us, bytes_in, bytes_out, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-          "$10, $11)",
-          params);
+    for (size_t start = 0; start < batch.size(); start += kRowsPerStatement) {
+      size_t rows = std::min(kRowsPerStatement, batch.size() - start);
+      params.clear();
+      for (size_t i = start; i < start + rows; ++i) {
+        const auto& r = batch[i];
+        params.emplace_back(format_rfc3339(r.at));
+        params.emplace_back(r.request_id);
+        params.emplace_back(r.user_id ? store::Value(r.user_id) : store::Value());
+        params.emplace_back(r.user_email.empty() ? store::Value() : store::Value(r.user_email));
+        params.emplace_back(r.method);
+        params.emplace_back(r.path);
+        params.emplace_back(int64_t{r.status});
+        params.emplace_back(r.latency_us);
+        params.emplace_back(r.bytes_in);
+        params.emplace_back(r.bytes_out);
+        params.emplace_back(r.ip);
+      }
+      auto n = session.exec(rows == kRowsPerStatement ? kFullSql : insert_sql(rows), params);
       if (!n.ok()) return n.status();
     }
     return {};
