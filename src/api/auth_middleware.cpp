@@ -48,6 +48,10 @@ auth::Resolved AuthMiddleware::basic(std::string_view encoded) {
     return r;
   }
   auto found = users_.get_with_hash(email);
+  if (!found.ok() && found.status().code() != ErrorCode::kNotFound) {
+    r.outcome = auth::AuthOutcome::kUnavailable;
+    return r;
+  }
   if (!found.ok() || !auth::verify_password(password, found->second)) return r;
   const auth::User& u = found->first;
   if (u.disabled) {
@@ -118,6 +122,9 @@ void AuthMiddleware::before(net::Exchange& ex) {
       return ex.respond_problem(status::forbidden, "the token has expired; sign in again");
     case auth::AuthOutcome::kDisabled:
       return ex.respond_problem(status::forbidden, "the account is disabled");
+    case auth::AuthOutcome::kUnavailable:
+      return ex.respond_problem(status::service_unavailable,
+                                "credentials cannot be checked: the store is unavailable; retry");
     default: return ex.respond_problem(status::unauthorized, "invalid credentials");
   }
 }

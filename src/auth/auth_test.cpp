@@ -129,6 +129,15 @@ TEST_F(TokenServiceTest, DisabledUsersAndRevokeAll) {
   EXPECT_EQ(tokens.resolve(c->token).outcome, AuthOutcome::kDisabled);
 }
 
+TEST_F(TokenServiceTest, AStoreFailureIsUnavailableNotInvalid) {
+  TokenService tokens(*db_, std::chrono::seconds(3600));
+  auto issued = tokens.issue(user_);
+  ASSERT_TRUE(issued.ok());
+  ASSERT_TRUE(
+      db_->write([](store::Session& s) { return s.exec_script("DROP TABLE tokens"); }).ok());
+  EXPECT_EQ(tokens.resolve(issued->token).outcome, AuthOutcome::kUnavailable);
+}
+
 TEST_F(TokenServiceTest, UserStoreValidatesAndFindsCaseInsensitively) {
   EXPECT_EQ(users_->create("T@EXAMPLE.com", "password-2", "", "user").status().code(),
             ErrorCode::kAlreadyExists);

@@ -108,8 +108,12 @@ Resolved TokenService::resolve(std::string_view token) {
         "SELECT t.expires_at, t.revoked_at, u.id, u.email, u.role, u.name, u.disabled "
         "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         {hash});
-    if (!rows.ok() || rows->empty() || !rows->is_null(0, 1)) {
-      r.outcome = AuthOutcome::kInvalid;  // a store error also denies; never a 500 here
+    if (!rows.ok()) {
+      r.outcome = AuthOutcome::kUnavailable;
+      return r;
+    }
+    if (rows->empty() || !rows->is_null(0, 1)) {
+      r.outcome = AuthOutcome::kInvalid;
       return r;
     }
     if (rows->get_int(0, 6) != 0) {

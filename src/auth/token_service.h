@@ -16,7 +16,8 @@
 
 namespace vigil::auth {
 
-enum class AuthOutcome { kOk, kMissing, kInvalid, kExpired, kDisabled };
+// kUnavailable: the store could not be asked; the caller is neither accepted nor rejected.
+enum class AuthOutcome { kOk, kMissing, kInvalid, kExpired, kDisabled, kUnavailable };
 
 struct Resolved {
   AuthOutcome outcome = AuthOutcome::kMissing;
