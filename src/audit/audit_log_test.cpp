@@ -1,31 +1,15 @@
 #include "audit/audit_log.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-
-#include "store/migrations.h"
+#include "support/temp_db.h"
 
 namespace vigil::audit {
 namespace {
 
 class AuditLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("vigil-audit-test-" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(path_);
-    auto db = store::open_database({.url = "sqlite://" + path_.string()});
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
-    ASSERT_TRUE(store::Migrator(*db_).up().ok());
-  }
-  void TearDown() override {
-    db_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_.string() + suffix);
-  }
+  void SetUp() override { ASSERT_TRUE(sqlite_.ok()); }
   static AuditRecord record(int i) {
     AuditRecord r;
     r.at = std::chrono::system_clock::now();
@@ -39,8 +23,8 @@ class AuditLogTest : public ::testing::Test {
     r.ip = "127.0.0.1";
     return r;
   }
-  std::filesystem::path path_;
-  std::unique_ptr<store::Database> db_;
+  vigil::testing::MigratedSqlite sqlite_;
+  store::Database* db_ = sqlite_.db();
 };
 
 TEST_F(AuditLogTest, WritesEveryRecordAcrossFullAndPartialStatements) {

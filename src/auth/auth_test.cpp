@@ -9,6 +9,7 @@
 #include "auth/user_store.h"
 #include "core/ids.h"
 #include "store/migrations.h"
+#include "support/temp_db.h"
 
 namespace vigil::auth {
 namespace {
@@ -60,27 +61,14 @@ TEST(LoginLimiterTest, SuccessClearsTheAccountAndWindowsExpire) {
 class TokenServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("vigil-token-test-" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(path_);
-    auto db = store::open_database({.url = "sqlite://" + path_.string()});
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
-    store::Migrator m(*db_);
-    ASSERT_TRUE(m.up().ok());
+    ASSERT_TRUE(sqlite_.ok());
     users_ = std::make_unique<UserStore>(*db_, PasswordParams{1, 8 * 1024 * 1024});
     auto u = users_->create("t@example.com", "password-1", "T", "user");
     ASSERT_TRUE(u.ok());
     user_ = *u;
   }
-  void TearDown() override {
-    db_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path_.string() + suffix);
-    }
-  }
-  std::filesystem::path path_;
-  std::unique_ptr<store::Database> db_;
+  vigil::testing::MigratedSqlite sqlite_;
+  store::Database* db_ = sqlite_.db();
   std::unique_ptr<UserStore> users_;
   User user_;
 };

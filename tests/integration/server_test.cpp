@@ -258,11 +258,7 @@ TEST(ServerTest, GracefulShutdownFinishesInFlightRequests) {
 
 TEST(ServerTest, FirstAdminIsCreatedOnce) {
   auto dir = testing::make_temp_dir();
-  ConfigSources sources;
-  sources.toml_path = (dir / "none.toml").string();
-  sources.env_file = (dir / "none.env").string();
-  sources.flags = {{"data_dir", dir.string()}, {"log.file", ""}, {"audit.access_log", ""}};
-  auto config = Config::load(sources);
+  auto config = testing::test_config(dir);
   ASSERT_TRUE(config.ok());
   {
     auto first = app::App::create(*config);

@@ -59,15 +59,9 @@ TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
 
 TEST(TlsTest, UnreadableCertificateStopsStartUp) {
   auto dir = testing::make_temp_dir("vigil-tls-");
-  ConfigSources sources;
-  sources.toml_path = (dir / "none.toml").string();
-  sources.env_file = (dir / "none.env").string();
-  sources.flags = {{"data_dir", dir.string()},
-                   {"server.port", "0"},
-                   {"log.file", ""},
-                   {"server.tls_cert", (dir / "missing.pem").string()},
-                   {"server.tls_key", (dir / "missing.key").string()}};
-  auto config = Config::load(sources);
+  auto config = testing::test_config(dir, {{"server.port", "0"},
+                                           {"server.tls_cert", (dir / "missing.pem").string()},
+                                           {"server.tls_key", (dir / "missing.key").string()}});
   ASSERT_TRUE(config.ok());
   auto app = app::App::create(*config);
   ASSERT_TRUE(app.ok());

@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "app/app.h"
+#include "support/temp_db.h"
 
 namespace vigil::testing {
-
-std::filesystem::path make_temp_dir(const std::string& prefix = "vigil-test-");
 
 class TestApp {
  public:
