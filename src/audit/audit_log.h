@@ -14,13 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "audit/rotating_file.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "store/database.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace vigil::audit {
 
@@ -42,8 +39,8 @@ struct AuditRecord {
 struct AuditOptions {
   bool store = true;              // write records to the database
   size_t queue_capacity = 65536;  // records waiting; beyond this they are dropped
-  size_t batch_size = 1024;       // records per transaction
-  std::chrono::milliseconds flush_interval{50};
+  size_t batch_size = 8192;       // records per transaction
+  std::chrono::milliseconds flush_interval{100};
   std::string access_log_file;  // JSON lines; empty: none
   int access_log_max_mb = 64;
   int access_log_max_files = 5;
@@ -73,7 +70,8 @@ class AuditWriter {
   Counter& dropped_;
   Counter& failed_;
   Gauge& depth_;
-  std::shared_ptr<spdlog::logger> access_log_;
+  std::unique_ptr<RotatingFile> access_log_;
+  std::string access_buffer_;  // one batch of access-log lines
 
   std::mutex mu_;
   std::condition_variable wake_;
@@ -81,6 +79,7 @@ class AuditWriter {
   std::vector<AuditRecord> pending_;
   uint64_t submitted_ = 0;  // accepted into the queue
   uint64_t handled_ = 0;    // written or failed
+  int flush_waiters_ = 0;   // flush() calls waiting: write now instead of at the next tick
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -106,5 +105,7 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 
 // {"at":..,"request_id":..,...} — the access-log line and the API representation share it.
 std::string audit_record_json(const AuditRecord& r);
+// The same, appended to out, with `at` already formatted (the writer formats it once).
+void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at);
 
 }  // namespace vigil::audit

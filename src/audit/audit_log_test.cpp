@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
 #include "support/temp_db.h"
 
 namespace vigil::audit {
@@ -85,6 +89,85 @@ TEST_F(AuditLogTest, AFullQueueDropsAndCountsInsteadOfBlocking) {
   AuditWriter writer(*db_, {.queue_capacity = 16}, metrics);  // not started: nothing drains
   for (int i = 0; i < 40; ++i) writer.submit(record(i));
   EXPECT_NE(metrics.render().find("vigil_audit_dropped_total 24"), std::string::npos);
+}
+
+std::vector<std::string> read_lines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST_F(AuditLogTest, AccessLogHasOneJsonLinePerRecord) {
+  auto dir = vigil::testing::make_temp_dir();
+  MetricsRegistry metrics;
+  AuditOptions o;
+  o.store = false;
+  o.access_log_file = (dir / "logs" / "access.log").string();
+  {
+    AuditWriter writer(*db_, o, metrics);
+    ASSERT_TRUE(writer.start().ok());
+    for (int i = 0; i < 300; ++i) {
+      AuditRecord r = record(i);
+      if (i == 7) r.path = "/quote\"and\\back\nslash";
+      writer.submit(std::move(r));
+    }
+    writer.flush();
+  }
+  auto lines = read_lines(dir / "logs" / "access.log");
+  ASSERT_EQ(lines.size(), 300u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(lines[i], ec);
+    ASSERT_FALSE(ec) << lines[i];
+    const auto& o2 = v.as_object();
+    EXPECT_EQ(o2.at("request_id").as_string(), "req-" + std::to_string(i));
+    EXPECT_EQ(o2.at("latency_us").as_int64(), static_cast<int64_t>(i));
+    EXPECT_EQ(o2.at("at").as_string().size(), 24u);
+    if (i % 3 == 0) {
+      EXPECT_TRUE(o2.at("user").is_null());
+    } else {
+      EXPECT_EQ(o2.at("user").at("email").as_string(), "admin@localhost");
+    }
+  }
+  EXPECT_EQ(boost::json::parse(lines[7]).at("path").as_string(), "/quote\"and\\back\nslash");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RotatingFileTest, RotatesBySizeAndKeepsAtMostMaxFiles) {
+  auto dir = vigil::testing::make_temp_dir();
+  auto path = (dir / "a.log").string();
+  RotatingFile f(path, 100, 2);
+  ASSERT_TRUE(f.open().ok());
+  std::string line(39, 'x');
+  line += '\n';  // 40 bytes: two fit in 100, the third rotates
+  for (int i = 0; i < 7; ++i) {
+    line[0] = static_cast<char>('0' + i);
+    ASSERT_TRUE(f.append(line).ok());
+  }
+  // 0 1 | 2 3 | 4 5 | 6  →  a.log = 6, a.log.1 = 4 5, a.log.2 = 2 3, 0 1 deleted
+  auto cur = read_lines(path), one = read_lines(path + ".1"), two = read_lines(path + ".2");
+  ASSERT_EQ(cur.size(), 1u);
+  EXPECT_EQ(cur[0][0], '6');
+  ASSERT_EQ(one.size(), 2u);
+  EXPECT_EQ(one[0][0], '4');
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0][0], '2');
+  EXPECT_FALSE(std::filesystem::exists(path + ".3"));
+
+  // Reopening appends and counts what is already there.
+  RotatingFile again(path, 100, 2);
+  ASSERT_TRUE(again.open().ok());
+  ASSERT_TRUE(again.append(line).ok());
+  ASSERT_TRUE(again.append(line).ok());  // 120 > 100: rotated
+  EXPECT_EQ(read_lines(path).size(), 1u);
+  EXPECT_EQ(read_lines(path + ".1").size(), 2u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RotatingFileTest, AnUnwritablePathIsAnError) {
+  RotatingFile f("/proc/vigil-no-such-dir/a.log", 100, 2);
+  EXPECT_FALSE(f.open().ok());
 }
 
 }  // namespace

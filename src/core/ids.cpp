@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -42,21 +43,35 @@ std::string random_token(size_t bytes) {
   return out;
 }
 
+void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto ms = floor<milliseconds>(t).time_since_epoch().count();
+  auto days = floor<std::chrono::days>(t);
+  year_month_day ymd{days};
+  int64_t ms_of_day = ms - duration_cast<milliseconds>(days.time_since_epoch()).count();
+  int y = std::clamp(static_cast<int>(ymd.year()), 0, 9999);
+  unsigned mo = static_cast<unsigned>(ymd.month()), d = static_cast<unsigned>(ymd.day());
+  auto sec = ms_of_day / 1000, milli = ms_of_day % 1000;
+  unsigned h = static_cast<unsigned>(sec / 3600), mi = static_cast<unsigned>(sec / 60 % 60),
+           s = static_cast<unsigned>(sec % 60);
+  char buf[24];
+  char* p = buf;
+  auto digits = [&p](int64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+    p += n;
+  };
+  auto sep = [&p](char c) { *p++ = c; };
+  digits(y, 4), sep('-'), digits(mo, 2), sep('-'), digits(d, 2), sep('T');
+  digits(h, 2), sep(':'), digits(mi, 2), sep(':'), digits(s, 2), sep('.'), digits(milli, 3);
+  sep('Z');
+  out.append(buf, sizeof buf);
+}
+
 std::string format_rfc3339(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  if (millis < 0) {
-    millis += 1000;
-    secs -= std::chrono::seconds(1);
-  }
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return buf;
+  std::string out;
+  out.reserve(24);
+  append_rfc3339(out, t);
+  return out;
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view t) {

@@ -16,8 +16,10 @@ std::string new_request_id();
 // `bytes` random bytes from the OS CSPRNG, base64url without padding.
 std::string random_token(size_t bytes = 32);
 
-// "2026-11-23T10:15:30.123Z"
+// "2026-11-23T10:15:30.123Z" (UTC, milliseconds; years 0000-9999). No locale, no allocation
+// beyond the result: the audit writer formats one per record.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
+void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t);
 inline std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 // Parses RFC 3339 ("2026-11-23T10:15:30Z", fractional seconds and ±hh:mm offsets allowed) or

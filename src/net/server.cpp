@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/thread_name.h"
 #include "net/server_state.h"
 
 namespace vigil::net {
@@ -70,8 +71,11 @@ class Server::Impl {
     }
     port_ = acceptor_->local_endpoint().port();
     accept();
-    for (auto& ctx : contexts_) {
-      threads_.emplace_back([c = ctx.get()] { c->run(); });
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+      threads_.emplace_back([c = contexts_[i].get(), i] {
+        set_thread_name("vigil-io-" + std::to_string(i));
+        c->run();
+      });
     }
     running_ = true;
     return {};

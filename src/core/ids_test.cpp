@@ -1,0 +1,74 @@
+#include "core/ids.h"
+#include "core/logging.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace vigil {
+namespace {
+
+// The reference: what gmtime_r + snprintf (the previous implementation) print.
+std::string reference_rfc3339(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis));
+  return buf;
+}
+
+TEST(Rfc3339, KnownInstants) {
+  using namespace std::chrono;
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(1795429530123)}),
+            "2026-11-23T10:25:30.123Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(951782400000)}),
+            "2000-02-29T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(-1)}),
+            "1969-12-31T23:59:59.999Z");
+}
+
+TEST(Rfc3339, MatchesGmtimeOverRandomInstants) {
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<int64_t> us(-2'000'000'000'000'000, 7'000'000'000'000'000);
+  for (int i = 0; i < 20000; ++i) {
+    std::chrono::system_clock::time_point t{std::chrono::microseconds(us(rng))};
+    ASSERT_EQ(format_rfc3339(t), reference_rfc3339(t)) << us(rng);
+  }
+}
+
+TEST(Rfc3339, RoundTripsThroughParseTimestamp) {
+  using namespace std::chrono;
+  system_clock::time_point t{milliseconds(1795429530123)};
+  auto parsed = parse_timestamp(format_rfc3339(t));
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, t);
+}
+
+TEST(RequestId, TwentyCharactersAndUnique) {
+  auto a = new_request_id(), b = new_request_id();
+  EXPECT_EQ(a.size(), 20u);
+  EXPECT_NE(a, b);
+}
+
+TEST(JsonEscape, EscapesQuotesBackslashesAndControlCharacters) {
+  std::string out = "x";
+  append_json_escaped(out, std::string_view("a\"b\\c\nd\re\tf\x01g\x1fh\0i", 17));
+  EXPECT_EQ(out, "xa\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u001fh\\u0000i");
+  out.clear();
+  append_json_escaped(out, "plain ascii and UTF-8 \xc3\xa9 pass through");
+  EXPECT_EQ(out, "plain ascii and UTF-8 \xc3\xa9 pass through");
+  out.clear();
+  append_json_escaped(out, "");
+  EXPECT_EQ(out, "");
+}
+
+}  // namespace
+}  // namespace vigil
