@@ -47,11 +47,11 @@ bench: build
 	bench/run $(BENCH_ARGS)
 
 lint:
-	@files=$$(git ls-files '*.cpp' '*.h'); \
+	@files=$$(git ls-files --cached --others --exclude-standard '*.cpp' '*.h'); \
 	  clang-format --dry-run -Werror $$files && echo "clang-format: clean ($$(echo $$files | wc -w) files)"
 
 fmt:
-	clang-format -i $$(git ls-files '*.cpp' '*.h')
+	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.cpp' '*.h')
 
 # libFuzzer over every parser of outside input (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

@@ -34,7 +34,8 @@ Status RotatingFile::rotate() {
   std::error_code ec;
   auto numbered = [&](int i) { return path_ + "." + std::to_string(i); };
   std::filesystem::remove(numbered(max_files_), ec);
-  for (int i = max_files_ - 1; i >= 1; --i) std::filesystem::rename(numbered(i), numbered(i + 1), ec);
+  for (int i = max_files_ - 1; i >= 1; --i)
+    std::filesystem::rename(numbered(i), numbered(i + 1), ec);
   if (max_files_ >= 1) {
     std::filesystem::rename(path_, numbered(1), ec);
   } else {

@@ -1,5 +1,6 @@
 #include "core/ids.h"
 #include "core/logging.h"
+#include "core/names.h"
 
 #include <gtest/gtest.h>
 
@@ -31,8 +32,7 @@ TEST(Rfc3339, KnownInstants) {
             "2026-11-23T10:25:30.123Z");
   EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(951782400000)}),
             "2000-02-29T00:00:00.000Z");
-  EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(-1)}),
-            "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{milliseconds(-1)}), "1969-12-31T23:59:59.999Z");
 }
 
 TEST(Rfc3339, MatchesGmtimeOverRandomInstants) {
@@ -68,6 +68,17 @@ TEST(JsonEscape, EscapesQuotesBackslashesAndControlCharacters) {
   out.clear();
   append_json_escaped(out, "");
   EXPECT_EQ(out, "");
+}
+
+TEST(Names, ValidAndInvalid) {
+  EXPECT_TRUE(is_valid_name("breast_cancer-v2.1"));
+  EXPECT_TRUE(is_valid_name(std::string(64, 'a')));
+  EXPECT_FALSE(is_valid_name(""));
+  EXPECT_FALSE(is_valid_name(std::string(65, 'a')));
+  EXPECT_FALSE(is_valid_name("a b"));
+  EXPECT_FALSE(is_valid_name("a/b"));
+  EXPECT_FALSE(is_valid_name("caf\xc3\xa9"));
+  EXPECT_EQ(name_key("Breast_Cancer"), "breast_cancer");
 }
 
 }  // namespace
