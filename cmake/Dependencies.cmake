@@ -10,6 +10,16 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+# libxgboost-dev (C API). Its CMake config names /usr/bin/xgboost, which only the `xgboost`
+# CLI package ships, so find the library and header directly.
+find_library(XGBOOST_LIBRARY NAMES xgboost REQUIRED)
+find_path(XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
+if(NOT TARGET xgboost::xgboost)
+  add_library(xgboost::xgboost SHARED IMPORTED)
+  set_target_properties(xgboost::xgboost PROPERTIES
+    IMPORTED_LOCATION ${XGBOOST_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${XGBOOST_INCLUDE_DIR})
+endif()
 if(VIGIL_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
 endif()

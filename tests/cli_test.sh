@@ -3,6 +3,7 @@
 # up/down/status round trip, and serve's first run (admin printed once, var/ reused).
 set -euo pipefail
 vigil=$1
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
@@ -16,7 +17,7 @@ check() {  # check NAME COMMAND... ; passes when the command succeeds
 }
 
 for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version \
-           user "user add" "user list" "user passwd" "user role"; do
+           user "user add" "user list" "user passwd" "user role" model "model push" "model list"; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done
@@ -58,6 +59,19 @@ check "user list" grep -q "ops@example.com.*watchdog" <("$vigil" user list --dat
 check "user role" grep -q "now admin" <("$vigil" user role dev@example.com admin --data-dir m)
 check "user passwd" grep -q "changed" <("$vigil" user passwd dev@example.com --password password-789 --data-dir m)
 check "user role unknown" bash -c "! '$vigil' user role nobody@example.com user --data-dir m"
+
+# Models on the CLI: pushed files are checked by their runtime in a child process.
+models=$here/data/models
+check "model push" grep -q "stored diabetes version 1" <("$vigil" model push "$models/diabetes.ubj" --name diabetes --kind xgboost --data-dir m)
+check "model push next version" grep -q "version 2" <("$vigil" model push "$models/diabetes.json" --name Diabetes --metadata '{"price_per_row":0.5}' --data-dir m)
+echo '{"weights":[1,2],"bias":0.5}' > lin.json
+check "model push metadata file" grep -q "stored lin version 1" <(echo '{"features":["a","b"]}' > meta.json; "$vigil" model push lin.json --name lin --kind linear --metadata @meta.json --data-dir m)
+head -c 3000 /dev/urandom > junk.bin
+check "model push junk exits 2" bash -c "'$vigil' model push junk.bin --name junk --kind xgboost --data-dir m; test \$? -eq 2"
+check "model push unknown kind exits 2" bash -c "'$vigil' model push lin.json --name x --kind nope --data-dir m; test \$? -eq 2"
+check "model push new model needs kind" bash -c "! '$vigil' model push lin.json --name y --data-dir m"
+check "model list" grep -q "diabetes.*xgboost.*2" <("$vigil" model list --data-dir m)
+check "model list no junk" bash -c "! '$vigil' model list --data-dir m | grep -q junk"
 
 # First run: admin created once, password printed once, var/ reused.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

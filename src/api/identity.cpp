@@ -7,6 +7,7 @@
 
 #include "api/json_body.h"
 #include "api/openapi.h"
+#include "api/schemas.h"
 #include "auth/permissions.h"
 #include "core/ids.h"
 
@@ -29,29 +30,6 @@ json::value user_schema() {
         {"created_at", {{"type", "string"}, {"format", "date-time"}}},
         {"updated_at", {{"type", "string"}, {"format", "date-time"}}},
         {"disabled", {{"type", "boolean"}}}}}};
-}
-
-json::value list_schema(json::value item) {
-  return json::object{{"type", "object"},
-                      {"properties",
-                       {{"items", {{"type", "array"}, {"items", std::move(item)}}},
-                        {"next_cursor", {{"type", json::array{"string", "null"}}}}}}};
-}
-
-json::value object_schema(std::initializer_list<std::pair<const char*, const char*>> props,
-                          std::initializer_list<const char*> required = {}) {
-  json::object p;
-  for (const auto& [name, type] : props) p[name] = {{"type", type}};
-  json::array req;
-  for (const char* r : required) req.push_back(json::value(r));
-  json::object o{{"type", "object"}, {"properties", p}};
-  if (req.size()) o["required"] = std::move(req);
-  return o;
-}
-
-std::vector<net::ParamSpec> page_params() {
-  return {{"limit", "query", "Page size, 1..1000 (default 50)", json::object{{"type", "integer"}}},
-          {"cursor", "query", "Opaque cursor from next_cursor"}};
 }
 
 std::string session_cookie(const std::string& token, int64_t max_age, bool secure) {

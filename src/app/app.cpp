@@ -4,9 +4,13 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <filesystem>
+
 #include "api/audit_middleware.h"
 #include "api/auth_middleware.h"
 #include "api/identity.h"
+#include "api/inference.h"
+#include "api/models.h"
 #include "api/ops.h"
 #include "audit/audit_log.h"
 #include "auth/login_limiter.h"
@@ -14,6 +18,13 @@
 #include "auth/token_service.h"
 #include "auth/user_store.h"
 #include "net/request_metrics.h"
+#include "registry/artifact_store.h"
+#include "registry/model_registry.h"
+#include "runtime/batcher.h"
+#include "runtime/isolated_check.h"
+#include "runtime/model_cache.h"
+#include "runtime/runtime.h"
+#include "serving/model_server.h"
 #include "store/migrations.h"
 
 #ifndef VIGIL_VERSION
@@ -95,7 +106,62 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
   identity.secure_cookie = !config.get_string("server.tls_cert").empty();
   api::add_identity_routes(*app->router_, identity);
   api::add_audit_routes(*app->router_, *app->db_);
+  VIGIL_RETURN_IF_ERROR(app->add_models(config));
   return app;
+}
+
+Status App::add_models(const Config& config) {
+  runtimes_ = runtime::default_runtimes();
+  std::string artifact_cache = config.get_string("models.artifact_cache");
+  if (artifact_cache.empty()) {
+    return invalid_argument("models.artifact_cache: must name a directory");
+  }
+  artifacts_ = std::make_unique<registry::ArtifactStore>(*db_, artifact_cache);
+  models_ = std::make_unique<registry::ModelRegistry>(*db_, *artifacts_);
+  VIGIL_RETURN_IF_ERROR(models_->ensure_blank_model());
+  model_cache_ = std::make_unique<runtime::ModelCache>(
+      static_cast<size_t>(config.get_int("models.cache_mb")) << 20, metrics_);
+  runtime::BatcherOptions bo;
+  bo.max_batch_rows = static_cast<size_t>(config.get_int("inference.max_batch_rows"));
+  bo.max_wait = std::chrono::microseconds(config.get_int("inference.max_wait_us"));
+  bo.threads = static_cast<int>(config.get_int("inference.threads"));
+  batcher_ = std::make_unique<runtime::Batcher>(bo, metrics_);
+  model_server_ = std::make_unique<serving::ModelServer>(*models_, *runtimes_, *model_cache_,
+                                                         *batcher_, *blocking_, metrics_);
+
+  api::ModelDeps md;
+  md.registry = models_.get();
+  md.runtimes = runtimes_.get();
+  md.blocking = blocking_.get();
+  md.max_upload_bytes = config.get_int("models.max_upload_mb") << 20;
+  std::string exe = config.get_string("models.check_exe");
+  if (exe.empty()) {
+    std::error_code ec;
+    exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
+  auto timeout = std::chrono::milliseconds(config.get_int("models.check_timeout_ms"));
+  md.check_loadable = [exe, timeout](std::string_view kind, std::string_view bytes,
+                                     std::string_view metadata) -> Status {
+    // Every kind is checked in a child: the parsers of third-party runtimes (libxgboost) are
+    // not hardened against hostile files, and a crash there must not take the server down.
+    auto summary = runtime::check_model_isolated(exe, kind, bytes, metadata, timeout);
+    return summary.ok() ? Status{} : summary.status();
+  };
+  serving::ModelServer* server = model_server_.get();
+  md.on_changed = [server](const registry::ModelVersion& v) {
+    server->forget(v.model, v.model_id > 0 ? v.version : 0, v.model_id);
+  };
+  api::add_model_routes(*router_, md);
+
+  api::InferenceDeps id;
+  id.server = model_server_.get();
+  id.registry = models_.get();
+  id.blocking = blocking_.get();
+  id.max_rows = static_cast<size_t>(config.get_int("inference.max_rows"));
+  store::Database* db = db_.get();
+  id.ready = [db] { return db->ping().ok(); };
+  api::add_inference_routes(*router_, id);
+  return {};
 }
 
 Status App::start() {
@@ -139,6 +205,7 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 void App::stop() {
   if (server_) server_->stop();
   if (blocking_) blocking_->join();
+  if (batcher_) batcher_->stop();
   if (audit_) audit_->stop();
 }
 

@@ -25,6 +25,18 @@ class LoginLimiter;
 namespace vigil::audit {
 class AuditWriter;
 }
+namespace vigil::registry {
+class ArtifactStore;
+class ModelRegistry;
+}  // namespace vigil::registry
+namespace vigil::runtime {
+class RuntimeRegistry;
+class ModelCache;
+class Batcher;
+}  // namespace vigil::runtime
+namespace vigil::serving {
+class ModelServer;
+}
 
 namespace vigil::app {
 
@@ -48,6 +60,7 @@ class App {
   const FirstAdmin& first_admin() const { return first_admin_; }
   auth::UserStore& users() { return *users_; }
   auth::TokenService& tokens() { return *tokens_; }
+  registry::ModelRegistry& models() { return *models_; }
   // Writes every audit record submitted so far (tests).
   void flush_audit();
 
@@ -58,6 +71,8 @@ class App {
 
  private:
   explicit App(const Config& config);
+  // The model registry, runtimes, serving and their routes.
+  Status add_models(const Config& config);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -68,6 +83,12 @@ class App {
   std::unique_ptr<auth::BasicAuthCache> basic_;
   std::unique_ptr<auth::LoginLimiter> limiter_;
   std::unique_ptr<audit::AuditWriter> audit_;
+  std::unique_ptr<runtime::RuntimeRegistry> runtimes_;
+  std::unique_ptr<registry::ArtifactStore> artifacts_;
+  std::unique_ptr<registry::ModelRegistry> models_;
+  std::unique_ptr<runtime::ModelCache> model_cache_;
+  std::unique_ptr<runtime::Batcher> batcher_;
+  std::unique_ptr<serving::ModelServer> model_server_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

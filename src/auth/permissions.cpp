@@ -14,6 +14,10 @@ const std::vector<ActionSpec>& actions() {
       {"users.write", {"admin"}, "Create, change and delete user accounts"},
       {"users.self", {"admin", "user"}, "Read or change one's own account (handler checks self)"},
       {"audit.read", {"admin"}, "Read the audit log"},
+      {"models.read", {"admin", "user"}, "List and read models, versions and aliases"},
+      {"models.write", {"admin"}, "Upload model versions, move aliases, delete versions"},
+      {"models.artifact", {"admin", "user", "watchdog"}, "Download a model version's file"},
+      {"predict", {"admin", "user"}, "Run synchronous predictions (charged per row)"},
   };
   return kActions;
 }

@@ -1,5 +1,8 @@
 #include "cli/common.h"
 
+#include "app/app.h"
+#include "store/migrations.h"
+
 namespace vigil::cli {
 
 void add_common_options(CLI::App& cmd, CommonOptions& options) {
@@ -26,6 +29,36 @@ Expected<Config> load_config(const CommonOptions& options) {
     sources.flags.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
   return Config::load(sources);
+}
+
+// Opens the configured store with a current schema; prints why not otherwise.
+std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& exit_code,
+                                            Config& config_out) {
+  auto config = load_config(common);
+  if (!config.ok()) {
+    std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+    exit_code = 2;
+    return nullptr;
+  }
+  config_out = *config;
+  auto db = app::open_configured_database(*config);
+  if (!db.ok()) {
+    std::fprintf(stderr, "vigil: %s\n", db.status().to_string().c_str());
+    exit_code = 1;
+    return nullptr;
+  }
+  store::Migrator migrator(**db);
+  if (Status s = migrator.check_current(); !s.ok()) {
+    std::fprintf(stderr, "vigil: %s (run `vigil migrate up`)\n", s.message().c_str());
+    exit_code = 1;
+    return nullptr;
+  }
+  return std::move(*db);
+}
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "vigil: %s\n", s.message().c_str());
+  return s.code() == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
 }  // namespace vigil::cli

@@ -4,10 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
+#include "store/database.h"
 
 namespace vigil::cli {
 
@@ -23,9 +25,17 @@ void add_common_options(CLI::App& cmd, CommonOptions& options);
 // nullopt when the configuration is invalid.
 Expected<Config> load_config(const CommonOptions& options);
 
+// Opens the configured store with a current schema; prints why not and sets exit_code
+// otherwise (returns nullptr).
+std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& exit_code,
+                                            Config& config_out);
+// Prints the status and returns the exit code for it (2 for invalid input, else 1).
+int fail(const Status& s);
+
 int run_serve(const Config& config);
 int print_openapi(const Config& config);
 void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code);
+void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code);
 
 }  // namespace vigil::cli

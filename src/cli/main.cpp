@@ -5,6 +5,8 @@
 
 #include "cli/common.h"
 #include "core/logging.h"
+#include "runtime/isolated_check.h"
+#include "runtime/runtime.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
 
   // user
   cli::add_user_command(app, common, exit_code);
+  // model
+  cli::add_model_command(app, common, exit_code);
 
   // config show
   auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");
@@ -94,6 +98,16 @@ int main(int argc, char** argv) {
     }
     exit_code = cli::print_openapi(*config);
   });
+
+  // __model-check KIND (hidden): the child process that checks an uploaded model file, so a
+  // runtime that crashes on hostile bytes takes down only this process
+  // (runtime/isolated_check.h). Reads the file from stdin, prints a one-line JSON result.
+  auto* model_check = app.add_subcommand("__model-check", "Check a model file (internal)");
+  model_check->group("");
+  std::string model_kind;
+  model_check->add_option("kind", model_kind, "Runtime kind")->required();
+  model_check->callback(
+      [&] { exit_code = runtime::model_check_main(*runtime::default_runtimes(), model_kind); });
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::printf("vigil %s\n", VIGIL_VERSION); });

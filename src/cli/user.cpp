@@ -6,35 +6,9 @@
 #include "app/app.h"
 #include "auth/user_store.h"
 #include "cli/common.h"
-#include "store/migrations.h"
 
 namespace vigil::cli {
 namespace {
-
-// Opens the configured store with a current schema; prints why not otherwise.
-std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& exit_code,
-                                            Config& config_out) {
-  auto config = load_config(common);
-  if (!config.ok()) {
-    std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
-    exit_code = 2;
-    return nullptr;
-  }
-  config_out = *config;
-  auto db = app::open_configured_database(*config);
-  if (!db.ok()) {
-    std::fprintf(stderr, "vigil: %s\n", db.status().to_string().c_str());
-    exit_code = 1;
-    return nullptr;
-  }
-  store::Migrator migrator(**db);
-  if (Status s = migrator.check_current(); !s.ok()) {
-    std::fprintf(stderr, "vigil: %s (run `vigil migrate up`)\n", s.message().c_str());
-    exit_code = 1;
-    return nullptr;
-  }
-  return std::move(*db);
-}
 
 // --password, else one line from standard input.
 std::string read_password(const std::string& flag) {
@@ -43,11 +17,6 @@ std::string read_password(const std::string& flag) {
   std::string line;
   std::getline(std::cin, line);
   return line;
-}
-
-int fail(const Status& s) {
-  std::fprintf(stderr, "vigil: %s\n", s.message().c_str());
-  return s.code() == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
 }  // namespace

@@ -8,6 +8,10 @@ TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool
     : dir_(make_temp_dir()) {
   Settings all = {
       {"server.port", "0"}, {"server.io_threads", "2"}, {"admin_password", "admin-password-1"}};
+#ifdef VIGIL_EXE
+  // Uploads are checked by `vigil __model-check` in a child process; this binary is not vigil.
+  all.emplace_back("models.check_exe", VIGIL_EXE);
+#endif
   for (auto& kv : settings) all.push_back(std::move(kv));
   auto config = test_config(dir_, all);
   if (!config.ok()) {

@@ -1,0 +1,45 @@
+// The KServe v2 inference protocol's JSON, as Vigil speaks it: parsing an infer request into a
+// dense float matrix, and writing infer responses. Kept apart from the routes so the parser
+// can be unit-tested and fuzzed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/runtime.h"
+
+namespace vigil::api {
+
+struct V2InferRequest {
+  std::string id;  // echoed; empty when the client sent none
+  size_t rows = 0;
+  size_t cols = 0;
+  std::vector<float> data;  // rows × cols, row-major; null → NaN (missing)
+  bool explain = false;     // parameters.explain
+};
+
+// A client error: `status` 400 (not JSON, wrong shape of the document) or 422 (valid JSON with
+// invalid values); `field` names the bad member ("inputs[0].shape").
+struct V2Error {
+  int status = 422;
+  std::string field;
+  std::string message;
+};
+
+// Parses {"id"?, "inputs":[{"name","shape":[rows,cols],"datatype","data":[…]}], "parameters"?}.
+// One input tensor; datatype FP32, FP64, INT32 or INT64; data flat or nested row-major.
+// `max_rows` bounds rows (422 above).
+std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows,
+                                             V2Error& error);
+
+// {"model_name","model_version","id","outputs":[{"name":"predict",…},{"name":"contributions",…}?]}
+std::string v2_infer_response(std::string_view model_name, int64_t version, std::string_view id,
+                              const runtime::Tensor& predict, const runtime::Tensor* contributions);
+
+// Appends a float as JSON: shortest round-trip digits; NaN and infinities as null.
+void append_json_float(std::string& out, float v);
+
+}  // namespace vigil::api

@@ -1,0 +1,71 @@
+#include "api/kserve.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace vigil::api {
+namespace {
+
+std::optional<V2InferRequest> parse(std::string_view body, V2Error& e, size_t max_rows = 100) {
+  return parse_v2_infer(body, max_rows, e);
+}
+
+TEST(KServe, ParsesFlatAndNestedDataWithMissingValues) {
+  V2Error e;
+  auto r = parse(R"({"id":"x","inputs":[{"name":"in","shape":[2,2],"datatype":"FP64",
+                     "data":[[1,2.5],[null,-4]]}],"parameters":{"explain":true}})",
+                 e);
+  ASSERT_TRUE(r) << e.message;
+  EXPECT_EQ(r->id, "x");
+  EXPECT_EQ(r->rows, 2u);
+  EXPECT_EQ(r->cols, 2u);
+  EXPECT_TRUE(r->explain);
+  ASSERT_EQ(r->data.size(), 4u);
+  EXPECT_EQ(r->data[1], 2.5f);
+  EXPECT_TRUE(std::isnan(r->data[2]));
+  EXPECT_EQ(r->data[3], -4.0f);
+}
+
+TEST(KServe, ErrorsNameTheFieldAndStatus) {
+  struct Case {
+    const char* body;
+    int status;
+    const char* field;
+  };
+  for (
+      const auto& c : std::vector<Case>{
+          {"{", 400, ""},
+          {"[]", 400, ""},
+          {R"({"inputs":[]})", 422, "inputs"},
+          {R"({"inputs":[{"shape":[1,1],"data":[1]}]})", 422, "inputs[0].datatype"},
+          {R"({"inputs":[{"shape":[1],"datatype":"FP32","data":[1]}]})", 422, "inputs[0].shape"},
+          {R"({"inputs":[{"shape":[1,-1],"datatype":"FP32","data":[]}]})", 422, "inputs[0].shape"},
+          {R"({"inputs":[{"shape":[101,1],"datatype":"FP32","data":[]}]})", 422, "inputs[0].shape"},
+          {R"({"inputs":[{"shape":[1,2],"datatype":"FP32","data":[1]}]})", 422, "inputs[0].data"},
+          {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1,2]}]})", 422, "inputs[0].data"},
+          {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[true]}]})", 422,
+           "inputs[0].data"},
+          {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":1}]})", 422, "inputs[0].data"},
+          {R"({"id":5,"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1]}]})", 422, "id"},
+          {R"({"parameters":{"explain":"yes"},"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1]}]})",
+           422, "parameters.explain"},
+      }) {
+    V2Error e;
+    EXPECT_FALSE(parse(c.body, e)) << c.body;
+    EXPECT_EQ(e.status, c.status) << c.body;
+    EXPECT_EQ(e.field, c.field) << c.body;
+  }
+}
+
+TEST(KServe, ResponseHasShortestFloatsAndNullForNaN) {
+  runtime::Tensor p{{2}, {0.1f, NAN}};
+  runtime::Tensor c{{2, 2}, {1.5f, -2.0f, 0.0f, 3.25f}};
+  EXPECT_EQ(v2_infer_response("m\"x", 3, "id", p, &c),
+            R"({"model_name":"m\"x","model_version":"3","id":"id","outputs":[)"
+            R"({"name":"predict","datatype":"FP32","shape":[2],"data":[0.1,null]},)"
+            R"({"name":"contributions","datatype":"FP32","shape":[2,2],"data":[1.5,-2,0,3.25]}]})");
+}
+
+}  // namespace
+}  // namespace vigil::api

@@ -1,0 +1,37 @@
+#include "api/schemas.h"
+
+#include <boost/json.hpp>
+
+#include "api/openapi.h"
+
+namespace vigil::api {
+namespace json = boost::json;
+
+json::value list_schema(json::value item) {
+  return json::object{{"type", "object"},
+                      {"properties",
+                       {{"items", {{"type", "array"}, {"items", std::move(item)}}},
+                        {"next_cursor", {{"type", json::array{"string", "null"}}}}}}};
+}
+
+json::value object_schema(std::initializer_list<std::pair<const char*, const char*>> props,
+                          std::initializer_list<const char*> required) {
+  json::object p;
+  for (const auto& [name, type] : props) p[name] = {{"type", type}};
+  json::array req;
+  for (const char* r : required) req.push_back(json::value(r));
+  json::object o{{"type", "object"}, {"properties", p}};
+  if (req.size()) o["required"] = std::move(req);
+  return o;
+}
+
+net::ResponseSpec problem_response(int status, const char* description) {
+  return {status, description, problem_schema_ref(), "application/problem+json"};
+}
+
+std::vector<net::ParamSpec> page_params() {
+  return {{"limit", "query", "Page size, 1..1000 (default 50)", json::object{{"type", "integer"}}},
+          {"cursor", "query", "Opaque cursor from next_cursor"}};
+}
+
+}  // namespace vigil::api

@@ -1,0 +1,163 @@
+#include "serving/model_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/names.h"
+
+namespace vigil::serving {
+namespace json = boost::json;
+
+ModelServer::ModelServer(registry::ModelRegistry& registry,
+                         const runtime::RuntimeRegistry& runtimes, runtime::ModelCache& cache,
+                         runtime::Batcher& batcher, boost::asio::thread_pool& blocking,
+                         MetricsRegistry& metrics, ServingOptions options)
+    : registry_(registry),
+      runtimes_(runtimes),
+      cache_(cache),
+      batcher_(batcher),
+      blocking_(blocking),
+      metrics_(metrics),
+      options_(options) {}
+
+std::string ModelServer::resolve_key(std::string_view name, std::string_view ref) {
+  std::string key = name_key(name);
+  key += '\0';
+  key += name_key(ref);
+  return key;
+}
+
+std::string ModelServer::cache_key(const ResolvedModel& m) {
+  return std::to_string(m.model_id) + "/" + std::to_string(m.version);
+}
+
+std::shared_ptr<const ResolvedModel> ModelServer::peek_resolved(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = resolved_.find(key);
+  if (it == resolved_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() >= it->second.expires) {
+    resolved_.erase(it);
+    return nullptr;
+  }
+  return it->second.model;
+}
+
+Expected<std::shared_ptr<const ResolvedModel>> ModelServer::resolve(std::string_view name,
+                                                                    std::string_view ref) {
+  std::string key = resolve_key(name, ref);
+  if (auto hit = peek_resolved(key)) return hit;
+  Expected<registry::ModelVersion> v = not_found("");
+  if (ref.empty()) {
+    v = registry_.resolve(name, "production");
+    if (!v.ok() && v.status().code() == ErrorCode::kNotFound) v = registry_.resolve(name, "latest");
+  } else {
+    v = registry_.resolve(name, ref);
+  }
+  if (!v.ok()) return v.status();
+  auto m = std::make_shared<ResolvedModel>();
+  m->model_id = v->model_id;
+  m->version = v->version;
+  m->name = v->model;
+  m->kind = v->kind;
+  m->sha256 = v->sha256;
+  m->metadata = v->metadata;
+  m->label = v->model + ":" + std::to_string(v->version);
+  boost::system::error_code ec;
+  json::value meta = json::parse(v->metadata, ec);
+  if (!ec && meta.is_object()) {
+    if (const auto* f = meta.as_object().if_contains("features"); f && f->is_array()) {
+      for (const auto& name_value : f->as_array()) {
+        if (!name_value.is_string()) continue;
+        m->feature_index.emplace(std::string(name_value.as_string()), m->features.size());
+        m->features.emplace_back(name_value.as_string());
+      }
+    }
+    if (const auto* p = meta.as_object().if_contains("price_per_row"); p && p->is_number()) {
+      m->price_per_row = p->to_number<double>();
+    }
+  }
+  MetricLabels labels{{"model", m->name}};
+  m->rows_served = &metrics_.counter("vigil_predict_rows_total", "Rows predicted", labels);
+  m->millicredits_priced =
+      &metrics_.counter("vigil_predict_priced_millicredits_total",
+                        "Price of the rows predicted, in milli-credits", labels);
+  std::shared_ptr<const ResolvedModel> out = std::move(m);
+  std::lock_guard lock(mu_);
+  resolved_[key] = {out, std::chrono::steady_clock::now() + options_.resolve_ttl};
+  return out;
+}
+
+Expected<ModelHandle> ModelServer::load(std::string_view name, std::string_view ref) {
+  auto resolved = resolve(name, ref);
+  if (!resolved.ok()) return resolved.status();
+  const ResolvedModel& m = **resolved;
+  auto model =
+      cache_.get_or_load(cache_key(m), [&]() -> Expected<std::unique_ptr<runtime::LoadedModel>> {
+        const runtime::Runtime* rt = runtimes_.find(m.kind);
+        if (!rt) return failed_precondition("no runtime for kind " + m.kind);
+        auto path = registry_.artifacts().local_path(m.sha256);
+        if (!path.ok()) return path.status();
+        std::ifstream in(*path, std::ios::binary);
+        if (!in) return unavailable("cannot read the model file of " + m.label);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        boost::system::error_code ec;
+        json::value meta = json::parse(m.metadata, ec);
+        json::object meta_object = !ec && meta.is_object() ? meta.as_object() : json::object();
+        return rt->load(bytes.str(), meta_object);
+      });
+  if (!model.ok()) return model.status();
+  return ModelHandle{*resolved, *model};
+}
+
+void ModelServer::acquire(std::string name, std::string ref,
+                          std::function<void(Expected<ModelHandle>)> done) {
+  if (auto resolved = peek_resolved(resolve_key(name, ref))) {
+    if (auto model = cache_.peek(cache_key(*resolved))) {
+      return done(ModelHandle{std::move(resolved), std::move(model)});
+    }
+  }
+  boost::asio::post(blocking_, [this, name = std::move(name), ref = std::move(ref),
+                                done = std::move(done)] { done(load(name, ref)); });
+}
+
+void ModelServer::predict(const ModelHandle& handle, std::vector<float> data, size_t rows,
+                          std::function<void(Expected<runtime::Tensor>)> done) {
+  batcher_.submit(handle.model, handle.resolved->label, std::move(data), rows, std::move(done));
+}
+
+void ModelServer::explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
+                          std::function<void(Expected<runtime::Tensor>)> done) {
+  boost::asio::post(blocking_, [model = handle.model, data = std::move(data), rows,
+                                done = std::move(done)] { done(model->explain(data, rows)); });
+}
+
+void ModelServer::forget(std::string_view model_name, int64_t deleted_version, int64_t model_id) {
+  std::string prefix = name_key(model_name);
+  prefix += '\0';
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = resolved_.begin(); it != resolved_.end();) {
+      if (it->first.starts_with(prefix)) {
+        it = resolved_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (deleted_version > 0 && model_id > 0) {
+    cache_.erase(std::to_string(model_id) + "/" + std::to_string(deleted_version));
+  }
+}
+
+void ModelServer::record_price(const ResolvedModel& m, size_t rows) {
+  m.rows_served->inc(rows);
+  m.millicredits_priced->inc(
+      static_cast<uint64_t>(std::llround(m.price_per_row * 1000.0 * static_cast<double>(rows))));
+}
+
+}  // namespace vigil::serving
