@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -62,7 +63,18 @@ json::value v2_response_schema() {
 
 void infer_v2(const InferenceDeps& d, const ExchangePtr& ex) {
   V2Error error;
-  auto req = parse_v2_infer(ex->request().body(), d.max_rows, error);
+  std::optional<size_t> header_length;
+  if (auto h = ex->request().find("Inference-Header-Content-Length"); h != ex->request().end()) {
+    size_t n = 0;
+    auto v = h->value();
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size()) {
+      return ex->respond_problem(status::bad_request,
+                                 "Inference-Header-Content-Length: not a byte count");
+    }
+    header_length = n;
+  }
+  auto req = parse_v2_infer(ex->request().body(), d.max_rows, error, header_length);
   if (!req) {
     std::vector<net::FieldError> fields;
     if (!error.field.empty()) fields.push_back({error.field, error.message});

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/logging.h"
@@ -74,8 +75,17 @@ void append_json_float(std::string& out, float v) {
   out.append(buf, end);
 }
 
-std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows,
-                                             V2Error& error) {
+std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows, V2Error& error,
+                                             std::optional<size_t> json_header_length) {
+  std::string_view binary;
+  if (json_header_length) {
+    if (*json_header_length > body.size()) {
+      error = {400, "", "Inference-Header-Content-Length is larger than the body"};
+      return std::nullopt;
+    }
+    binary = body.substr(*json_header_length);
+    body = body.substr(0, *json_header_length);
+  }
   unsigned char stack[16384];
   json::monotonic_resource mr(stack, sizeof stack);
   json::parse_options opts;
@@ -158,12 +168,48 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
   }
   req.rows = static_cast<size_t>(dims[0]);
   req.cols = static_cast<size_t>(dims[1]);
+  const size_t expected = req.rows * req.cols;
+  const json::value* binary_size = nullptr;
+  if (const auto* p = in.if_contains("parameters"); p && p->is_object()) {
+    binary_size = p->get_object().if_contains("binary_data_size");
+  }
+  if (binary_size) {
+    // The binary tensor extension: the values follow the JSON header, little-endian.
+    const size_t width = (dt == "FP64" || dt == "INT64") ? 8 : 4;
+    if (!json_header_length || !binary_size->is_int64() ||
+        static_cast<uint64_t>(binary_size->get_int64()) != expected * width ||
+        binary.size() != expected * width) {
+      error = {422, "inputs[0].parameters.binary_data_size",
+               "must be rows × features × " + std::to_string(width) +
+                   " bytes, sent after a JSON header of Inference-Header-Content-Length bytes"};
+      return std::nullopt;
+    }
+    req.data.resize(expected);
+    const char* p = binary.data();
+    for (size_t i = 0; i < expected; ++i, p += width) {
+      if (dt == "FP32") {
+        std::memcpy(&req.data[i], p, 4);
+      } else if (dt == "FP64") {
+        double v;
+        std::memcpy(&v, p, 8);
+        req.data[i] = static_cast<float>(v);
+      } else if (dt == "INT32") {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        req.data[i] = static_cast<float>(v);
+      } else {
+        int64_t v;
+        std::memcpy(&v, p, 8);
+        req.data[i] = static_cast<float>(v);
+      }
+    }
+    return req;
+  }
   const auto* data = in.if_contains("data");
   if (!data || !data->is_array()) {
     error = {422, "inputs[0].data", "required: an array of numbers (null = missing)"};
     return std::nullopt;
   }
-  const size_t expected = req.rows * req.cols;
   req.data.reserve(expected);
   if (!flatten(*data, 0, req.data, expected, error)) return std::nullopt;
   if (req.data.size() != expected) {

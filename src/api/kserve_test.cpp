@@ -58,6 +58,35 @@ TEST(KServe, ErrorsNameTheFieldAndStatus) {
   }
 }
 
+TEST(KServe, BinaryTensorExtension) {
+  std::string json =
+      R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","parameters":{"binary_data_size":16}}]})";
+  float values[4] = {1.5f, -2.0f, NAN, 4.25f};
+  std::string body = json + std::string(reinterpret_cast<const char*>(values), sizeof values);
+  V2Error e;
+  auto r = parse_v2_infer(body, 100, e, json.size());
+  ASSERT_TRUE(r) << e.message;
+  ASSERT_EQ(r->data.size(), 4u);
+  EXPECT_EQ(r->data[0], 1.5f);
+  EXPECT_TRUE(std::isnan(r->data[2]));
+  EXPECT_EQ(r->data[3], 4.25f);
+
+  double wide[4] = {1, 2, 3, 4};
+  std::string json64 =
+      R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP64","parameters":{"binary_data_size":32}}]})";
+  r = parse_v2_infer(json64 + std::string(reinterpret_cast<const char*>(wide), sizeof wide), 100, e,
+                     json64.size());
+  ASSERT_TRUE(r) << e.message;
+  EXPECT_EQ(r->data[3], 4.0f);
+
+  // Sizes that do not add up, and a header length past the end.
+  EXPECT_FALSE(parse_v2_infer(body.substr(0, body.size() - 1), 100, e, json.size()));
+  EXPECT_EQ(e.field, "inputs[0].parameters.binary_data_size");
+  EXPECT_FALSE(parse_v2_infer(body, 100, e, std::nullopt));  // binary_data_size without header
+  EXPECT_FALSE(parse_v2_infer(body, 100, e, body.size() + 1));
+  EXPECT_EQ(e.status, 400);
+}
+
 TEST(KServe, ResponseHasShortestFloatsAndNullForNaN) {
   runtime::Tensor p{{2}, {0.1f, NAN}};
   runtime::Tensor c{{2, 2}, {1.5f, -2.0f, 0.0f, 3.25f}};

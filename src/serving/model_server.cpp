@@ -1,5 +1,7 @@
 #include "serving/model_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -110,8 +112,21 @@ Expected<ModelHandle> ModelServer::load(std::string_view name, std::string_view 
         json::object meta_object = !ec && meta.is_object() ? meta.as_object() : json::object();
         return rt->load(bytes.str(), meta_object);
       });
-  if (!model.ok()) return model.status();
-  return ModelHandle{*resolved, *model};
+  const std::string key = resolve_key(name, ref);
+  if (!model.ok()) {
+    std::lock_guard lock(mu_);
+    auto it = last_good_.find(key);
+    if (it == last_good_.end() || it->second.resolved->model_id != m.model_id) {
+      return model.status();
+    }
+    spdlog::warn("serving: {} failed to load ({}); still serving {}", m.label,
+                 model.status().message(), it->second.resolved->label);
+    return it->second;
+  }
+  ModelHandle handle{*resolved, *model};
+  std::lock_guard lock(mu_);
+  last_good_[key] = handle;
+  return handle;
 }
 
 void ModelServer::acquire(std::string name, std::string ref,
@@ -151,6 +166,15 @@ void ModelServer::forget(std::string_view model_name, int64_t deleted_version, i
   }
   if (deleted_version > 0 && model_id > 0) {
     cache_.erase(std::to_string(model_id) + "/" + std::to_string(deleted_version));
+    std::lock_guard lock(mu_);
+    for (auto it = last_good_.begin(); it != last_good_.end();) {
+      if (it->second.resolved->model_id == model_id &&
+          it->second.resolved->version == deleted_version) {
+        it = last_good_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 }
 

@@ -67,7 +67,9 @@ class ModelServer {
   // Blocking on a miss. kNotFound names what is missing.
   Expected<std::shared_ptr<const ResolvedModel>> resolve(std::string_view name,
                                                          std::string_view ref);
-  // Blocking on a miss. A runtime that cannot load the file → kInvalidArgument with its reason.
+  // Blocking on a miss. A runtime that cannot load the file → kInvalidArgument with its reason,
+  // unless this reference (an alias, latest, or none) loaded another version before: that one
+  // keeps serving, and the failure is logged.
   Expected<ModelHandle> load(std::string_view name, std::string_view ref);
   // `done` runs inline when the version is resolved and loaded already, otherwise on the
   // blocking pool after resolving/loading.
@@ -106,6 +108,9 @@ class ModelServer {
 
   std::mutex mu_;
   std::unordered_map<std::string, CachedResolve> resolved_;  // by resolve_key
+  // The last version that loaded for each resolve_key: served when the version a reference
+  // now points at fails to load (a bad load keeps serving the old version).
+  std::unordered_map<std::string, ModelHandle> last_good_;
 };
 
 }  // namespace vigil::serving

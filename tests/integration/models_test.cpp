@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -408,6 +409,30 @@ TEST_P(ModelsTest, ConcurrentRequestsGetTheirOwnAnswers) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// A version that fails to load at serving time (its local file damaged after the upload check)
+// leaves the reference on the version that loaded before.
+TEST_P(ModelsTest, ABadLoadKeepsServingThePreviousVersion) {
+  ASSERT_EQ(upload("lin", R"({"weights":[1,1],"bias":0})", "?kind=linear").status, 201);
+  const std::string body =
+      R"({"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}]})";
+  auto r = post_json("/v2/models/lin/infer", json::parse(body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("model_version").as_string(), "1");
+  auto v2 = upload("lin", R"({"weights":[10,10],"bias":0})", "");
+  ASSERT_EQ(v2.status, 201);
+  std::string sha(v2.json().at("sha256").as_string());
+  auto path = app_->data_dir() / "cache" / "artifacts" / sha.substr(0, 2) / sha;
+  ASSERT_TRUE(std::filesystem::exists(path));
+  std::ofstream(path, std::ios::trunc) << "{damaged";
+  r = post_json("/v2/models/lin/infer", json::parse(body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("model_version").as_string(), "1");
+  EXPECT_EQ(r.json().at("outputs").as_array()[0].at("data").as_array()[0].to_number<double>(), 3);
+  // Asked for by number, the damaged version is an error that says why.
+  r = post_json("/v2/models/lin/versions/2/infer", json::parse(body));
+  EXPECT_EQ(r.status, 422) << r.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ModelsTest, ::testing::Values("sqlite", "postgres"),
