@@ -10,19 +10,22 @@ import scenarios
 import servers
 from servers import BenchError
 
-TARGETS = scenarios.TARGETS
+TARGETS = scenarios.ALL_TARGETS
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--scenarios", default=",".join(scenarios.SCENARIOS),
                    help="comma-separated, default all: %(default)s")
-    p.add_argument("--duration", type=int, default=10, help="S1 seconds per wrk run (10)")
-    p.add_argument("--runs", type=int, default=3, help="S1 runs per target (3)")
-    p.add_argument("--warmup", type=int, default=2, help="S1 warm-up seconds before each run (2)")
+    p.add_argument("--duration", type=int, default=10, help="S1-S3 seconds per wrk run (10)")
+    p.add_argument("--runs", type=int, default=3, help="S1-S3 runs per target (3)")
+    p.add_argument("--warmup", type=int, default=2,
+                   help="S1-S3 warm-up seconds before each run (2)")
     p.add_argument("--targets", default=None,
-                   help=f"S1 targets, default {','.join(TARGETS)} (vigil-noaudit only when S1 "
-                        f"runs on the auth path)")
+                   help=f"what to measure, any of {','.join(TARGETS)}; each scenario takes the "
+                        f"ones it knows. Default: S1 {','.join(scenarios.TARGETS)} "
+                        f"(vigil-noaudit only when S1 runs on the auth path), S2/S3 "
+                        f"{','.join(scenarios.INFER_TARGETS)}")
     p.add_argument("--s1-path", choices=scenarios.S1_PATHS, default="auto",
                    help="S1 endpoint: auth = GET /api/v1/auth/me with a token (an error if Vigil "
                         "has no login), healthz = GET /healthz, auto (default) = auth, or healthz "
@@ -45,6 +48,10 @@ def parse_args(argv):
         bad = [t for t in args.targets if t not in TARGETS]
         if bad or not args.targets:
             p.error(f"unknown target(s) {','.join(bad)}; known: {','.join(TARGETS)}")
+        for s in args.scenarios:
+            if s in scenarios.SCENARIO_TARGETS and not scenarios.scenario_targets(s, args.targets):
+                p.error(f"--targets names none of {s}'s targets "
+                        f"({','.join(scenarios.SCENARIO_TARGETS[s])})")
     if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
     args.vigil = args.vigil.resolve()
@@ -62,9 +69,7 @@ def main(argv):
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
 
-    s1_targets = scenarios.s1_targets(args.targets, True)
-    if any(s in scenarios.NEEDS_VIGIL for s in args.scenarios) or (
-            "S1" in args.scenarios and any(t in scenarios.VIGIL_TARGETS for t in s1_targets)):
+    if any(scenarios.needs_vigil(s, args.targets) for s in args.scenarios):
         servers.require_vigil(args.vigil)
 
     started = report.now()

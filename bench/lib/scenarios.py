@@ -3,13 +3,22 @@ import json
 import statistics
 import sys
 
+import infer
 import servers
 import wrk
 from report import Section, ratio, yes_no
 from servers import BenchError
 
-# S1's targets in their default order (main.py's --targets).
+# S1's targets in their default order.
 TARGETS = ["vigil", "vigil-noaudit", "nginx", "flask", "fastapi"]
+# S2/S3's: Vigil with its defaults (dynamic batching on), the same binary with batching off, and
+# the Python peers (nginx cannot predict).
+INFER_TARGETS = ["vigil", "vigil-nobatch", "flask", "fastapi"]
+# Every name --targets accepts; each scenario measures those of them it knows (scenario_targets).
+ALL_TARGETS = list(dict.fromkeys(TARGETS + INFER_TARGETS))
+# The settings each Vigil target adds to the defaults.
+VIGIL_ENV = {"vigil": {}, "vigil-noaudit": {"VIGIL_AUDIT__ENABLED": "false"},
+             "vigil-nobatch": {"VIGIL_INFERENCE__MAX_BATCH_ROWS": "1"}}
 
 # S1 as BENCHMARKS.md specifies it: GET /api/v1/auth/me with a Bearer token. Vigil's token comes
 # from POST /api/v1/auth/login (one login per Vigil server), each Python peer's is seeded into its
@@ -37,13 +46,38 @@ def progress(text):
 
 
 def _start(name, args):
-    if name in VIGIL_TARGETS:
-        server = servers.vigil(args.vigil, audit=(name == "vigil"), name=name)
+    if name in VIGIL_ENV:
+        server = servers.vigil(args.vigil, name=name, env=VIGIL_ENV[name])
     else:
         server = servers.PEER_FACTORIES[name]()
     server.start()
     server.wait_ready()
     return server
+
+
+def scenario_targets(scenario, explicit):
+    """--targets as it applies to one scenario: the names it knows, in the order given; None when
+    --targets was not given (the scenario's default)."""
+    if explicit is None:
+        return None
+    return [t for t in explicit if t in SCENARIO_TARGETS[scenario]]
+
+
+def needs_vigil(scenario, explicit):
+    """Whether a scenario will start Vigil with these --targets (None: its default)."""
+    if scenario in NEEDS_VIGIL:
+        return True
+    if scenario not in SCENARIO_TARGETS:
+        return False
+    return any(t in VIGIL_ENV for t in scenario_targets(scenario, explicit)
+               or SCENARIO_TARGETS[scenario])
+
+
+def rotation(targets, run):
+    """The order of the targets in run number `run`: rotated by one each run, so drift over time
+    (other tenants, heat) hits every target alike."""
+    k = run % len(targets)
+    return targets[k:] + targets[:k]
 
 
 def s1_targets(explicit, auth):
@@ -65,7 +99,7 @@ def audit_cost(vigil_rps, noaudit_rps):
 def _plan(args, running):
     """Decides S1's path: (auth?, targets, why-not-auth or None). May start the first Vigil target
     (into `running`) to try its login."""
-    explicit = args.targets
+    explicit = scenario_targets("S1", args.targets)
     if args.s1_path == "healthz":
         return False, s1_targets(explicit, False), "--s1-path healthz was given"
     candidates = s1_targets(explicit, True)
@@ -140,9 +174,7 @@ def s1(args):
                                          f"though the first Vigil server logged in")
             _check(name, running[name], auth)
         for run in range(args.runs):
-            # Rotate who goes first so drift over time (other tenants, heat) hits all alike.
-            order = targets[run % len(targets):] + targets[:run % len(targets)]
-            for name in order:
+            for name in rotation(targets, run):
                 server = running[name]
                 url = server.url + path
                 headers = [f"Authorization: Bearer {server.token}"] if auth else []
@@ -225,6 +257,154 @@ def s1(args):
     return Section(title, notes, header, rows, met, warnings)
 
 
+# S2/S3 as BENCHMARKS.md specifies them: KServe v2 infer on the breast_cancer XGBoost model.
+S2 = infer.Spec("S2", "KServe v2 infer, 1 row", rows=1, min_rows_per_s=30_000,
+                min_ratio={"flask": 10.0}, batching_beats_off=True)
+S3 = infer.Spec("S3", "KServe v2 infer, 256 rows", rows=256, min_rows_per_s=1_000_000)
+INFER_CONNECTIONS, INFER_THREADS = 32, 2
+
+
+def _start_infer(name, args, running):
+    """Starts one S2/S3 target into `running`; a Vigil server also logs in as the admin and gets
+    the model uploaded (once per server)."""
+    running[name] = server = _start(name, args)
+    if name not in VIGIL_ENV:
+        return server  # a peer: its token is seeded at start-up, its model loaded from the env
+    server.token = servers.login(server)
+    if server.token is None:
+        raise BenchError(f"{name}: POST /api/v1/auth/login answered 404: this binary "
+                         f"({args.vigil}) has no auth endpoints, which S2/S3 need to upload "
+                         f"the model")
+    servers.upload_model(server, server.token)
+    return server
+
+
+def _check_infer(name, server, body, expected):
+    """One request before measuring: the same POST wrk will send answers 200 with the xgboost
+    package's predictions; a peer rejects a missing and a wrong token."""
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+    status, answer = servers.http_request(server.port, "POST", infer.INFER_PATH,
+                                          body=body.encode(), headers=headers, timeout=30.0)
+    wrong = infer.check_response(status, answer, expected)
+    if wrong:
+        shown = body if len(body) <= 300 else body[:300] + f"… ({len(body)} bytes)"
+        raise BenchError(f"{name}: POST {infer.INFER_PATH} with {shown} {wrong}")
+    if name in PEERS_CHECKING_TOKENS:
+        for bad in ({}, {"Authorization": "Bearer not-the-token"}):
+            status, answer = servers.http_request(
+                server.port, "POST", infer.INFER_PATH, body=body.encode(),
+                headers={**bad, "Content-Type": "application/json"}, timeout=30.0)
+            if status != 401:
+                raise BenchError(f"{name}: POST {infer.INFER_PATH} with {bad or 'no token'} "
+                                 f"answered {status} instead of 401: "
+                                 f"{answer.decode(errors='replace')[:500]}")
+
+
+def _batch_stats(server):
+    """What the server's batcher did so far (infer.batch_stats); {} when /metrics does not say."""
+    try:
+        status, text = servers.http_request(server.port, "GET", "/metrics")
+    except BenchError:
+        return {}
+    return infer.batch_stats(text.decode(errors="replace")) if status == 200 else {}
+
+
+def _infer(args, spec):
+    """KServe v2 infer throughput: wrk POSTs the same body to every target, runs interleaved."""
+    targets = scenario_targets(spec.scenario, args.targets) or list(INFER_TARGETS)
+    with open(servers.MODEL_EXPECTED) as f:
+        expected = json.load(f)
+    rows, predictions = infer.cycle(expected["rows"], expected["predictions"], spec.rows)
+    body = infer.request_body(rows)
+    script = servers.workdir() / f"{spec.scenario.lower()}-infer.lua"
+    script.write_text(infer.wrk_script(body))
+    running, samples, per_batch = {}, {name: [] for name in targets}, {}
+    try:
+        for name in targets:
+            _start_infer(name, args, running)
+            _check_infer(name, running[name], body, predictions)
+        for run in range(args.runs):
+            for name in rotation(targets, run):
+                server = running[name]
+                url = server.url + infer.INFER_PATH
+                headers = [f"Authorization: Bearer {server.token}"]
+                if args.warmup > 0:
+                    wrk.run(url, args.warmup, INFER_CONNECTIONS, INFER_THREADS, headers, script)
+                r = wrk.run(url, args.duration, INFER_CONNECTIONS, INFER_THREADS, headers, script)
+                samples[name].append(r)
+                progress(f"{spec.scenario} run {run + 1}/{args.runs} {name:13} "
+                         f"{r.requests_per_s:10.0f} req/s {r.requests_per_s * spec.rows:10.0f} "
+                         f"rows/s  p50 {r.p50_ms:.2f} ms  p99 {r.p99_ms:.2f} ms"
+                         + (f"  errors {r.non_2xx + r.socket_errors}"
+                            if r.non_2xx + r.socket_errors else ""))
+        for name in targets:
+            if name in VIGIL_ENV:
+                per_batch[name] = _batch_stats(running[name])
+    finally:
+        for server in running.values():
+            server.stop()
+
+    med = {n: statistics.median(r.requests_per_s for r in rs) for n, rs in samples.items()}
+    vigil, flask = med.get("vigil"), med.get("flask")
+    rows_out, met = [], []
+    for name in targets:
+        rs = samples[name]
+        errors = sum(r.non_2xx + r.socket_errors for r in rs)
+        goal, ok = infer.goal(spec, name, med, errors)
+        if ok is not None:
+            met.append(ok)
+        vs = vigil / med[name] if vigil is not None and name != "vigil" else None
+        rows_out.append([
+            name, f"{med[name]:.0f}", " / ".join(f"{r.requests_per_s:.0f}" for r in rs),
+            f"{med[name] * spec.rows:.0f}",
+            f"{statistics.median(r.p50_ms for r in rs):.2f}",
+            f"{statistics.median(r.p99_ms for r in rs):.2f}", errors,
+            ratio(med[name] / flask if flask else None), ratio(vs), goal, yes_no(ok)])
+
+    n_rows = len(expected["rows"])
+    notes = [f"`POST {infer.INFER_PATH}` with `Authorization: Bearer <token>` and a KServe v2 "
+             f"body of {spec.rows} row{'s' if spec.rows > 1 else ''} × 30 FP32 features "
+             f"({len(body)} bytes; "
+             + ("the first row" if spec.rows == 1 else
+                f"the {n_rows} rows cycled" if spec.rows > n_rows else f"the first {spec.rows} rows")
+             + f" of tests/data/models/breast_cancer.expected.json, null = missing); before "
+             f"measuring, each target answered 200 with the xgboost package's predictions "
+             f"(± {infer.TOLERANCE:g}). Vigil: token from `POST /api/v1/auth/login`, the model "
+             f"uploaded once per server (`POST /api/v1/models/{infer.MODEL_NAME}/versions"
+             f"?kind=xgboost`); vigil-nobatch: the same binary with "
+             f"`{'`, `'.join(f'{k}={v}' for k, v in VIGIL_ENV['vigil-nobatch'].items())}` "
+             f"(batching off); Flask/FastAPI: the token looked up as in S1, then "
+             f"`xgboost.Booster.inplace_predict` on the same .ubj file.",
+             f"wrk {INFER_THREADS} threads, {INFER_CONNECTIONS} keep-alive connections, "
+             f"{args.duration} s per run after {args.warmup} s of warm-up, {args.runs} runs "
+             f"interleaved; medians over the runs; rows/s = req/s × {spec.rows}.",
+             "errors = non-2xx responses + socket errors, all runs (the Flask peer's gunicorn "
+             "sync workers close every connection, which wrk may count as read errors)."]
+    batch_text = [t for t in (infer.describe_batches(n, b) for n, b in per_batch.items()) if t]
+    if batch_text:
+        notes.append("Vigil's batcher, from its `/metrics` (`vigil_batch_*`, warm-ups and the "
+                     "check included): " + "; ".join(batch_text) + ".")
+    if not spec.batching_beats_off and "vigil-nobatch" in targets:
+        notes.append(f"vigil-nobatch is shown for reference, with no goal: a request of "
+                     f"{spec.rows} rows is more than a batch holds (`inference.max_batch_rows`, "
+                     f"64 by default), so it runs as one model call with batching on or off.")
+    if vigil is None:
+        notes.append("Vigil not measured in this run (peers only).")
+    header = ["target", "req/s (median)", "req/s per run", "rows/s (median)", "p50 ms", "p99 ms",
+              "errors", "× Flask", "Vigil ÷ target", "goal", "met"]
+    return Section(f"{spec.scenario} · {spec.title}", notes, header, rows_out, met)
+
+
+def s2(args):
+    """KServe v2 infer, 1 row per request."""
+    return _infer(args, S2)
+
+
+def s3(args):
+    """KServe v2 infer, 256 rows per request."""
+    return _infer(args, S3)
+
+
 def s11(args):
     """Cold start: exec `vigil serve` on an empty data dir until /readyz first answers 200."""
     times = []
@@ -247,5 +427,6 @@ def s11(args):
     return Section("S11 · cold start to ready", notes, header, rows, [ok])
 
 
-SCENARIOS = {"S1": s1, "S11": s11}
+SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S11": s11}
 NEEDS_VIGIL = {"S11"}
+SCENARIO_TARGETS = {"S1": TARGETS, "S2": INFER_TARGETS, "S3": INFER_TARGETS}

@@ -21,6 +21,11 @@ PEERS = REPO / "bench" / "peers"
 DEFAULT_VIGIL = REPO / "build" / "release" / "vigil"
 ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "bench-password-123"
+# S2/S3's model: the file every target serves (uploaded to Vigil, loaded by the Python peers) and
+# its rows with the xgboost package's predictions (tests/data/models/, shared with Vigil's tests).
+MODEL_NAME = "breast_cancer"
+MODEL_FILE = REPO / "tests" / "data" / "models" / "breast_cancer.ubj"
+MODEL_EXPECTED = REPO / "tests" / "data" / "models" / "breast_cancer.expected.json"
 
 
 class BenchError(Exception):
@@ -56,10 +61,13 @@ def http_status(port, path, timeout=1.0):
 
 
 def http_request(port, method, path, body=None, headers=None, timeout=5.0):
-    """(status, body bytes) of one request; a JSON-able body is sent as application/json."""
+    """(status, body bytes) of one request; bytes are sent as they are (name the Content-Type in
+    headers), anything else JSON-able as application/json."""
     headers = dict(headers or {})
     data = None
-    if body is not None:
+    if isinstance(body, bytes):
+        data = body
+    elif body is not None:
         data = json.dumps(body).encode()
         headers.setdefault("Content-Type", "application/json")
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -166,12 +174,13 @@ def require_vigil(path):
             f"with: bench/run --scenarios S1 --targets nginx,flask,fastapi")
 
 
-def vigil(path, data_dir=None, port=None, audit=True, name="vigil"):
+def vigil(path, data_dir=None, port=None, audit=True, name="vigil", env=None):
     """`vigil serve` on a fresh data dir; audit=False adds VIGIL_AUDIT__ENABLED=false (a binary
-    that does not know that setting refuses to start, with the reason in its log)."""
+    that does not know that setting refuses to start, with the reason in its log); env adds
+    more settings (VIGIL_INFERENCE__MAX_BATCH_ROWS=1 for vigil-nobatch)."""
     port = port or free_port()
     data_dir = data_dir or fresh_dir(name + "-data")
-    env = {"VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD, "VIGIL_LOG__LEVEL": "warn"}
+    env = {"VIGIL_ADMIN_PASSWORD": ADMIN_PASSWORD, "VIGIL_LOG__LEVEL": "warn", **(env or {})}
     if not audit:
         env["VIGIL_AUDIT__ENABLED"] = "false"
     return Server(name, [str(path), "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -199,6 +208,25 @@ def login(server):
     return token
 
 
+def upload_model(server, token, path=MODEL_FILE, name=MODEL_NAME, kind="xgboost"):
+    """POST /api/v1/models/{name}/versions?kind=... with the file as the body, as the admin;
+    the new version's JSON. Anything but 201 (or 200) is an error."""
+    status, body = http_request(
+        server.port, "POST", f"/api/v1/models/{name}/versions?kind={kind}",
+        body=Path(path).read_bytes(), timeout=30.0,
+        headers={"Authorization": f"Bearer {token}",
+                 "Content-Type": "application/octet-stream"})
+    text = body.decode(errors="replace")
+    if status not in (200, 201):
+        raise BenchError(f"{server.name}: POST /api/v1/models/{name}/versions?kind={kind} "
+                         f"({path}) answered {status}: {text[:500]}")
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise BenchError(f"{server.name}: the model upload answered {status} with no JSON: "
+                         f"{text[:500]}") from e
+
+
 def nginx():
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     port, prefix = free_port(), fresh_dir("nginx")
@@ -209,9 +237,11 @@ def nginx():
 
 
 def _peer_env(name):
-    """A fresh token-table file and a random token for a Python peer (see peers/peer_db.py)."""
+    """A fresh token-table file and a random token for a Python peer (see peers/peer_db.py), and
+    the model file it loads (peers/peer_model.py)."""
     token = secrets.token_urlsafe(32)
-    return token, {"BENCH_PEER_DB": str(fresh_dir(name) / "peer.db"), "BENCH_PEER_TOKEN": token}
+    return token, {"BENCH_PEER_DB": str(fresh_dir(name) / "peer.db"), "BENCH_PEER_TOKEN": token,
+                   "BENCH_PEER_MODEL": str(MODEL_FILE)}
 
 
 def flask():

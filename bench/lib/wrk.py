@@ -47,13 +47,16 @@ def parse(output):
     )
 
 
-def run(url, duration_s, connections=32, threads=2, headers=()):
+def run(url, duration_s, connections=32, threads=2, headers=(), script=None):
+    """One wrk run; script: a Lua file (`-s`), e.g. to set the method and body of a POST."""
     exe = shutil.which("wrk")
     if not exe:
         raise BenchError("wrk not found: scripts/install-deps --bench")
     argv = [exe, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency"]
     for h in headers:
         argv += ["-H", h]
+    if script is not None:
+        argv += ["-s", str(script)]
     proc = spawn(argv + [url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate(timeout=duration_s + 30)
