@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "core/logging.h"
 
@@ -86,8 +87,10 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
     binary = body.substr(*json_header_length);
     body = body.substr(0, *json_header_length);
   }
-  unsigned char stack[16384];
-  json::monotonic_resource mr(stack, sizeof stack);
+  // The document's memory comes from a buffer each thread keeps, so a large batch does not
+  // allocate (and page-fault) its DOM afresh on every request; bigger documents spill to the heap.
+  thread_local std::vector<unsigned char> arena(std::size_t{1} << 20);
+  json::monotonic_resource mr(arena.data(), arena.size());
   json::parse_options opts;
   opts.max_depth = 32;
   boost::system::error_code ec;

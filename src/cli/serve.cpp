@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -10,6 +12,10 @@
 namespace vigil::cli {
 
 int run_serve(const Config& config) {
+  // Request-sized buffers (batches of rows, uploaded models) come and go all the time: keep glibc
+  // from mapping and unmapping them (and page-faulting them in again) on every request.
+  mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   // Block the stop signals before any thread starts, so they all inherit the mask and the main
   // thread alone receives them through sigwait.
   sigset_t stop_signals;

@@ -73,7 +73,10 @@ const boost::json::object* object_at(const boost::json::object& obj, std::string
 class XgboostModel final : public LoadedModel {
  public:
   explicit XgboostModel(BoosterHandle booster) : booster_(booster) {}
-  ~XgboostModel() override { XGBoosterFree(booster_); }
+  ~XgboostModel() override {
+    for (DMatrixHandle proxy : proxies_) XGDMatrixFree(proxy);
+    XGBoosterFree(booster_);
+  }
   XgboostModel(const XgboostModel&) = delete;
   XgboostModel& operator=(const XgboostModel&) = delete;
 
@@ -148,17 +151,49 @@ class XgboostModel final : public LoadedModel {
                   R"({"data":[%)" PRIuPTR
                   R"(,true],"shape":[%zu,%zu],"typestr":"<f4","version":3})",
                   reinterpret_cast<uintptr_t>(data.data()), rows, features_);
-    // Shared: in-place prediction is thread-safe; the lock only keeps explain() out.
-    std::shared_lock lock(mu_);
-    const bst_ulong* out_shape = nullptr;
-    bst_ulong out_dim = 0;
-    const float* out_values = nullptr;
-    if (XGBoosterPredictFromDense(booster_, array_interface, kPredictConfig, nullptr, &out_shape,
-                                  &out_dim, &out_values) != 0) {
-      return internal_error("xgboost prediction failed: " + last_error());
+    DMatrixHandle proxy = take_proxy();
+    if (proxy == nullptr) return internal_error("xgboost could not make a proxy: " + last_error());
+    Expected<Tensor> out = internal_error("");
+    {
+      // Shared: in-place prediction is thread-safe; the lock only keeps explain() out.
+      std::shared_lock lock(mu_);
+      const bst_ulong* out_shape = nullptr;
+      bst_ulong out_dim = 0;
+      const float* out_values = nullptr;
+      if (XGBoosterPredictFromDense(booster_, array_interface, kPredictConfig, proxy, &out_shape,
+                                    &out_dim, &out_values) != 0) {
+        out = internal_error("xgboost prediction failed: " + last_error());
+      } else {
+        // The output buffer is per calling thread; copy it before the next call.
+        out = copy_out(out_shape, out_dim, out_values);
+      }
     }
-    // The output buffer is per calling thread; copy it before the next call.
-    return copy_out(out_shape, out_dim, out_values);
+    give_proxy(proxy);
+    return out;
+  }
+
+  // Proxy DMatrix handles for in-place prediction. Without one, libxgboost 1.7 builds a proxy per
+  // call, and the proxy's Context reads the cgroup CPU quota files each time (~40 µs, more than
+  // predicting a row). A call writes the data into its proxy, so each proxy serves one call at a
+  // time: they are lent from this free list.
+  DMatrixHandle take_proxy() const {
+    {
+      std::lock_guard lock(proxies_mu_);
+      if (!free_proxies_.empty()) {
+        DMatrixHandle h = free_proxies_.back();
+        free_proxies_.pop_back();
+        return h;
+      }
+    }
+    DMatrixHandle h = nullptr;
+    if (XGProxyDMatrixCreate(&h) != 0) return nullptr;
+    std::lock_guard lock(proxies_mu_);
+    proxies_.push_back(h);
+    return h;
+  }
+  void give_proxy(DMatrixHandle h) const {
+    std::lock_guard lock(proxies_mu_);
+    free_proxies_.push_back(h);
   }
 
   BoosterHandle booster_;
@@ -167,6 +202,9 @@ class XgboostModel final : public LoadedModel {
   int64_t groups_ = 1;  // output groups (classes or targets); > 1: 3-D contributions
   size_t memory_bytes_ = 0;
   mutable std::shared_mutex mu_;
+  mutable std::mutex proxies_mu_;
+  mutable std::vector<DMatrixHandle> proxies_;       // all made, freed with the model
+  mutable std::vector<DMatrixHandle> free_proxies_;  // not lent out now
 };
 
 Status XgboostModel::init(std::optional<size_t> declared_features, int threads, size_t file_bytes) {
