@@ -38,11 +38,9 @@ class IdentityTest : public ::testing::TestWithParam<std::string> {
     Settings settings = {{"auth.login_max_failures_per_account", "3"}};
     if (GetParam() == "postgres") {
       VIGIL_PG_SERVER_OR_SKIP(pg);
-      static int n = 0;
-      std::string db = "identity_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
-      std::string error;
-      ASSERT_TRUE(pg->create_database(db, &error)) << error;
-      settings.emplace_back("database.url", pg->url(db));
+      std::string error, url = testing::fresh_database_url(*pg, "identity", &error);
+      ASSERT_FALSE(url.empty()) << error;
+      settings.emplace_back("database.url", url);
     }
     app_ = std::make_unique<testing::TestApp>(settings, /*start_now=*/true);
     client_ = std::make_unique<HttpClient>(app_->port());
@@ -63,15 +61,7 @@ class IdentityTest : public ::testing::TestWithParam<std::string> {
   }
   Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
   // A token for a new account with the given role, made directly in the store.
-  std::pair<int64_t, std::string> account(const std::string& role) {
-    static int n = 0;
-    auto user = app_->app().users().create(role + std::to_string(++n) + "@example.com",
-                                           "password-123", "", role);
-    EXPECT_TRUE(user.ok()) << user.status().to_string();
-    auto issued = app_->app().tokens().issue(*user);
-    EXPECT_TRUE(issued.ok());
-    return {user->id, issued->token};
-  }
+  std::pair<int64_t, std::string> account(const std::string& role) { return app_->account(role); }
 
   std::unique_ptr<testing::TestApp> app_;
   std::unique_ptr<HttpClient> client_;

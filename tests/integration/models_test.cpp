@@ -57,11 +57,9 @@ class ModelsTest : public ::testing::TestWithParam<std::string> {
     Settings settings = {{"models.max_upload_mb", "1"}};
     if (GetParam() == "postgres") {
       VIGIL_PG_SERVER_OR_SKIP(pg);
-      static int n = 0;
-      std::string db = "models_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
-      std::string error;
-      ASSERT_TRUE(pg->create_database(db, &error)) << error;
-      settings.emplace_back("database.url", pg->url(db));
+      std::string error, url = testing::fresh_database_url(*pg, "models", &error);
+      ASSERT_FALSE(url.empty()) << error;
+      settings.emplace_back("database.url", url);
     }
     app_ = std::make_unique<testing::TestApp>(settings, /*start_now=*/true);
     client_ = std::make_unique<HttpClient>(app_->port());
@@ -88,11 +86,7 @@ class ModelsTest : public ::testing::TestWithParam<std::string> {
   }
   // A token for a new account with the given role.
   Headers account(const std::string& role) {
-    static int n = 0;
-    auto user = app_->app().users().create(role + std::to_string(++n) + "@example.com",
-                                           "password-123", "", role);
-    EXPECT_TRUE(user.ok());
-    return {{"Authorization", "Bearer " + app_->app().tokens().issue(*user)->token}};
+    return {{"Authorization", "Bearer " + app_->account(role).second}};
   }
 
   std::unique_ptr<testing::TestApp> app_;

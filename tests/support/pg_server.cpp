@@ -1,5 +1,9 @@
 #include "support/pg_server.h"
 
+#include <unistd.h>
+
+#include <atomic>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -316,6 +320,13 @@ PgServer* shared_pg_server(std::string* error) {
   }
   if (server == nullptr && error != nullptr) *error = failure;
   return server.get();
+}
+
+std::string fresh_database_url(PgServer& pg, const std::string& prefix, std::string* error) {
+  static std::atomic<int> n{0};
+  std::string name = prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+  if (!pg.create_database(name, error)) return {};
+  return pg.url(name);
 }
 
 }  // namespace vigil::testing

@@ -61,6 +61,9 @@ class PgServer {
 // when it cannot start (the reason in *error, the same on every call).
 PgServer* shared_pg_server(std::string* error = nullptr);
 
+// A new database on `pg` named <prefix>_<pid>_<n>; its URL, or "" with *error set.
+std::string fresh_database_url(PgServer& pg, const std::string& prefix, std::string* error);
+
 }  // namespace vigil::testing
 
 // In a test body or a fixture's SetUp(): declares `PgServer* var`, the shared server. Skips the

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
+#include "auth/token_service.h"
+#include "auth/user_store.h"
+
 namespace vigil::testing {
 
 TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool start_now)
@@ -25,6 +30,17 @@ TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool
   }
   app_ = std::move(*created);
   if (start_now) start();
+}
+
+std::pair<int64_t, std::string> TestApp::account(const std::string& role) {
+  static std::atomic<int> n{0};
+  auto user =
+      app_->users().create(role + std::to_string(++n) + "@example.com", "password-123", "", role);
+  EXPECT_TRUE(user.ok()) << user.status().to_string();
+  if (!user.ok()) return {0, ""};
+  auto issued = app_->tokens().issue(*user);
+  EXPECT_TRUE(issued.ok());
+  return {user->id, issued.ok() ? issued->token : ""};
 }
 
 void TestApp::start() {

@@ -24,6 +24,8 @@ class TestApp {
   uint16_t port() const { return app_->port(); }
   const std::filesystem::path& data_dir() const { return dir_; }
   void start();
+  // A new account with this role, made directly in the store, and a token for it.
+  std::pair<int64_t, std::string> account(const std::string& role);
   void stop() { app_->stop(); }
 
  private:
