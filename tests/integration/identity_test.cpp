@@ -32,18 +32,11 @@ std::string basic(const std::string& user, const std::string& password) {
   return "Basic " + out;
 }
 
-class IdentityTest : public ::testing::TestWithParam<std::string> {
+class IdentityTest : public testing::BackendAppTest {
  protected:
   void SetUp() override {
-    Settings settings = {{"auth.login_max_failures_per_account", "3"}};
-    if (GetParam() == "postgres") {
-      VIGIL_PG_SERVER_OR_SKIP(pg);
-      std::string error, url = testing::fresh_database_url(*pg, "identity", &error);
-      ASSERT_FALSE(url.empty()) << error;
-      settings.emplace_back("database.url", url);
-    }
-    app_ = std::make_unique<testing::TestApp>(settings, /*start_now=*/true);
-    client_ = std::make_unique<HttpClient>(app_->port());
+    start_app({{"auth.login_max_failures_per_account", "3"}}, "identity");
+    if (IsSkipped() || HasFatalFailure()) return;
   }
 
   HttpResult post(const std::string& path, const json::value& body, Headers h = {}) {
@@ -62,9 +55,6 @@ class IdentityTest : public ::testing::TestWithParam<std::string> {
   Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
   // A token for a new account with the given role, made directly in the store.
   std::pair<int64_t, std::string> account(const std::string& role) { return app_->account(role); }
-
-  std::unique_ptr<testing::TestApp> app_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 TEST_P(IdentityTest, RegisterSignInMeAndSignOut) {

@@ -51,18 +51,11 @@ json::array flat_rows(const json::value& e) {
 
 double num(const json::value& v) { return v.is_null() ? NAN : v.to_number<double>(); }
 
-class ModelsTest : public ::testing::TestWithParam<std::string> {
+class ModelsTest : public testing::BackendAppTest {
  protected:
   void SetUp() override {
-    Settings settings = {{"models.max_upload_mb", "1"}};
-    if (GetParam() == "postgres") {
-      VIGIL_PG_SERVER_OR_SKIP(pg);
-      std::string error, url = testing::fresh_database_url(*pg, "models", &error);
-      ASSERT_FALSE(url.empty()) << error;
-      settings.emplace_back("database.url", url);
-    }
-    app_ = std::make_unique<testing::TestApp>(settings, /*start_now=*/true);
-    client_ = std::make_unique<HttpClient>(app_->port());
+    start_app({{"models.max_upload_mb", "1"}}, "models");
+    if (IsSkipped() || HasFatalFailure()) return;
     auto token = app_->app().tokens().issue(*app_->app().users().get(1));
     ASSERT_TRUE(token.ok());
     admin_ = {{"Authorization", "Bearer " + token->token}};
@@ -89,8 +82,6 @@ class ModelsTest : public ::testing::TestWithParam<std::string> {
     return {{"Authorization", "Bearer " + app_->account(role).second}};
   }
 
-  std::unique_ptr<testing::TestApp> app_;
-  std::unique_ptr<HttpClient> client_;
   Headers admin_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "support/pg_server.h"
 
 namespace vigil::testing {
 
@@ -41,6 +42,18 @@ std::pair<int64_t, std::string> TestApp::account(const std::string& role) {
   auto issued = app_->tokens().issue(*user);
   EXPECT_TRUE(issued.ok());
   return {user->id, issued.ok() ? issued->token : ""};
+}
+
+void BackendAppTest::start_app(std::vector<std::pair<std::string, std::string>> settings,
+                               const std::string& db_prefix) {
+  if (GetParam() == "postgres") {
+    VIGIL_PG_SERVER_OR_SKIP(pg);
+    std::string error, url = fresh_database_url(*pg, db_prefix, &error);
+    ASSERT_FALSE(url.empty()) << error;
+    settings.emplace_back("database.url", url);
+  }
+  app_ = std::make_unique<TestApp>(std::move(settings), /*start_now=*/true);
+  client_ = std::make_unique<HttpClient>(app_->port());
 }
 
 void TestApp::start() {

@@ -8,7 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "app/app.h"
+#include "support/http_client.h"
 #include "support/temp_db.h"
 
 namespace vigil::testing {
@@ -31,6 +34,19 @@ class TestApp {
  private:
   std::filesystem::path dir_;
   std::unique_ptr<app::App> app_;
+};
+
+// Integration suites run on each backend: TEST_P with the parameter "sqlite" or "postgres".
+class BackendAppTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // Starts app_ and client_ on the parameter's backend with these settings; on "postgres" a
+  // fresh database <db_prefix>_… on the shared test server, or the test is skipped when there
+  // is none. Callers return from SetUp when IsSkipped() or HasFatalFailure().
+  void start_app(std::vector<std::pair<std::string, std::string>> settings,
+                 const std::string& db_prefix);
+
+  std::unique_ptr<TestApp> app_;
+  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace vigil::testing
