@@ -125,6 +125,8 @@ Status App::add_models(const Config& config) {
   bo.max_batch_rows = static_cast<size_t>(config.get_int("inference.max_batch_rows"));
   bo.max_wait = std::chrono::microseconds(config.get_int("inference.max_wait_us"));
   bo.threads = static_cast<int>(config.get_int("inference.threads"));
+  bo.inline_max = std::chrono::microseconds(config.get_int("inference.inline_max_us"));
+  bo.defer = &net::defer_on_io_thread;
   batcher_ = std::make_unique<runtime::Batcher>(bo, metrics_);
   model_server_ = std::make_unique<serving::ModelServer>(*models_, *runtimes_, *model_cache_,
                                                          *batcher_, *blocking_, metrics_);

@@ -87,6 +87,10 @@ const std::vector<ConfigKeySpec>& config_keys() {
        1000000},
       {"inference.threads", T::kInt, "0", "Prediction threads (0 = number of cores)", false, 0,
        256},
+      {"inference.inline_max_us", T::kInt, "200",
+       "A model whose recent model calls took at most this long predicts small requests on the "
+       "I/O thread that read them, batched per loop turn (0 = always on the prediction threads)",
+       false, 0, 1000000},
       {"inference.max_rows", T::kInt, "10000", "Most rows in one prediction request (422 above)",
        false, 1, 10000000},
 

@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -17,6 +18,19 @@ namespace vigil::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+// The io_context this thread runs, on a Server's I/O threads.
+thread_local asio::io_context* this_thread_context = nullptr;
+}  // namespace
+
+bool defer_on_io_thread(std::function<void()> fn) {
+  if (this_thread_context == nullptr) return false;
+  // From inside its own loop, post() appends to the queue after the ready handlers (the
+  // io_context runs one thread), so fn runs once they have.
+  asio::post(*this_thread_context, std::move(fn));
+  return true;
+}
 
 class Server::Impl {
  public:
@@ -74,7 +88,9 @@ class Server::Impl {
     for (size_t i = 0; i < contexts_.size(); ++i) {
       threads_.emplace_back([c = contexts_[i].get(), i] {
         set_thread_name("vigil-io-" + std::to_string(i));
+        this_thread_context = c;
         c->run();
+        this_thread_context = nullptr;
       });
     }
     running_ = true;

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ struct ServerOptions {
   std::string tls_cert_file;  // both set: TLS on every connection
   std::string tls_key_file;
 };
+
+// Posts fn to the calling I/O thread's event loop, behind the handlers that are ready now (the
+// events one turn of the loop read), and returns true; false, with fn dropped, when the calling
+// thread is not one of a running Server's I/O threads. Lets work that many requests of one turn
+// share (a batch of predictions) run once at the end of that turn, on the same thread.
+bool defer_on_io_thread(std::function<void()> fn);
 
 class Server {
  public:

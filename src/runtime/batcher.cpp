@@ -14,6 +14,8 @@ const std::vector<double>& batch_rows_buckets() {
   return kBuckets;
 }
 
+std::atomic<uint64_t> next_batcher_id{1};
+
 double seconds_between(std::chrono::steady_clock::time_point a,
                        std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -24,6 +26,7 @@ double seconds_between(std::chrono::steady_clock::time_point a,
 Batcher::Batcher(BatcherOptions options, MetricsRegistry& metrics)
     : options_(options),
       batching_(options.max_batch_rows > 1 && options.max_wait.count() > 0),
+      id_(next_batcher_id.fetch_add(1, std::memory_order_relaxed)),
       registry_(metrics) {
   int threads = options_.threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -50,14 +53,17 @@ void Batcher::stop() {
 }
 
 Batcher::ModelMetrics* Batcher::metrics_for_locked(const std::string& label) {
-  auto it = metrics_.find(label);
-  if (it != metrics_.end()) return &it->second;
+  auto [it, added] = metrics_.try_emplace(label);
+  ModelMetrics& m = it->second;
+  if (!added) return &m;
   MetricLabels labels{{"model", label}};
-  ModelMetrics m;
   m.rows =
       &registry_.counter("vigil_batch_rows_total", "Rows predicted through the batcher", labels);
   m.batches =
       &registry_.counter("vigil_batches_total", "predict() calls made by the batcher", labels);
+  m.local_batches = &registry_.counter(
+      "vigil_batches_local_total",
+      "predict() calls run on the event-loop thread that read their requests", labels);
   m.batch_rows = &registry_.histogram("vigil_batch_size_rows", "Rows per batched predict() call",
                                       labels, batch_rows_buckets());
   m.queue_wait =
@@ -65,7 +71,68 @@ Batcher::ModelMetrics* Batcher::metrics_for_locked(const std::string& label) {
                            "Time a request waited in the batcher before compute", labels);
   m.compute = &registry_.histogram("vigil_batch_compute_seconds",
                                    "Time of one batched predict() call", labels);
-  return &metrics_.emplace(label, m).first->second;
+  return &m;
+}
+
+Batcher::LocalRound& Batcher::local_round() {
+  // A few batchers at most per process (one, outside tests): a short list, found by id so that a
+  // batcher made at a destroyed one's address never sees its leftovers.
+  thread_local std::vector<std::pair<uint64_t, std::unique_ptr<LocalRound>>> rounds;
+  for (auto& [id, round] : rounds) {
+    if (id == id_) return *round;
+  }
+  if (rounds.size() >= 8) rounds.erase(rounds.begin());
+  rounds.emplace_back(id_, std::make_unique<LocalRound>());
+  return *rounds.back().second;
+}
+
+bool Batcher::submit_local(std::shared_ptr<const LoadedModel>& model, ModelMetrics* metrics,
+                           Request& request, bool alone) {
+  if (!options_.defer || options_.inline_max.count() <= 0) return false;
+  if (request.rows > local_max_rows()) return false;
+  const int64_t cost = metrics->cost_ns.load(std::memory_order_relaxed);
+  if (cost < 0 ||
+      cost > std::chrono::duration_cast<std::chrono::nanoseconds>(options_.inline_max).count()) {
+    return false;
+  }
+  LocalRound& round = local_round();
+  if (!round.scheduled) {
+    if (!options_.defer([this] { flush_local(); })) return false;
+    round.scheduled = true;
+  }
+  round.pending.push_back(Pending{std::move(model), metrics, std::move(request), alone});
+  return true;
+}
+
+void Batcher::flush_local() {
+  LocalRound& round = local_round();
+  std::vector<Pending> items = std::move(round.pending);
+  round.pending.clear();
+  round.scheduled = false;
+  // Batches in arrival order of their first request: each takes the later requests for the
+  // same model that fit, as take_batch_locked() does for a shared queue.
+  const size_t max_rows = local_max_rows();
+  std::vector<bool> taken(items.size(), false);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (taken[i]) continue;
+    Batch batch{items[i].model, items[i].metrics, {}};
+    size_t rows = items[i].request.rows;
+    batch.requests.push_back(std::move(items[i].request));
+    taken[i] = true;
+    if (batching_ && !items[i].alone) {
+      for (size_t j = i + 1; j < items.size() && rows < max_rows; ++j) {
+        if (taken[j] || items[j].alone || items[j].model != batch.model ||
+            rows + items[j].request.rows > max_rows) {
+          continue;
+        }
+        rows += items[j].request.rows;
+        batch.requests.push_back(std::move(items[j].request));
+        taken[j] = true;
+      }
+    }
+    batch.metrics->local_batches->inc();
+    execute(batch);
+  }
 }
 
 void Batcher::submit(std::shared_ptr<const LoadedModel> model, std::string model_label,
@@ -85,6 +152,14 @@ void Batcher::submit(std::shared_ptr<const LoadedModel> model, std::string model
   const size_t features = model->num_features();
   const bool alone =
       !batching_ || features == 0 || !check_input(request.data, request.rows, features).ok();
+  lock.unlock();
+  if (submit_local(model, metrics, request, alone)) return;
+  lock.lock();
+  if (stopping_) {
+    lock.unlock();
+    request.done(unavailable("the batcher is stopped"));
+    return;
+  }
   if (alone) {
     Batch batch{std::move(model), metrics, {}};
     batch.requests.push_back(std::move(request));
@@ -189,7 +264,15 @@ void Batcher::execute(Batch& batch) {
     for (const auto& r : batch.requests) data.insert(data.end(), r.data.begin(), r.data.end());
     result = batch.model->predict(data, total_rows);
   }
-  batch.metrics->compute->observe(seconds_between(start, Clock::now()));
+  const auto took = Clock::now() - start;
+  batch.metrics->compute->observe(std::chrono::duration<double>(took).count());
+  if (total_rows <= local_max_rows()) {
+    // Moving average over about the last 8 calls; only calls a local round could make count.
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+    const int64_t before = batch.metrics->cost_ns.load(std::memory_order_relaxed);
+    batch.metrics->cost_ns.store(before < 0 ? ns : before + (ns - before) / 8,
+                                 std::memory_order_relaxed);
+  }
   batch.metrics->batches->inc();
   batch.metrics->rows->inc(total_rows);
   batch.metrics->batch_rows->observe(static_cast<double>(total_rows));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -316,6 +317,204 @@ TEST(BatcherTest, DifferentModelsAreNotMixed) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(counter_value(metrics, "vigil_batch_rows_total", "a"), 5u);
   EXPECT_EQ(counter_value(metrics, "vigil_batch_rows_total", "b"), 5u);
+}
+
+// A stand-in for an I/O thread's event loop: defer() queues while the loop is "on this thread".
+class FakeLoop {
+ public:
+  std::function<bool(std::function<void()>)> defer() {
+    return [this](std::function<void()> fn) {
+      if (std::this_thread::get_id() != owner_) return false;
+      deferred_.push_back(std::move(fn));
+      return true;
+    };
+  }
+  size_t deferred() const { return deferred_.size(); }
+  // One loop turn: runs what was deferred so far.
+  void turn() {
+    auto fns = std::move(deferred_);
+    deferred_.clear();
+    for (auto& fn : fns) fn();
+  }
+
+ private:
+  std::thread::id owner_ = std::this_thread::get_id();
+  std::vector<std::function<void()>> deferred_;
+};
+
+// A model that records the rows of each call and the thread that made it; y = x.
+struct RecordingModel {
+  std::mutex mu;
+  std::vector<size_t> calls;
+  std::vector<std::thread::id> threads;
+  std::chrono::microseconds delay{0};
+  std::shared_ptr<const LoadedModel> model = std::make_shared<FakeModel>(
+      1, 0, std::vector<int64_t>{}, [this](std::span<const float> data, size_t rows) {
+        if (delay.count() > 0) std::this_thread::sleep_for(delay);
+        std::lock_guard lock(mu);
+        calls.push_back(rows);
+        threads.push_back(std::this_thread::get_id());
+        return Expected<Tensor>(
+            Tensor{{static_cast<int64_t>(rows)}, std::vector<float>(data.begin(), data.end())});
+      });
+  std::vector<size_t> take_calls() {
+    std::lock_guard lock(mu);
+    auto out = std::move(calls);
+    calls.clear();
+    return out;
+  }
+};
+
+// Submits one request of `rows` rows valued first, first+1, …; counts wrong answers.
+void submit_rows(Batcher& batcher, const std::shared_ptr<const LoadedModel>& model,
+                 const std::string& label, size_t rows, float first, Completion& completion,
+                 std::atomic<int>& wrong) {
+  std::vector<float> data(rows);
+  for (size_t r = 0; r < rows; ++r) data[r] = first + static_cast<float>(r);
+  batcher.submit(model, label, data, rows, [&, data](Expected<Tensor> out) {
+    if (!out.ok() || out->values != data) ++wrong;
+    completion.add();
+  });
+}
+
+TEST(BatcherLocalTest, ARoundRunsOnTheLoopThreadAfterItsTurnAsOneBatch) {
+  MetricsRegistry metrics;
+  FakeLoop loop;
+  RecordingModel rec;
+  Batcher batcher({.max_batch_rows = 64, .max_wait = 30s, .threads = 1, .defer = loop.defer()},
+                  metrics);
+  Completion completion;
+  std::atomic<int> wrong{0};
+  // The model's cost is unknown: the first request goes to a worker (and waits for max_wait,
+  // unless full), so make it full.
+  submit_rows(batcher, rec.model, "m", 64, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(1));
+  EXPECT_EQ(rec.take_calls(), std::vector<size_t>{64});
+  EXPECT_EQ(loop.deferred(), 0u);
+
+  for (int i = 0; i < 5; ++i) submit_rows(batcher, rec.model, "m", 1, 10.0f * i, completion, wrong);
+  EXPECT_EQ(completion.count(), 1);  // nothing runs before the loop's turn ends
+  EXPECT_EQ(loop.deferred(), 1u);    // one flush for the whole round
+  loop.turn();
+  EXPECT_EQ(completion.count(), 6);  // answered inline, on this thread
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(rec.take_calls(), std::vector<size_t>{5});
+  EXPECT_EQ(rec.threads.back(), std::this_thread::get_id());
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_local_total", "m"), 1u);
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_total", "m"), 2u);
+  EXPECT_EQ(counter_value(metrics, "vigil_batch_rows_total", "m"), 69u);
+
+  // The next round schedules its own flush.
+  submit_rows(batcher, rec.model, "m", 2, 100, completion, wrong);
+  EXPECT_EQ(loop.deferred(), 1u);
+  loop.turn();
+  EXPECT_EQ(completion.count(), 7);
+  EXPECT_EQ(rec.take_calls(), std::vector<size_t>{2});
+}
+
+TEST(BatcherLocalTest, ARoundKeepsTheBatchingRules) {
+  MetricsRegistry metrics;
+  FakeLoop loop;
+  RecordingModel a;
+  RecordingModel b;
+  Completion completion;
+  std::atomic<int> wrong{0};
+  Batcher batcher({.max_batch_rows = 4, .max_wait = 30s, .threads = 1, .defer = loop.defer()},
+                  metrics);
+  submit_rows(batcher, a.model, "a", 4, 0, completion, wrong);  // full: runs on a worker now
+  submit_rows(batcher, b.model, "b", 4, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(2));
+  a.take_calls();
+  b.take_calls();
+
+  submit_rows(batcher, a.model, "a", 3, 0, completion, wrong);    // a1: 3 (the next does not fit)
+  submit_rows(batcher, b.model, "b", 1, 50, completion, wrong);   // b: 1 + 1
+  submit_rows(batcher, a.model, "a", 2, 100, completion, wrong);  // a2: 2 + 1 + 1
+  submit_rows(batcher, a.model, "a", 1, 200, completion, wrong);
+  submit_rows(batcher, b.model, "b", 1, 250, completion, wrong);
+  submit_rows(batcher, a.model, "a", 1, 300, completion, wrong);
+  submit_rows(batcher, a.model, "a", 5, 400, completion, wrong);  // larger than a batch: worker
+  std::vector<float> bad{1, 2};                                   // 2 values for 1 row: alone
+  Status bad_status;
+  batcher.submit(a.model, "a", bad, 1, [&](Expected<Tensor> out) {
+    bad_status = out.status();
+    completion.add();
+  });
+  ASSERT_EQ(loop.deferred(), 1u);
+  loop.turn();
+  ASSERT_TRUE(completion.wait_for(10));
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_FALSE(bad_status.ok());  // ran alone: the others' answers are right
+  auto a_calls = a.take_calls();
+  std::sort(a_calls.begin(), a_calls.end());              // the worker's call may come first
+  EXPECT_EQ(a_calls, (std::vector<size_t>{1, 3, 4, 5}));  // 1: the bad one, alone
+  EXPECT_EQ(b.take_calls(), std::vector<size_t>{2});
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_local_total", "a"), 3u);  // 3, 4, bad
+}
+
+TEST(BatcherLocalTest, WithBatchingOffARoundRunsEachRequestAlone) {
+  MetricsRegistry metrics;
+  FakeLoop loop;
+  RecordingModel rec;
+  Completion completion;
+  std::atomic<int> wrong{0};
+  Batcher batcher({.max_batch_rows = 1, .max_wait = 1ms, .threads = 1, .defer = loop.defer()},
+                  metrics);
+  submit_rows(batcher, rec.model, "m", 1, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(1));
+  rec.take_calls();
+  for (int i = 0; i < 3; ++i) submit_rows(batcher, rec.model, "m", 1, 1.0f * i, completion, wrong);
+  submit_rows(batcher, rec.model, "m", 2, 9, completion, wrong);  // 2 rows: not local
+  loop.turn();
+  ASSERT_TRUE(completion.wait_for(5));
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_local_total", "m"), 3u);
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_total", "m"), 5u);
+}
+
+TEST(BatcherLocalTest, DearModelsAndOtherThreadsGoToTheWorkers) {
+  MetricsRegistry metrics;
+  FakeLoop loop;
+  RecordingModel slow;
+  slow.delay = std::chrono::microseconds(3000);
+  Completion completion;
+  std::atomic<int> wrong{0};
+  Batcher batcher({.max_batch_rows = 2,
+                   .max_wait = 1ms,
+                   .threads = 1,
+                   .inline_max = std::chrono::microseconds(1000),
+                   .defer = loop.defer()},
+                  metrics);
+  for (int i = 0; i < 3; ++i) submit_rows(batcher, slow.model, "slow", 2, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(3));
+  submit_rows(batcher, slow.model, "slow", 1, 0, completion, wrong);  // its calls took > 1 ms
+  EXPECT_EQ(loop.deferred(), 0u);
+  ASSERT_TRUE(completion.wait_for(4));
+
+  RecordingModel fast;
+  submit_rows(batcher, fast.model, "fast", 2, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(5));
+  std::thread other([&] { submit_rows(batcher, fast.model, "fast", 1, 0, completion, wrong); });
+  other.join();  // not the loop's thread: defer() says no
+  EXPECT_EQ(loop.deferred(), 0u);
+  ASSERT_TRUE(completion.wait_for(6));
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_local_total", "slow"), 0u);
+  EXPECT_EQ(counter_value(metrics, "vigil_batches_local_total", "fast"), 0u);
+
+  // inline_max = 0: never local.
+  MetricsRegistry metrics2;
+  Batcher never({.max_batch_rows = 2,
+                 .max_wait = 1ms,
+                 .threads = 1,
+                 .inline_max = std::chrono::microseconds(0),
+                 .defer = loop.defer()},
+                metrics2);
+  submit_rows(never, fast.model, "fast", 2, 0, completion, wrong);
+  ASSERT_TRUE(completion.wait_for(7));
+  submit_rows(never, fast.model, "fast", 1, 0, completion, wrong);
+  EXPECT_EQ(loop.deferred(), 0u);
+  ASSERT_TRUE(completion.wait_for(8));
 }
 
 }  // namespace

@@ -394,6 +394,11 @@ TEST_P(ModelsTest, ConcurrentRequestsGetTheirOwnAnswers) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+  // Once a worker has timed the model (cheap), the I/O threads predict it themselves.
+  auto m = client_->get("/metrics");
+  auto at = m.body.find("vigil_batches_local_total{model=\"d:1\"} ");
+  ASSERT_NE(at, std::string::npos) << m.body;
+  EXPECT_GT(std::stoul(m.body.substr(at + 39)), 0u);
 }
 
 // A version that fails to load at serving time (its local file damaged after the upload check)
