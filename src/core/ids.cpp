@@ -1,12 +1,13 @@
 #include "core/ids.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 
 namespace vigil {
 namespace {
@@ -141,14 +142,24 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
 }
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  // SHA256() fetches the algorithm on every call in OpenSSL 3 (a locked table lookup that cost
+  // more than hashing a token): fetch it once, and keep one context per thread.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                           &EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 || len != 32) {
+    // Out of memory inside OpenSSL: the one-shot call still works, only slower.
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  }
   static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+  std::string out(64, '\0');
+  for (size_t i = 0; i < 32; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
   }
   return out;
 }

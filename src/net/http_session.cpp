@@ -10,6 +10,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <array>
+#include <charconv>
+
 #include "core/ids.h"
 #include "net/server_state.h"
 
@@ -271,15 +274,43 @@ class HttpSession final : public SessionBase,
       res.body().clear();
       res.content_length(n);
     }
-    response_ = std::make_shared<HttpResponse>(std::move(res));
+    response_ = std::move(res);
+    write_head(*response_, head_);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                                    asio::buffer(response_->body())};
     arm(state_->options.body_timeout);
-    http::async_write(stream_, *response_,
+    asio::async_write(stream_, buffers,
                       [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         self->disarm();
                         self->response_.reset();
                         if (ec || !keep) return self->graceful_close();
                         self->read_next();
                       });
+  }
+
+  // The status line and fields of a prepared response, into out (whose capacity is reused from
+  // one response to the next). Beast's serializer walks a generic buffer sequence per field; a
+  // flat head and the body as a second buffer make one sendmsg with two iovecs, no body copy.
+  static void write_head(const HttpResponse& res, std::string& out) {
+    out.clear();
+    out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    char code[8];
+    auto [end, ec] = std::to_chars(code, code + sizeof(code), res.result_int());
+    (void)ec;
+    out.append(code, end);
+    out += ' ';
+    auto reason = res.reason();
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    for (const auto& f : res) {
+      auto name = f.name_string();
+      auto value = f.value();
+      out.append(name.data(), name.size());
+      out += ": ";
+      out.append(value.data(), value.size());
+      out += "\r\n";
+    }
+    out += "\r\n";
   }
 
   // One timer wait at a time serves every phase: arm() only moves the deadline, and the
@@ -352,7 +383,8 @@ class HttpSession final : public SessionBase,
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   RouteMatch match_;
-  std::shared_ptr<HttpResponse> response_;
+  std::optional<HttpResponse> response_;  // being written; its head in head_
+  std::string head_;
   std::shared_ptr<Exchange> upgrade_;
   Phase phase_ = Phase::kIdle;
   uint64_t id_ = 0;

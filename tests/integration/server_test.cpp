@@ -74,6 +74,39 @@ TEST(ServerTest, HeadHasNoBodyButALength) {
   EXPECT_EQ(r.header("content-length"), "15");
 }
 
+// The response head is written by hand (http_session.cpp): check the bytes on the wire.
+TEST(ServerTest, ResponsesAreWellFormedOnTheWire) {
+  TestApp t;
+  // HTTP/1.0 without keep-alive: a 1.0 status line, the length, and the connection closes.
+  RawConnection old(t.port());
+  old.send("GET /healthz HTTP/1.0\r\n\r\n");
+  std::string r10 = old.read_all(2s);
+  EXPECT_TRUE(r10.starts_with("HTTP/1.0 200 OK\r\n")) << r10;
+  EXPECT_NE(r10.find("\r\nContent-Length: 15\r\n"), std::string::npos) << r10;
+  EXPECT_TRUE(r10.ends_with("\r\n\r\n{\"status\":\"ok\"}")) << r10;
+
+  // Two pipelined HTTP/1.1 requests, the second asking to close: two whole responses in order.
+  RawConnection pipe(t.port());
+  pipe.send(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /no/such HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string both = pipe.read_all(2s);
+  auto second = both.find("HTTP/1.1 404 Not Found\r\n");
+  ASSERT_NE(second, std::string::npos) << both;
+  std::string first = both.substr(0, second);
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n")) << first;
+  EXPECT_TRUE(first.ends_with("\r\n\r\n{\"status\":\"ok\"}")) << first;
+  EXPECT_EQ(first.find("Connection:"), std::string::npos) << first;  // 1.1 keeps alive by default
+  std::string last = both.substr(second);
+  EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
+  EXPECT_NE(last.find("\r\nContent-Type: application/problem+json\r\n"), std::string::npos);
+  auto body = last.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  auto length = last.find("\r\nContent-Length: ");
+  ASSERT_NE(length, std::string::npos) << last;
+  EXPECT_EQ(std::stoul(last.substr(length + 18)), last.size() - body - 4) << last;
+}
+
 TEST(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   TestApp t;
   HttpClient client(t.port());
