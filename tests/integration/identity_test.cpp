@@ -57,6 +57,25 @@ class IdentityTest : public testing::BackendAppTest {
   std::pair<int64_t, std::string> account(const std::string& role) { return app_->account(role); }
 };
 
+// /auth/me writes its JSON by hand: names that need escaping come back exactly.
+TEST_P(IdentityTest, MeEscapesWhatItReturns) {
+  const std::string name = "Ada \"the\" Countess \\ of\tLovelace \xc3\xa9";
+  ASSERT_EQ(post("/api/v1/auth/register",
+                 {{"email", "ada@example.com"}, {"password", "lovelace-1815"}, {"name", name}})
+                .status,
+            201);
+  auto me = client_->get("/api/v1/auth/me", bearer(login("ada@example.com", "lovelace-1815")));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.header("content-type"), "application/json");
+  const auto body = me.json();
+  const auto& o = body.as_object();
+  EXPECT_EQ(o.size(), 4u) << me.body;
+  EXPECT_EQ(o.at("name").as_string(), name);
+  EXPECT_EQ(o.at("email").as_string(), "ada@example.com");
+  EXPECT_EQ(o.at("role").as_string(), "user");
+  EXPECT_GT(o.at("id").as_int64(), 0);
+}
+
 TEST_P(IdentityTest, RegisterSignInMeAndSignOut) {
   auto reg = post("/api/v1/auth/register",
                   {{"email", "Ada@Example.com"}, {"password", "lovelace-1815"}, {"name", "Ada"}});
