@@ -1,11 +1,13 @@
 #include "api/kserve.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "core/logging.h"
@@ -17,34 +19,167 @@ namespace {
 
 constexpr int kMaxNesting = 8;
 
-// Appends the numbers of a (possibly nested) array, row-major. false + error on a bad element.
-bool flatten(const json::value& v, int depth, std::vector<float>& out, size_t limit,
-             V2Error& error) {
-  if (v.is_array()) {
-    if (depth > kMaxNesting) {
-      error = {422, "inputs[0].data", "nested too deeply"};
-      return false;
-    }
-    for (const auto& e : v.get_array()) {
-      if (!flatten(e, depth + 1, out, limit, error)) return false;
-    }
+// Parses the request with Boost.JSON's SAX parser. Everything is built into a DOM as
+// json::parse would, except the values of inputs[0].data: those go straight into a float vector
+// (null → NaN), and the DOM gets an empty array in their place. A large request then costs no
+// DOM node per number and no second pass. A value there that is not a number or null, or arrays
+// nested too deeply, are noted in data_error (reported after the checks of the other members,
+// as before) and the rest of the array is skipped.
+class V2Handler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  V2Handler(json::storage_ptr sp, std::vector<float>& data) : data_(data) { st_.reset(sp); }
+
+  json::value release() { return st_.release(); }
+  bool data_seen() const { return data_seen_; }
+  const std::optional<V2Error>& data_error() const { return data_error_; }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    if (data_depth_ > 0) return bad_value();
+    const bool input0 = frames_.size() == 2 && frames_[1].inputs && frames_[1].elements == 0;
+    begin_value();
+    frames_.push_back({.object = true, .input0 = input0});
     return true;
   }
-  if (out.size() >= limit) {
-    error = {422, "inputs[0].data", "has more values than the shape says"};
-    return false;
+  bool on_object_end(std::size_t n, json::error_code&) {
+    if (data_depth_ > 0) return true;  // an object inside the data: noted, skipped
+    frames_.pop_back();
+    st_.push_object(n);
+    return true;
   }
-  switch (v.kind()) {
-    case json::kind::double_: out.push_back(static_cast<float>(v.get_double())); return true;
-    case json::kind::int64: out.push_back(static_cast<float>(v.get_int64())); return true;
-    case json::kind::uint64: out.push_back(static_cast<float>(v.get_uint64())); return true;
-    case json::kind::null: out.push_back(std::numeric_limits<float>::quiet_NaN()); return true;
-    default:
-      error = {422, "inputs[0].data",
-               "value " + std::to_string(out.size()) + " is not a number or null"};
-      return false;
+  bool on_array_begin(json::error_code&) {
+    if (data_depth_ > 0) {
+      if (++data_depth_ > kMaxNesting + 1 && !data_error_) {
+        data_error_ = V2Error{422, "inputs[0].data", "nested too deeply"};
+      }
+      return true;
+    }
+    const bool starts_data = !frames_.empty() && frames_.back().input0 && frames_.back().key_data;
+    const bool inputs = frames_.size() == 1 && frames_[0].key_inputs;
+    begin_value();
+    if (starts_data) {
+      data_depth_ = 1;
+      data_seen_ = true;
+      data_.clear();  // a repeated "data" member: the last one counts, as in a DOM
+      data_error_.reset();
+      return true;
+    }
+    frames_.push_back({.object = false, .inputs = inputs});
+    return true;
   }
-}
+  bool on_array_end(std::size_t n, json::error_code&) {
+    if (data_depth_ > 0) {
+      if (--data_depth_ == 0) st_.push_array(0);  // the DOM's stand-in for the data
+      return true;
+    }
+    frames_.pop_back();
+    st_.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (data_depth_ > 0) return true;
+    key_ += std::string_view(s.data(), s.size());
+    st_.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    if (data_depth_ > 0) return true;
+    std::string_view key(s.data(), s.size());
+    if (!key_.empty()) {
+      key_ += key;
+      key = key_;
+    }
+    Frame& f = frames_.back();
+    f.key_inputs = frames_.size() == 1 && key == "inputs";
+    f.key_data = f.input0 && key == "data";
+    key_.clear();
+    st_.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    if (data_depth_ == 0) st_.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    if (data_depth_ > 0) return bad_value();
+    begin_value();
+    st_.push_string(s);
+    return true;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    if (data_depth_ > 0) return number(static_cast<float>(i));
+    begin_value();
+    st_.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    if (data_depth_ > 0) return number(static_cast<float>(u));
+    begin_value();
+    st_.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view, json::error_code&) {
+    if (data_depth_ > 0) return number(static_cast<float>(d));
+    begin_value();
+    st_.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    if (data_depth_ > 0) return bad_value();
+    begin_value();
+    st_.push_bool(b);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    if (data_depth_ > 0) return number(std::numeric_limits<float>::quiet_NaN());
+    begin_value();
+    st_.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // An open object or array outside the data; the flags say where it is.
+  struct Frame {
+    bool object = false;
+    bool inputs = false;      // the root's "inputs" array
+    bool input0 = false;      // the object that is inputs[0]
+    size_t elements = 0;      // arrays: values begun so far
+    bool key_inputs = false;  // objects: the current key is the root's "inputs"
+    bool key_data = false;    // objects: the current key is inputs[0]'s "data"
+  };
+
+  void begin_value() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().elements;
+  }
+  bool number(float v) {
+    if (!data_error_) data_.push_back(v);
+    return true;
+  }
+  bool bad_value() {
+    if (!data_error_) {
+      data_error_ = V2Error{422, "inputs[0].data",
+                            "value " + std::to_string(data_.size()) + " is not a number or null"};
+    }
+    return true;  // the parser goes on checking the syntax
+  }
+
+  json::value_stack st_;
+  std::vector<float>& data_;
+  std::vector<Frame> frames_;
+  std::string key_;         // a key arriving in parts
+  int data_depth_ = 0;      // > 0: inside inputs[0].data, at this array depth
+  bool data_seen_ = false;  // inputs[0].data was an array
+  std::optional<V2Error> data_error_;
+};
 
 void append_tensor(std::string& out, const char* name, const runtime::Tensor& t) {
   out += "{\"name\":\"";
@@ -87,24 +222,27 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
     binary = body.substr(*json_header_length);
     body = body.substr(0, *json_header_length);
   }
-  // The document's memory comes from a buffer each thread keeps, so a large batch does not
-  // allocate (and page-fault) its DOM afresh on every request; bigger documents spill to the heap.
-  thread_local std::vector<unsigned char> arena(std::size_t{1} << 20);
+  // The document's memory comes from a buffer each thread keeps, so a request does not
+  // allocate (and page-fault) its DOM afresh; bigger documents spill to the heap.
+  thread_local std::vector<unsigned char> arena(std::size_t{1} << 16);
   json::monotonic_resource mr(arena.data(), arena.size());
   json::parse_options opts;
   opts.max_depth = 32;
+  V2InferRequest req;
+  json::basic_parser<V2Handler> parser(opts, json::storage_ptr(&mr), req.data);
   boost::system::error_code ec;
-  json::value doc = json::parse(body, ec, &mr, opts);
+  size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && used < body.size()) ec = json::error::extra_data;
   if (ec) {
     error = {400, "", "the body is not JSON: " + ec.message()};
     return std::nullopt;
   }
+  json::value doc = parser.handler().release();
   if (!doc.is_object()) {
     error = {400, "", "the body must be a JSON object"};
     return std::nullopt;
   }
   const json::object& o = doc.get_object();
-  V2InferRequest req;
   if (const auto* id = o.if_contains("id")) {
     if (!id->is_string()) {
       error = {422, "id", "must be a string"};
@@ -187,7 +325,7 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
                    " bytes, sent after a JSON header of Inference-Header-Content-Length bytes"};
       return std::nullopt;
     }
-    req.data.resize(expected);
+    req.data.assign(expected, 0.0f);
     const char* p = binary.data();
     for (size_t i = 0; i < expected; ++i, p += width) {
       if (dt == "FP32") {
@@ -209,12 +347,14 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
     return req;
   }
   const auto* data = in.if_contains("data");
-  if (!data || !data->is_array()) {
+  if (!data || !data->is_array() || !parser.handler().data_seen()) {
     error = {422, "inputs[0].data", "required: an array of numbers (null = missing)"};
     return std::nullopt;
   }
-  req.data.reserve(expected);
-  if (!flatten(*data, 0, req.data, expected, error)) return std::nullopt;
+  if (const auto& e = parser.handler().data_error()) {
+    error = *e;
+    return std::nullopt;
+  }
   if (req.data.size() != expected) {
     error = {422, "inputs[0].data",
              "has " + std::to_string(req.data.size()) + " values; the shape says " +

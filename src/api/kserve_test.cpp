@@ -27,6 +27,66 @@ TEST(KServe, ParsesFlatAndNestedDataWithMissingValues) {
   EXPECT_EQ(r->data[3], -4.0f);
 }
 
+// The parser streams inputs[0].data into floats; the rest of the document is a DOM as before.
+TEST(KServe, DataIsFoundWhereverItsMembersStand) {
+  V2Error e;
+  // Members in any order; a key with an escape; "data" elsewhere is just a member.
+  auto r = parse(R"({"parameters":{"data":[true]},"inputs":[{"d\u0061ta":[1,[2,null]],
+                     "datatype":"INT64","shape":[1,3],"name":"x","parameters":{"data":"no"}}],
+                     "id":"late"})",
+                 e);
+  ASSERT_TRUE(r) << e.field << ": " << e.message;
+  EXPECT_EQ(r->id, "late");
+  ASSERT_EQ(r->data.size(), 3u);
+  EXPECT_EQ(r->data[0], 1.0f);
+  EXPECT_EQ(r->data[1], 2.0f);
+  EXPECT_TRUE(std::isnan(r->data[2]));
+  // A repeated member: the last one counts, as in a DOM.
+  r = parse(R"({"inputs":[{"shape":[1,2],"datatype":"FP32","data":[9],"data":[1e3,-2.5]}]})", e);
+  ASSERT_TRUE(r) << e.message;
+  EXPECT_EQ(r->data, (std::vector<float>{1000.0f, -2.5f}));
+  // Big integers and doubles become floats.
+  r = parse(R"({"inputs":[{"shape":[1,2],"datatype":"FP64","data":[18446744073709551615,1e-3]}]})",
+            e);
+  ASSERT_TRUE(r) << e.message;
+  EXPECT_EQ(r->data[0], 18446744073709551615.0f);
+  EXPECT_EQ(r->data[1], 1e-3f);
+}
+
+TEST(KServe, BadDataIsReportedAfterTheOtherMembers) {
+  struct Case {
+    const char* body;
+    int status;
+    const char* field;
+    const char* message;  // a part of it
+  };
+  for (const auto& c : std::vector<Case>{
+           {R"({"inputs":[{"shape":[1,3],"datatype":"FP32","data":[1,{"a":[2]},3]}]})", 422,
+            "inputs[0].data", "value 1 is not a number or null"},
+           {R"({"inputs":[{"shape":[1,3],"datatype":"FP32","data":[1,2,"3"]}]})", 422,
+            "inputs[0].data", "value 2 is not a number"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[[[[[[[[[[1]]]]]]]]]]}]})", 422,
+            "inputs[0].data", "nested too deeply"},
+           {R"({"id":5,"inputs":[{"shape":[1,1],"datatype":"FP32","data":[true]}]})", 422, "id",
+            "string"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP16","data":[true]}]})", 422,
+            "inputs[0].datatype", "FP16"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1]},{"data":[2]}]})", 422,
+            "inputs", "exactly one"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1,2]}]})", 422, "inputs[0].data",
+            "has 2 values; the shape says 1"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[true]}]} x)", 400, "",
+            "not JSON"},
+           {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1,]}]})", 400, "", "not JSON"},
+       }) {
+    V2Error e;
+    EXPECT_FALSE(parse(c.body, e)) << c.body;
+    EXPECT_EQ(e.status, c.status) << c.body;
+    EXPECT_EQ(e.field, c.field) << c.body;
+    EXPECT_NE(e.message.find(c.message), std::string::npos) << c.body << " → " << e.message;
+  }
+}
+
 TEST(KServe, ErrorsNameTheFieldAndStatus) {
   struct Case {
     const char* body;
