@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& req = parser.get();
   std::string_view target(req.target().data(), req.target().size());
   auto match = router().match(req.method(), target.substr(0, target.find('?')));
-  vigil::net::Exchange ex(parser.release(), "127.0.0.1", "fuzz", [](vigil::net::HttpResponse&&) {});
+  vigil::net::Exchange ex(parser.release(), "127.0.0.1", "fuzz",
+                          [](vigil::net::HttpResponse&&, std::optional<vigil::net::FileBody>&&) {});
   ex.set_route(match.route, std::move(match.params));
   (void)ex.query("limit");
   (void)ex.query("cursor");

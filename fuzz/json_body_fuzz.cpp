@@ -10,7 +10,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     vigil::net::HttpRequest req{http::verb::post, "/api/v1/users?limit=7&cursor=YzE", 11};
     req.set(http::field::content_type, type);
     req.body().assign(reinterpret_cast<const char*>(data), size);
-    vigil::net::Exchange ex(std::move(req), "127.0.0.1", "fuzz", [](vigil::net::HttpResponse&&) {});
+    vigil::net::Exchange ex(
+        std::move(req), "127.0.0.1", "fuzz",
+        [](vigil::net::HttpResponse&&, std::optional<vigil::net::FileBody>&&) {});
     auto obj = vigil::api::read_json_object(ex, /*allow_form=*/true);
     if (obj) {
       vigil::api::Fields f(*obj);

@@ -19,7 +19,7 @@ void AuditMiddleware::after(const net::Exchange& ex, net::HttpResponse& res) {
   r.status = static_cast<int>(res.result_int());
   r.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
   r.bytes_in = static_cast<int64_t>(ex.bytes_in());
-  r.bytes_out = static_cast<int64_t>(res.body().size());
+  r.bytes_out = static_cast<int64_t>(net::Exchange::body_bytes(res));
   r.ip = ex.remote_ip();
   writer_.submit(std::move(r));
 }

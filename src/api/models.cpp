@@ -412,11 +412,14 @@ void add_model_routes(net::Router& router, ModelDeps d) {
               partial = true;
             }
           }
-          std::string bytes;
+          // The bytes are streamed from this node's local copy, not read into memory.
+          std::optional<net::FileBody> file;
           if (range.length > 0) {
-            auto read = d.registry->artifacts().read(v->sha256, range.first, range.length);
-            if (!read.ok()) return respond_status(ex, read.status());
-            bytes = std::move(*read);
+            auto path = d.registry->artifacts().local_path(v->sha256);
+            if (!path.ok()) return respond_status(ex, path.status());
+            auto opened = net::open_file_body(path->string(), range.first, range.length);
+            if (!opened.ok()) return respond_status(ex, unavailable(opened.status().message()));
+            file = std::move(*opened);
           }
           net::HttpResponse res{partial ? status::partial_content : status::ok, 11};
           res.set(field::content_type, "application/octet-stream");
@@ -428,9 +431,11 @@ void add_model_routes(net::Router& router, ModelDeps d) {
                                               std::to_string(range.first + range.length - 1) + "/" +
                                               std::to_string(size));
           }
-          res.body() = std::move(bytes);
-          res.prepare_payload();
-          ex.respond(std::move(res));
+          if (!file) {
+            res.prepare_payload();
+            return ex.respond(std::move(res));
+          }
+          ex.respond_file(std::move(res), std::move(*file));
         });
       });
 

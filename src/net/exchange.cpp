@@ -1,5 +1,12 @@
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 
 #include "net/http.h"
 #include "net/middleware.h"
@@ -106,7 +113,15 @@ void Exchange::set_route(const Route* route,
   params_ = std::move(params);
 }
 
-void Exchange::respond(HttpResponse response) {
+void Exchange::respond(HttpResponse response) { finish(std::move(response), std::nullopt); }
+
+void Exchange::respond_file(HttpResponse response, FileBody file) {
+  response.body().clear();
+  response.content_length(file.length);
+  finish(std::move(response), std::move(file));
+}
+
+void Exchange::finish(HttpResponse response, std::optional<FileBody> file) {
   if (responded_.exchange(true, std::memory_order_acq_rel)) return;
   if (middleware_) {
     for (auto it = middleware_->rbegin(); it != middleware_->rend(); ++it) {
@@ -114,7 +129,34 @@ void Exchange::respond(HttpResponse response) {
     }
   }
   response.set("X-Request-Id", request_id_);
-  sink_(std::move(response));
+  sink_(std::move(response), std::move(file));
+}
+
+uint64_t Exchange::body_bytes(const HttpResponse& response) {
+  if (!response.body().empty()) return response.body().size();
+  auto it = response.find(http::field::content_length);
+  uint64_t n = 0;
+  if (it != response.end()) {
+    auto v = it->value();
+    std::from_chars(v.data(), v.data() + v.size(), n);
+  }
+  return n;
+}
+
+Expected<FileBody> open_file_body(const std::string& path, uint64_t offset, uint64_t length) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return not_found("cannot open " + path + ": " + std::strerror(errno));
+  auto owned = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return not_found("cannot read " + path + ": " + std::strerror(errno));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (offset > size || length > size - offset) {
+    return invalid_argument("the range passes the end of " + path);
+  }
+  return FileBody{std::move(owned), offset, length};
 }
 
 void Exchange::respond_json(http::status status, const boost::json::value& body) {

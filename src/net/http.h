@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/principal.h"
+#include "core/status.h"
 
 namespace vigil::net {
 
@@ -26,6 +27,18 @@ using HttpResponse = http::response<http::string_body>;
 
 struct Route;
 class Middleware;
+
+// A response body sent from a file as it goes out, a chunk at a time, instead of held in memory
+// (model artifacts are up to hundreds of MiB). The descriptor is opened when the response is
+// made, so the bytes stay readable even if the file is unlinked meanwhile.
+struct FileBody {
+  std::shared_ptr<const int> fd;  // closed when the last copy goes
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+// Opens path for a FileBody of [offset, offset + length); kNotFound when it cannot be opened,
+// kInvalidArgument when the range passes its end.
+Expected<FileBody> open_file_body(const std::string& path, uint64_t offset, uint64_t length);
 
 struct FieldError {
   std::string field;
@@ -48,7 +61,7 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 
 class Exchange {
  public:
-  using Sink = std::function<void(HttpResponse&&)>;
+  using Sink = std::function<void(HttpResponse&&, std::optional<FileBody>&&)>;
 
   Exchange(HttpRequest request, std::string remote_ip, std::string request_id, Sink sink);
   ~Exchange();  // answers 500 if nobody answered (a bug, logged)
@@ -73,10 +86,15 @@ class Exchange {
 
   // Answers the request; the first call wins, later calls are ignored. Thread-safe.
   void respond(HttpResponse response);
+  // Answers with the response's status and fields and the file's bytes as the body; sets
+  // Content-Length to file.length (the response's own body is ignored).
+  void respond_file(HttpResponse response, FileBody file);
   void respond_json(http::status status, const boost::json::value& body);
   void respond_problem(http::status status, std::string_view detail,
                        const std::vector<FieldError>& errors = {});
   bool responded() const { return responded_.load(std::memory_order_acquire); }
+  // The body's size in bytes: the body's, or the Content-Length of a file response.
+  static uint64_t body_bytes(const HttpResponse& response);
 
   // Set by the session before dispatch.
   void set_route(const Route* route, std::vector<std::pair<std::string, std::string>> params);
@@ -100,6 +118,8 @@ class Exchange {
   Sink sink_;
   std::atomic<bool> responded_{false};
   size_t bytes_in_ = 0;
+
+  void finish(HttpResponse response, std::optional<FileBody> file);
 };
 
 using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;

@@ -10,7 +10,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
 
 #include "core/ids.h"
@@ -207,9 +210,11 @@ class HttpSession final : public SessionBase,
     is_head_ = req.method() == http::verb::head;
     auto ex = std::make_shared<Exchange>(
         std::move(req), remote_ip_, std::move(rid),
-        [self = this->shared_from_this()](HttpResponse&& res) {
+        [self = this->shared_from_this()](HttpResponse&& res, std::optional<FileBody>&& file) {
           asio::dispatch(self->stream_.get_executor(),
-                         [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+                         [self, res = std::move(res), file = std::move(file)]() mutable {
+                           self->write(std::move(res), std::move(file));
+                         });
         });
     ex->set_bytes_in(bytes_in_);
     ex->set_middleware(&state_->middleware);
@@ -252,7 +257,7 @@ class HttpSession final : public SessionBase,
     }
   }
 
-  void write(HttpResponse&& res) {
+  void write(HttpResponse&& res, std::optional<FileBody> file = std::nullopt) {
     if (phase_ == Phase::kClosed) return;
     if (upgrade_ && res.result() == http::status::switching_protocols) {
       auto ex = std::move(upgrade_);
@@ -268,13 +273,20 @@ class HttpSession final : public SessionBase,
     res.version(req_version_);
     bool keep = keep_alive_ && !close_after_ && !state_->stopping.load();
     res.keep_alive(keep);
-    res.prepare_payload();
+    if (file) {
+      res.body().clear();
+      res.content_length(file->length);
+    } else {
+      res.prepare_payload();
+    }
     if (is_head_) {
-      auto n = res.body().size();
+      auto n = file ? file->length : res.body().size();
       res.body().clear();
       res.content_length(n);
+      file.reset();
     }
     response_ = std::move(res);
+    file_ = std::move(file);
     write_head(*response_, head_);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
                                                     asio::buffer(response_->body())};
@@ -283,9 +295,51 @@ class HttpSession final : public SessionBase,
                       [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         self->disarm();
                         self->response_.reset();
-                        if (ec || !keep) return self->graceful_close();
-                        self->read_next();
+                        if (!ec && self->file_ && self->file_->length > 0) {
+                          return self->write_file_chunk(keep);
+                        }
+                        self->written(ec, keep);
                       });
+  }
+
+  // A file body, kFileChunk bytes at a time: read with pread (the files are local: the artifact
+  // cache), then written. The head is out already, so a failed read can only close the
+  // connection; the client sees a short body.
+  static constexpr size_t kFileChunk = 256 * 1024;
+  void write_file_chunk(bool keep) {
+    FileBody& f = *file_;
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunk, f.length));
+    chunk_.resize(want);
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n =
+          ::pread(*f.fd, chunk_.data() + got, want - got, static_cast<off_t>(f.offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        spdlog::error("file response: read failed at byte {}; closing the connection", f.offset);
+        file_.reset();
+        chunk_ = {};
+        return close_now();
+      }
+      got += static_cast<size_t>(n);
+    }
+    f.offset += got;
+    f.length -= got;
+    arm(state_->options.body_timeout);
+    asio::async_write(stream_, asio::buffer(chunk_.data(), got),
+                      [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        self->disarm();
+                        if (!ec && self->file_->length > 0) return self->write_file_chunk(keep);
+                        self->written(ec, keep);
+                      });
+  }
+
+  // The response is out (or failed).
+  void written(beast::error_code ec, bool keep) {
+    file_.reset();
+    if (chunk_.capacity() > 0) chunk_ = {};
+    if (ec || !keep) return graceful_close();
+    read_next();
   }
 
   // The status line and fields of a prepared response, into out (whose capacity is reused from
@@ -385,6 +439,8 @@ class HttpSession final : public SessionBase,
   RouteMatch match_;
   std::optional<HttpResponse> response_;  // being written; its head in head_
   std::string head_;
+  std::optional<FileBody> file_;  // the rest of a file body being written
+  std::vector<char> chunk_;       // its current chunk
   std::shared_ptr<Exchange> upgrade_;
   Phase phase_ = Phase::kIdle;
   uint64_t id_ = 0;

@@ -225,6 +225,46 @@ TEST_P(ModelsTest, ArtifactsHaveETagsAndRanges) {
   EXPECT_EQ(client_->get("/api/v1/models/bc/versions/2/artifact", admin_).status, 404);
 }
 
+// Artifacts are streamed from the local copy in 256 KiB chunks: a file of several chunks
+// comes back whole, ranges across chunk ends are exact, and the audit log has the bytes sent.
+TEST_P(ModelsTest, LargeArtifactsStreamWholeAndInRanges) {
+  std::string file = "{\"weights\":[";
+  for (int i = 0; i < 160000; ++i) file += (i ? ",0." : "0.") + std::to_string(i % 997);
+  file += "],\"bias\":1}";
+  ASSERT_GT(file.size(), 3u * 256 * 1024);
+  ASSERT_EQ(upload("big", file, "?kind=linear").status, 201);
+  const std::string path = "/api/v1/models/big/versions/1/artifact";
+  auto full = client_->get(path, admin_);
+  ASSERT_EQ(full.status, 200);
+  EXPECT_EQ(full.header("content-length"), std::to_string(file.size()));
+  EXPECT_TRUE(full.body == file) << "a body of " << full.body.size() << " bytes differs";
+  Headers h = admin_;
+  const size_t first = 256 * 1024 - 7;
+  const size_t last = 2 * 256 * 1024 + 11;
+  h["Range"] = "bytes=" + std::to_string(first) + "-" + std::to_string(last);
+  auto part = client_->get(path, h);
+  EXPECT_EQ(part.status, 206);
+  EXPECT_TRUE(part.body == file.substr(first, last - first + 1));
+  // HEAD: the length, no body; then the connection still serves.
+  auto head = client_->request(http::verb::head, path, "", admin_);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), std::to_string(file.size()));
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(client_->get("/healthz").status, 200);
+  app_->app().flush_audit();
+  auto audit =
+      client_->get("/api/v1/audit?path_prefix=/api/v1/models/big/versions/1/artifact", admin_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  bool found = false;
+  const json::value listed = audit.json();
+  for (const auto& item : listed.at("items").as_array()) {
+    if (item.at("status").as_int64() == 200 && item.at("method").as_string() == "GET") {
+      found = item.at("bytes_out").as_int64() == static_cast<int64_t>(file.size());
+    }
+  }
+  EXPECT_TRUE(found) << audit.body;
+}
+
 // Q2 through HTTP: every expected row, predictions and contributions within 1e-5 of the
 // xgboost package, for a binary classifier (JSON file) and a regressor (UBJ file).
 TEST_P(ModelsTest, KServeV2MatchesTheXgboostPackage) {
