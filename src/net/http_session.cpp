@@ -273,12 +273,8 @@ class HttpSession final : public SessionBase,
     res.version(req_version_);
     bool keep = keep_alive_ && !close_after_ && !state_->stopping.load();
     res.keep_alive(keep);
-    if (file) {
-      res.body().clear();
-      res.content_length(file->length);
-    } else {
-      res.prepare_payload();
-    }
+    // A file response has its Content-Length already (Exchange::respond_file).
+    if (!file) res.prepare_payload();
     if (is_head_) {
       auto n = file ? file->length : res.body().size();
       res.body().clear();
