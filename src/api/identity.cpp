@@ -412,69 +412,69 @@ void add_audit_routes(net::Router& router, store::Database& db) {
   for (const char* p : {"user", "method", "path_prefix", "status", "since", "until"}) {
     params.push_back({p, "query"});
   }
-  router.add(
-      verb::get, "/api/v1/audit",
-      {.operation_id = "listAudit",
-       .summary = "Every API call, newest first; filter by user (id or email), method, "
-                  "path_prefix, status, since, until (RFC 3339 or epoch ms)",
-       .tag = "audit",
-       .action = "audit.read",
-       .params = params,
-       .responses = {{200, "A page of audit records", list_schema(record_schema)}}},
-      [&db](const ExchangePtr& ex) {
-        auto page = read_page(*ex);
-        if (!page) return;
-        audit::AuditQuery q;
-        q.limit = page->limit;
-        q.before_id = page->cursor;
-        std::vector<net::FieldError> errors;
-        if (auto u = ex->query("user")) {
-          if (auto id = parse_id(*u)) {
-            q.user_id = id;
-          } else {
-            q.user_email = *u;
-          }
-        }
-        if (auto m = ex->query("method")) q.method = *m;
-        if (auto p = ex->query("path_prefix")) q.path_prefix = *p;
-        if (auto s = ex->query("status")) {
-          int v = 0;
-          auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-          if (ec != std::errc() || ptr != s->data() + s->size() || v < 100 || v > 599) {
-            errors.push_back({"status", "must be an HTTP status code"});
-          } else {
-            q.status = v;
-          }
-        }
-        for (const char* name : {"since", "until"}) {
-          if (auto t = ex->query(name)) {
-            auto parsed = parse_timestamp(*t);
-            if (!parsed) {
-              errors.push_back({name, "must be RFC 3339 or epoch milliseconds"});
-            } else {
-              (std::string_view(name) == "since" ? q.since : q.until) = format_rfc3339(*parsed);
-            }
-          }
-        }
-        if (!errors.empty()) {
-          return ex->respond_problem(status::unprocessable_entity, "invalid filters", errors);
-        }
-        auto result = audit::query_audit(db, q);
-        if (!result.ok()) return respond_status(*ex, result.status());
-        std::string body = "{\"items\":[";
-        for (size_t i = 0; i < result->items.size(); ++i) {
-          if (i) body += ',';
-          body += audit::audit_record_json(result->items[i]);
-        }
-        body += "],\"next_cursor\":";
-        body += result->next_before ? "\"" + encode_cursor(*result->next_before) + "\""
-                                    : std::string("null");
-        body += "}";
-        net::HttpResponse res{status::ok, 11};
-        res.set(net::http::field::content_type, "application/json");
-        res.body() = std::move(body);
-        ex->respond(std::move(res));
-      });
+  router.add(verb::get, "/api/v1/audit",
+             {.operation_id = "listAudit",
+              .summary = "Every API call, newest first; filter by user (id or email), method, "
+                         "path_prefix, status, since, until (RFC 3339 or epoch ms)",
+              .tag = "audit",
+              .action = "audit.read",
+              .params = params,
+              .responses = {{200, "A page of audit records", list_schema(record_schema)}}},
+             [&db](const ExchangePtr& ex) {
+               auto page = read_page(*ex);
+               if (!page) return;
+               audit::AuditQuery q;
+               q.limit = page->limit;
+               q.before_id = page->cursor;
+               std::vector<net::FieldError> errors;
+               if (auto u = ex->query("user")) {
+                 if (auto id = parse_id(*u)) {
+                   q.user_id = id;
+                 } else {
+                   q.user_email = *u;
+                 }
+               }
+               if (auto m = ex->query("method")) q.method = *m;
+               if (auto p = ex->query("path_prefix")) q.path_prefix = *p;
+               if (auto s = ex->query("status")) {
+                 int v = 0;
+                 auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+                 if (ec != std::errc() || ptr != s->data() + s->size() || v < 100 || v > 599) {
+                   errors.push_back({"status", "must be an HTTP status code"});
+                 } else {
+                   q.status = v;
+                 }
+               }
+               for (const char* name : {"since", "until"}) {
+                 if (auto t = ex->query(name)) {
+                   auto parsed = parse_timestamp(*t);
+                   if (!parsed) {
+                     errors.push_back({name, "must be RFC 3339 or epoch milliseconds"});
+                   } else {
+                     (std::string_view(name) == "since" ? q.since : q.until) = *parsed;
+                   }
+                 }
+               }
+               if (!errors.empty()) {
+                 return ex->respond_problem(status::unprocessable_entity, "invalid filters",
+                                            errors);
+               }
+               auto result = audit::query_audit(db, q);
+               if (!result.ok()) return respond_status(*ex, result.status());
+               std::string body = "{\"items\":[";
+               for (size_t i = 0; i < result->items.size(); ++i) {
+                 if (i) body += ',';
+                 body += audit::audit_record_json(result->items[i]);
+               }
+               body += "],\"next_cursor\":";
+               body += result->next_before ? "\"" + encode_cursor(*result->next_before) + "\""
+                                           : std::string("null");
+               body += "}";
+               net::HttpResponse res{status::ok, 11};
+               res.set(net::http::field::content_type, "application/json");
+               res.body() = std::move(body);
+               ex->respond(std::move(res));
+             });
 }
 
 }  // namespace vigil::api

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "core/ids.h"
 #include "core/logging.h"
@@ -103,14 +104,25 @@ void AuditWriter::run() {
 }
 
 void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
-  // Each record's timestamp is formatted once, for both the access log and the row.
-  std::vector<std::string> ats;
-  ats.reserve(batch.size());
-  for (const auto& r : batch) ats.push_back(format_rfc3339(r.at));
   if (access_log_) {
     access_buffer_.clear();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      append_audit_record_json(access_buffer_, batch[i], ats[i]);
+    // Records of a batch share their second, mostly: its 19 characters are formatted once.
+    std::string at;
+    int64_t at_second = std::numeric_limits<int64_t>::min();
+    for (const auto& r : batch) {
+      int64_t ms = std::chrono::floor<std::chrono::milliseconds>(r.at).time_since_epoch().count();
+      int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+      if (second != at_second) {
+        at.clear();
+        append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
+        at_second = second;
+      } else {
+        int milli = static_cast<int>(ms - second * 1000);
+        at[20] = static_cast<char>('0' + milli / 100);
+        at[21] = static_cast<char>('0' + milli / 10 % 10);
+        at[22] = static_cast<char>('0' + milli % 10);
+      }
+      append_audit_record_json(access_buffer_, r, at);
       access_buffer_ += '\n';
     }
     if (Status s = access_log_->append(access_buffer_); !s.ok()) {
@@ -122,36 +134,45 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     written_.inc(batch.size());
     return;
   }
-  // Multi-row INSERTs: one statement per kRowsPerStatement records (SQLite and PostgreSQL both
-  // allow far more parameters than 11 × 64). The records are consumed: strings move into the
-  // parameters.
+  // Multi-row INSERTs: one statement per kRowsPerStatement records, the rest in power-of-two
+  // statements (32, 16, ... 1 rows) so that every statement text is one of seven, prepared once
+  // and cached — a statement for every remainder would be parsed anew on most batches. SQLite
+  // and PostgreSQL both allow far more parameters than 11 × 64. The records are consumed:
+  // strings move into the parameters.
   constexpr size_t kColumns = 11;
   constexpr size_t kRowsPerStatement = 64;
-  auto insert_sql = [](size_t rows) {
-    std::string sql =
-        "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
-        "latency_us, bytes_in, bytes_out, ip) VALUES ";
-    for (size_t r = 0; r < rows; ++r) {
-      sql += r ? ",(" : "(";
-      for (size_t c = 0; c < kColumns; ++c) {
-        if (c) sql += ',';
-        sql += '$';
-        sql += std::to_string(r * kColumns + c + 1);
+  static const std::vector<std::string> kSql = [] {
+    std::vector<std::string> sql;  // [k]: 2^k rows
+    for (size_t rows = 1; rows <= kRowsPerStatement; rows *= 2) {
+      std::string s =
+          "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
+          "latency_us, bytes_in, bytes_out, ip) VALUES ";
+      for (size_t r = 0; r < rows; ++r) {
+        s += r ? ",(" : "(";
+        for (size_t c = 0; c < kColumns; ++c) {
+          if (c) s += ',';
+          s += '$';
+          s += std::to_string(r * kColumns + c + 1);
+        }
+        s += ')';
       }
-      sql += ')';
+      sql.push_back(std::move(s));
     }
     return sql;
-  };
-  static const std::string kFullSql = insert_sql(kRowsPerStatement);
+  }();
   std::vector<store::Value> params;
   params.reserve(kColumns * kRowsPerStatement);
   Status s = db_.write([&](store::Session& session) -> Status {
-    for (size_t start = 0; start < batch.size(); start += kRowsPerStatement) {
-      size_t rows = std::min(kRowsPerStatement, batch.size() - start);
+    size_t start = 0;
+    while (start < batch.size()) {
+      size_t left = batch.size() - start;
+      size_t k = kSql.size() - 1;
+      while ((size_t{1} << k) > left) --k;
+      const size_t rows = size_t{1} << k;
       params.clear();
       for (size_t i = start; i < start + rows; ++i) {
         auto& r = batch[i];
-        params.emplace_back(std::move(ats[i]));
+        params.emplace_back(to_epoch_micros(r.at));
         params.emplace_back(std::move(r.request_id));
         // (if/else, not ?: — GCC 12 warns about the variant temporaries of a conditional)
         if (r.user_id) {
@@ -172,8 +193,9 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
         params.emplace_back(r.bytes_out);
         params.emplace_back(std::move(r.ip));
       }
-      auto n = session.exec(rows == kRowsPerStatement ? kFullSql : insert_sql(rows), params);
+      auto n = session.exec(kSql[k], params);
       if (!n.ok()) return n.status();
+      start += rows;
     }
     return {};
   });
@@ -204,35 +226,36 @@ void append_string_field(std::string& out, std::string_view name, std::string_vi
 }  // namespace
 
 void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at) {
+  using namespace std::literals;
   out += '{';
   if (r.id) {
-    out += "\"id\":";
+    out += "\"id\":"sv;
     append_int(out, r.id);
     out += ',';
   }
-  out += "\"at\":\"";
+  out += "\"at\":\""sv;
   out += at;
   out += '"';
-  append_string_field(out, ",\"request_id\":", r.request_id);
+  append_string_field(out, ",\"request_id\":"sv, r.request_id);
   if (r.user_id) {
-    out += ",\"user\":{\"id\":";
+    out += ",\"user\":{\"id\":"sv;
     append_int(out, r.user_id);
-    append_string_field(out, ",\"email\":", r.user_email);
+    append_string_field(out, ",\"email\":"sv, r.user_email);
     out += '}';
   } else {
-    out += ",\"user\":null";
+    out += ",\"user\":null"sv;
   }
-  append_string_field(out, ",\"method\":", r.method);
-  append_string_field(out, ",\"path\":", r.path);
-  out += ",\"status\":";
+  append_string_field(out, ",\"method\":"sv, r.method);
+  append_string_field(out, ",\"path\":"sv, r.path);
+  out += ",\"status\":"sv;
   append_int(out, r.status);
-  out += ",\"latency_us\":";
+  out += ",\"latency_us\":"sv;
   append_int(out, r.latency_us);
-  out += ",\"bytes_in\":";
+  out += ",\"bytes_in\":"sv;
   append_int(out, r.bytes_in);
-  out += ",\"bytes_out\":";
+  out += ",\"bytes_out\":"sv;
   append_int(out, r.bytes_out);
-  append_string_field(out, ",\"ip\":", r.ip);
+  append_string_field(out, ",\"ip\":"sv, r.ip);
   out += '}';
 }
 
@@ -241,6 +264,16 @@ std::string audit_record_json(const AuditRecord& r) {
   out.reserve(256);
   append_audit_record_json(out, r, format_rfc3339(r.at));
   return out;
+}
+
+int64_t to_epoch_micros(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+std::chrono::system_clock::time_point from_epoch_micros(int64_t us) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::microseconds(us)));
 }
 
 Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
@@ -267,8 +300,8 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
     sql += " ESCAPE '\\'";
   }
   if (q.status) add("status =", int64_t{*q.status});
-  if (q.since) add("at >=", *q.since);
-  if (q.until) add("at <", *q.until);
+  if (q.since) add("at >=", to_epoch_micros(*q.since));
+  if (q.until) add("at <", to_epoch_micros(*q.until));
   if (q.before_id) add("id <", *q.before_id);
   params.push_back(int64_t{q.limit} + 1);
   sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
@@ -279,8 +312,7 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
   for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(q.limit); ++i) {
     AuditRecord r;
     r.id = rows->get_int(i, 0);
-    auto at = parse_timestamp(rows->get_text(i, 1));
-    r.at = at ? *at : std::chrono::system_clock::time_point();
+    r.at = from_epoch_micros(rows->get_int(i, 1));
     r.request_id = rows->get_text(i, 2);
     r.user_id = rows->get_int(i, 3);
     r.user_email = rows->get_text(i, 4);

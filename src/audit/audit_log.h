@@ -90,9 +90,9 @@ struct AuditQuery {
   std::optional<std::string> method;
   std::optional<std::string> path_prefix;
   std::optional<int> status;
-  std::optional<std::string> since;  // RFC 3339 as stored
-  std::optional<std::string> until;
-  std::optional<int64_t> before_id;  // cursor: newest first
+  std::optional<std::chrono::system_clock::time_point> since;  // at >= since
+  std::optional<std::chrono::system_clock::time_point> until;  // at < until
+  std::optional<int64_t> before_id;                            // cursor: newest first
   int limit = 50;
 };
 
@@ -100,6 +100,10 @@ struct AuditPage {
   std::vector<AuditRecord> items;
   std::optional<int64_t> next_before;
 };
+
+// audit_log.at: microseconds since the Unix epoch (migration 0005).
+int64_t to_epoch_micros(std::chrono::system_clock::time_point t);
+std::chrono::system_clock::time_point from_epoch_micros(int64_t us);
 
 Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/ids.h"
 #include "support/temp_db.h"
 
 namespace vigil::audit {
@@ -65,6 +66,35 @@ TEST_F(AuditLogTest, WritesEveryRecordAcrossFullAndPartialStatements) {
   }
 }
 
+TEST_F(AuditLogTest, TimeRangeKeepsSinceAndDropsUntil) {
+  MetricsRegistry metrics;
+  AuditWriter writer(*db_, {}, metrics);
+  ASSERT_TRUE(writer.start().ok());
+  auto t0 = *parse_timestamp("2026-11-23T10:00:00Z");
+  for (int i = 0; i < 10; ++i) {
+    AuditRecord r = record(i);
+    r.at = t0 + std::chrono::milliseconds(1500 * i) + std::chrono::microseconds(7);
+    writer.submit(r);
+  }
+  writer.flush();
+  AuditQuery q;
+  q.since = t0 + std::chrono::milliseconds(3000);  // record 2 (+7 µs) onwards
+  q.until = t0 + std::chrono::milliseconds(7500);  // record 5 is at 7.500007 s: out
+  auto page = query_audit(*db_, q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 3u);
+  EXPECT_EQ(page->items[0].request_id, "req-4");  // newest first
+  EXPECT_EQ(page->items[2].request_id, "req-2");
+  EXPECT_EQ(page->items[2].at, q.since.value() + std::chrono::microseconds(7));
+  EXPECT_NE(audit_record_json(page->items[2]).find("\"at\":\"2026-11-23T10:00:03.000Z\""),
+            std::string::npos);
+  q.since = t0 + std::chrono::hours(1);
+  q.until.reset();
+  page = query_audit(*db_, q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->items.empty());
+}
+
 TEST_F(AuditLogTest, LikeWildcardsInThePrefixAreLiteral) {
   MetricsRegistry metrics;
   AuditWriter writer(*db_, {}, metrics);
@@ -103,12 +133,16 @@ TEST_F(AuditLogTest, AccessLogHasOneJsonLinePerRecord) {
   MetricsRegistry metrics;
   AuditOptions o;
   o.store = false;
+  std::chrono::system_clock::time_point t0;
   o.access_log_file = (dir / "logs" / "access.log").string();
   {
     AuditWriter writer(*db_, o, metrics);
     ASSERT_TRUE(writer.start().ok());
+    // 300 records 7 ms apart: most share their second with the one before, some do not.
+    t0 = *parse_timestamp("2026-11-23T23:59:59.500Z");
     for (int i = 0; i < 300; ++i) {
       AuditRecord r = record(i);
+      r.at = t0 + std::chrono::milliseconds(7 * i) + std::chrono::microseconds(999);
       if (i == 7) r.path = "/quote\"and\\back\nslash";
       writer.submit(std::move(r));
     }
@@ -123,7 +157,8 @@ TEST_F(AuditLogTest, AccessLogHasOneJsonLinePerRecord) {
     const auto& o2 = v.as_object();
     EXPECT_EQ(o2.at("request_id").as_string(), "req-" + std::to_string(i));
     EXPECT_EQ(o2.at("latency_us").as_int64(), static_cast<int64_t>(i));
-    EXPECT_EQ(o2.at("at").as_string().size(), 24u);
+    EXPECT_EQ(o2.at("at").as_string(),
+              format_rfc3339(t0 + std::chrono::milliseconds(7 * static_cast<int>(i))));
     if (i % 3 == 0) {
       EXPECT_TRUE(o2.at("user").is_null());
     } else {

@@ -68,6 +68,29 @@ TEST(JsonEscape, EscapesQuotesBackslashesAndControlCharacters) {
   out.clear();
   append_json_escaped(out, "");
   EXPECT_EQ(out, "");
+  // Every position in and around the 8-byte words of the fast path, and bytes just around the
+  // ones that need escaping (0x1f/0x20, '!'/'"'/'#', '['/'\\'/']', UTF-8 above 0x7f).
+  for (size_t len : {7u, 8u, 9u, 16u, 17u, 31u}) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'\x1f', ' ', '!', '"', '#', '[', '\\', ']', '\x7f', '\xc3'}) {
+        std::string in(len, 'a');
+        in[at] = c;
+        std::string expected = std::string(at, 'a');
+        if (c == '"' || c == '\\') {
+          expected += '\\';
+          expected += c;
+        } else if (c == '\x1f') {
+          expected += "\\u001f";
+        } else {
+          expected += c;
+        }
+        expected += std::string(len - at - 1, 'a');
+        out.clear();
+        append_json_escaped(out, in);
+        EXPECT_EQ(out, expected) << "len " << len << " at " << at << " char " << int(c);
+      }
+    }
+  }
 }
 
 TEST(Names, ValidAndInvalid) {

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 namespace vigil {
@@ -37,10 +39,43 @@ class JsonFormatter final : public spdlog::formatter {
 
 }  // namespace
 
+namespace {
+
+// True when one of the 8 bytes of w is below 0x20, '"' or '\\' (the bytes JSON must escape).
+// Word-at-a-time: the access log and the JSON log escape every field, and almost none needs it.
+inline bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+}  // namespace
+
 void append_json_escaped(std::string& out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
+  size_t i = 0;
+  // Skip whole words that need nothing (the last one padded with 'a'), then go byte by byte
+  // from the first word that might need something.
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);  // a fixed size: a plain load, not a call
+    if (word_needs_escape(w)) break;
+  }
+  if (i + 8 > s.size() && i < s.size()) {
+    uint64_t w = 0x6161616161616161ull;
+    for (size_t k = i; k < s.size(); ++k) {
+      w = (w << 8) | static_cast<unsigned char>(s[k]);  // byte order does not matter here
+    }
+    if (!word_needs_escape(w)) i = s.size();
+  }
+  if (i >= s.size()) {
+    out.append(s.data(), s.size());
+    return;
+  }
   size_t run = 0;  // start of the current run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);

@@ -532,6 +532,43 @@ TYPED_TEST_P(StoreSuite, EmbeddedMigrationsRoundTrip) {
   EXPECT_TRUE(this->table_exists("users"));
 }
 
+TYPED_TEST_P(StoreSuite, AuditAtBecomesEpochMicrosAndBack) {
+  // Migration 5 turns audit_log.at from RFC 3339 text into microseconds since the epoch; the
+  // rows written before it keep their instant (to the millisecond they were stored with).
+  Database& db = *this->db_;
+  Migrator migrator(db);
+  ASSERT_STORE_OK(migrator.up(4));
+  const char* insert =
+      "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
+      "latency_us, bytes_in, bytes_out, ip) VALUES ($1, 'r1', NULL, NULL, 'GET', '/healthz', 200, "
+      "5, 0, 2, '127.0.0.1')";
+  ASSERT_STORE_OK(db.exec(insert, {Value(std::string("2026-11-23T10:15:30.123Z"))}));
+  ASSERT_STORE_OK(db.exec(insert, {Value(std::string("1970-01-01T00:00:00.000Z"))}));
+  ASSERT_STORE_OK(migrator.up(5));
+  auto rows = db.query("SELECT at, request_id, path FROM audit_log ORDER BY id");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->get_int(0, 0), int64_t{1795428930123000});
+  EXPECT_EQ(rows->get_int(1, 0), 0);
+  EXPECT_EQ(rows->get_text(0, 2), "/healthz");
+  // (Another statement text: PostgreSQL keeps the parameter types a prepared statement had.)
+  ASSERT_STORE_OK(db.exec(std::string(insert) + " -- at is an integer now",
+                          {Value(int64_t{1795428930456000})}));
+  auto after =
+      db.query("SELECT COUNT(*) FROM audit_log WHERE at >= $1", {Value(int64_t{1795428930123000})});
+  ASSERT_STORE_OK(after);
+  EXPECT_EQ(after->get_int(0, 0), 2);
+
+  auto reverted = migrator.down(migrator.latest_known_version() - 4);
+  ASSERT_STORE_OK(reverted);
+  rows = db.query("SELECT at FROM audit_log ORDER BY id");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(rows->get_text(0, 0), "2026-11-23T10:15:30.123Z");
+  EXPECT_EQ(rows->get_text(1, 0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(rows->get_text(2, 0), "2026-11-23T10:15:30.456Z");
+}
+
 TYPED_TEST_P(StoreSuite, MigratorStopsAtTargetAndRevertsNewestFirst) {
   Database& db = *this->db_;
   std::vector<Migration> migrations;
@@ -598,16 +635,14 @@ TYPED_TEST_P(StoreSuite, CheckNotNewerRejectsAFutureSchema) {
   EXPECT_EQ(migrator.down().status().code(), ErrorCode::kFailedPrecondition);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips,
-                            PlaceholdersBindByNumber, DollarInsideLiteralIsNotAPlaceholder,
-                            ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
-                            ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails,
-                            ReadSeesOnlyCommittedData, ReadKeepsOneSnapshot,
-                            ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
-                            WritesInsideReadAreRejected, ExecReportsChangedRows,
-                            BadSqlIsAnErrorNotACrash, UnknownSchemeIsInvalidArgument,
-                            DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
-                            MigratorStopsAtTargetAndRevertsNewestFirst,
-                            FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips, PlaceholdersBindByNumber,
+    DollarInsideLiteralIsNotAPlaceholder, ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
+    ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails, ReadSeesOnlyCommittedData,
+    ReadKeepsOneSnapshot, ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
+    WritesInsideReadAreRejected, ExecReportsChangedRows, BadSqlIsAnErrorNotACrash,
+    UnknownSchemeIsInvalidArgument, DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
+    AuditAtBecomesEpochMicrosAndBack, MigratorStopsAtTargetAndRevertsNewestFirst,
+    FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
 
 }  // namespace vigil::store::testing

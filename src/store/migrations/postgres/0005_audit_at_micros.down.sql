@@ -1,0 +1,2 @@
+ALTER TABLE audit_log ALTER COLUMN at TYPE TEXT
+  USING to_char(to_timestamp(at / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
