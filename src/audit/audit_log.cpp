@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -104,27 +106,51 @@ void AuditWriter::run() {
 }
 
 void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
-  if (access_log_) {
-    access_buffer_.clear();
-    // Records of a batch share their second, mostly: its 19 characters are formatted once.
-    std::string at;
-    int64_t at_second = std::numeric_limits<int64_t>::min();
-    for (const auto& r : batch) {
-      int64_t ms = std::chrono::floor<std::chrono::milliseconds>(r.at).time_since_epoch().count();
-      int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-      if (second != at_second) {
-        at.clear();
-        append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
-        at_second = second;
-      } else {
-        int milli = static_cast<int>(ms - second * 1000);
-        at[20] = static_cast<char>('0' + milli / 100);
-        at[21] = static_cast<char>('0' + milli / 10 % 10);
-        at[22] = static_cast<char>('0' + milli % 10);
-      }
-      append_audit_record_json(access_buffer_, r, at);
+  // Each record becomes one JSON object, formatted once: a line of the access log and an
+  // element of its segment's array (see kSegmentRecords). A segment is one row and one
+  // statement however many records it holds — a row per record cost more CPU than the rest of
+  // a simple request (docs/decisions/0005-audit-writer.md).
+  access_buffer_.clear();
+  segments_.clear();
+  // Records of a batch share their second, mostly: its 19 characters are formatted once.
+  std::string at;
+  int64_t at_second = std::numeric_limits<int64_t>::min();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const AuditRecord& r = batch[i];
+    if (i % kSegmentRecords == 0) {
+      auto& seg = segments_.emplace_back();
+      seg.text.reserve(std::min(batch.size() - i, kSegmentRecords) * 256);
+      seg.text += '[';
+      seg.first_at = std::numeric_limits<int64_t>::max();
+      seg.last_at = std::numeric_limits<int64_t>::min();
+    }
+    Segment& seg = segments_.back();
+    int64_t ms = std::chrono::floor<std::chrono::milliseconds>(r.at).time_since_epoch().count();
+    int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    if (second != at_second) {
+      at.clear();
+      append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
+      at_second = second;
+    } else {
+      int milli = static_cast<int>(ms - second * 1000);
+      at[20] = static_cast<char>('0' + milli / 100);
+      at[21] = static_cast<char>('0' + milli / 10 % 10);
+      at[22] = static_cast<char>('0' + milli % 10);
+    }
+    size_t start = seg.text.size();
+    append_audit_record_json(seg.text, r, at);
+    if (access_log_) {
+      access_buffer_.append(seg.text, start, std::string::npos);
       access_buffer_ += '\n';
     }
+    seg.text += ',';
+    int64_t us = to_epoch_micros(r.at);
+    seg.first_at = std::min(seg.first_at, us);
+    seg.last_at = std::max(seg.last_at, us);
+    ++seg.count;
+  }
+  for (auto& seg : segments_) seg.text.back() = ']';  // the last ','
+  if (access_log_) {
     if (Status s = access_log_->append(access_buffer_); !s.ok()) {
       spdlog::warn("audit: access log: {}", s.message());
     }
@@ -134,71 +160,23 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     written_.inc(batch.size());
     return;
   }
-  // Multi-row INSERTs: one statement per kRowsPerStatement records, the rest in power-of-two
-  // statements (32, 16, ... 1 rows) so that every statement text is one of seven, prepared once
-  // and cached — a statement for every remainder would be parsed anew on most batches. SQLite
-  // and PostgreSQL both allow far more parameters than 11 × 64. The records are consumed:
-  // strings move into the parameters.
-  constexpr size_t kColumns = 11;
-  constexpr size_t kRowsPerStatement = 64;
-  static const std::vector<std::string> kSql = [] {
-    std::vector<std::string> sql;  // [k]: 2^k rows
-    for (size_t rows = 1; rows <= kRowsPerStatement; rows *= 2) {
-      std::string s =
-          "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
-          "latency_us, bytes_in, bytes_out, ip) VALUES ";
-      for (size_t r = 0; r < rows; ++r) {
-        s += r ? ",(" : "(";
-        for (size_t c = 0; c < kColumns; ++c) {
-          if (c) s += ',';
-          s += '$';
-          s += std::to_string(r * kColumns + c + 1);
-        }
-        s += ')';
-      }
-      sql.push_back(std::move(s));
-    }
-    return sql;
-  }();
   std::vector<store::Value> params;
-  params.reserve(kColumns * kRowsPerStatement);
   Status s = db_.write([&](store::Session& session) -> Status {
-    size_t start = 0;
-    while (start < batch.size()) {
-      size_t left = batch.size() - start;
-      size_t k = kSql.size() - 1;
-      while ((size_t{1} << k) > left) --k;
-      const size_t rows = size_t{1} << k;
+    for (auto& seg : segments_) {
       params.clear();
-      for (size_t i = start; i < start + rows; ++i) {
-        auto& r = batch[i];
-        params.emplace_back(to_epoch_micros(r.at));
-        params.emplace_back(std::move(r.request_id));
-        // (if/else, not ?: — GCC 12 warns about the variant temporaries of a conditional)
-        if (r.user_id) {
-          params.emplace_back(r.user_id);
-        } else {
-          params.emplace_back();
-        }
-        if (r.user_email.empty()) {
-          params.emplace_back();
-        } else {
-          params.emplace_back(std::move(r.user_email));
-        }
-        params.emplace_back(std::move(r.method));
-        params.emplace_back(std::move(r.path));
-        params.emplace_back(int64_t{r.status});
-        params.emplace_back(r.latency_us);
-        params.emplace_back(r.bytes_in);
-        params.emplace_back(r.bytes_out);
-        params.emplace_back(std::move(r.ip));
-      }
-      auto n = session.exec(kSql[k], params);
+      params.emplace_back(seg.first_at);
+      params.emplace_back(seg.last_at);
+      params.emplace_back(static_cast<int64_t>(seg.count));
+      params.emplace_back(std::move(seg.text));
+      auto n = session.exec(
+          "INSERT INTO audit_segments (first_at, last_at, count, records) "
+          "VALUES ($1, $2, $3, $4)",
+          params);
       if (!n.ok()) return n.status();
-      start += rows;
     }
     return {};
   });
+  segments_.clear();
   if (s.ok()) {
     written_.inc(batch.size());
   } else {
@@ -276,57 +254,117 @@ std::chrono::system_clock::time_point from_epoch_micros(int64_t us) {
           std::chrono::microseconds(us)));
 }
 
-Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
-  // Fixed SQL fragments only; every value is a bound parameter.
-  std::string sql =
-      "SELECT id, at, request_id, user_id, user_email, method, path, status, latency_us, "
-      "bytes_in, bytes_out, ip FROM audit_log WHERE 1 = 1";
-  std::vector<store::Value> params;
-  auto add = [&](const char* fragment, store::Value v) {
-    params.push_back(std::move(v));
-    sql += std::string(" AND ") + fragment + " $" + std::to_string(params.size());
-  };
-  if (q.user_id) add("user_id =", *q.user_id);
-  if (q.user_email) add("lower(user_email) = lower(", *q.user_email), sql += ")";
-  if (q.method) add("method =", *q.method);
-  if (q.path_prefix) {
-    std::string like;
-    for (char c : *q.path_prefix) {
-      if (c == '%' || c == '_' || c == '\\') like += '\\';
-      like += c;
-    }
-    like += '%';
-    add("path LIKE", like);
-    sql += " ESCAPE '\\'";
-  }
-  if (q.status) add("status =", int64_t{*q.status});
-  if (q.since) add("at >=", to_epoch_micros(*q.since));
-  if (q.until) add("at <", to_epoch_micros(*q.until));
-  if (q.before_id) add("id <", *q.before_id);
-  params.push_back(int64_t{q.limit} + 1);
-  sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+namespace {
 
-  auto rows = db.query(sql, params);
-  if (!rows.ok()) return rows.status();
-  AuditPage page;
-  for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(q.limit); ++i) {
-    AuditRecord r;
-    r.id = rows->get_int(i, 0);
-    r.at = from_epoch_micros(rows->get_int(i, 1));
-    r.request_id = rows->get_text(i, 2);
-    r.user_id = rows->get_int(i, 3);
-    r.user_email = rows->get_text(i, 4);
-    r.method = rows->get_text(i, 5);
-    r.path = rows->get_text(i, 6);
-    r.status = static_cast<int>(rows->get_int(i, 7));
-    r.latency_us = rows->get_int(i, 8);
-    r.bytes_in = rows->get_int(i, 9);
-    r.bytes_out = rows->get_int(i, 10);
-    r.ip = rows->get_text(i, 11);
-    page.items.push_back(std::move(r));
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
   }
-  if (rows->size() > static_cast<size_t>(q.limit)) page.next_before = page.items.back().id;
-  return page;
+  return true;
+}
+
+bool matches(const AuditQuery& q, const AuditRecord& r) {
+  if (q.user_id && r.user_id != *q.user_id) return false;
+  if (q.user_email && (r.user_id == 0 || !iequals_ascii(r.user_email, *q.user_email))) {
+    return false;
+  }
+  if (q.method && r.method != *q.method) return false;
+  if (q.path_prefix && !std::string_view(r.path).starts_with(*q.path_prefix)) return false;
+  if (q.status && r.status != *q.status) return false;
+  if (q.since && r.at < *q.since) return false;
+  if (q.until && r.at >= *q.until) return false;
+  return true;
+}
+
+std::string string_field(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+int64_t int_field(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+  return 0;
+}
+
+}  // namespace
+
+AuditRecord audit_record_from_json(const boost::json::object& o) {
+  AuditRecord r;
+  auto at = parse_timestamp(string_field(o, "at"));
+  r.at = at ? *at : std::chrono::system_clock::time_point();
+  r.request_id = string_field(o, "request_id");
+  if (const auto* u = o.if_contains("user"); u && u->is_object()) {
+    r.user_id = int_field(u->get_object(), "id");
+    r.user_email = string_field(u->get_object(), "email");
+  }
+  r.method = string_field(o, "method");
+  r.path = string_field(o, "path");
+  r.status = static_cast<int>(int_field(o, "status"));
+  r.latency_us = int_field(o, "latency_us");
+  r.bytes_in = int_field(o, "bytes_in");
+  r.bytes_out = int_field(o, "bytes_out");
+  r.ip = string_field(o, "ip");
+  return r;
+}
+
+Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
+  // Segments newest first, a few at a time (a segment is up to kSegmentRecords records), their
+  // records newest first, filtered here. Time bounds prune whole segments; a call reads at most
+  // kMaxScannedRecords records and then answers what it found, with a cursor to go on from.
+  AuditPage page;
+  std::optional<int64_t> segment_below;  // the next query reads segments with id < this
+  if (q.before_id) segment_below = (*q.before_id >> kRecordIdShift) + 1;
+  size_t scanned = 0;
+  while (true) {
+    std::string sql = "SELECT id, records FROM audit_segments WHERE 1 = 1";
+    std::vector<store::Value> params;
+    auto add = [&](const char* fragment, int64_t v) {
+      params.emplace_back(v);
+      sql += std::string(" AND ") + fragment + " $" + std::to_string(params.size());
+    };
+    if (q.since) add("last_at >=", to_epoch_micros(*q.since));
+    if (q.until) add("first_at <", to_epoch_micros(*q.until));
+    if (segment_below) add("id <", *segment_below);
+    params.emplace_back(int64_t{kSegmentsPerRead});
+    sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+    auto rows = db.query(sql, params);
+    if (!rows.ok()) return rows.status();
+    for (size_t i = 0; i < rows->size(); ++i) {
+      const int64_t segment = rows->get_int(i, 0);
+      segment_below = segment;
+      boost::system::error_code ec;
+      boost::json::value records = boost::json::parse(rows->get_text(i, 1), ec);
+      if (ec || !records.is_array()) {
+        // Not written by us (we write arrays only): skipped, so the rest stays readable.
+        spdlog::warn("audit: segment {} is not a JSON array; skipped", segment);
+        continue;
+      }
+      const auto& array = records.get_array();
+      for (size_t k = array.size(); k-- > 0;) {
+        const int64_t id = (segment << kRecordIdShift) | static_cast<int64_t>(k);
+        if (q.before_id && id >= *q.before_id) continue;
+        if (++scanned > q.max_scanned) {
+          page.next_before = id + 1;  // go on from this record
+          return page;
+        }
+        if (!array[k].is_object()) continue;
+        AuditRecord r = audit_record_from_json(array[k].get_object());
+        if (!matches(q, r)) continue;
+        if (page.items.size() == static_cast<size_t>(q.limit)) {
+          page.next_before = page.items.back().id;
+          return page;
+        }
+        r.id = id;
+        page.items.push_back(std::move(r));
+      }
+    }
+    if (rows->size() < static_cast<size_t>(kSegmentsPerRead)) return page;
+  }
 }
 
 }  // namespace vigil::audit

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "audit/rotating_file.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -39,7 +41,7 @@ struct AuditRecord {
 struct AuditOptions {
   bool store = true;              // write records to the database
   size_t queue_capacity = 65536;  // records waiting; beyond this they are dropped
-  size_t batch_size = 8192;       // records per transaction
+  size_t batch_size = 1024;       // records waiting that wake the writer before the tick
   std::chrono::milliseconds flush_interval{100};
   std::string access_log_file;  // JSON lines; empty: none
   int access_log_max_mb = 64;
@@ -72,6 +74,12 @@ class AuditWriter {
   Gauge& depth_;
   std::unique_ptr<RotatingFile> access_log_;
   std::string access_buffer_;  // one batch of access-log lines
+  struct Segment {
+    std::string text;  // JSON array
+    int64_t first_at = 0, last_at = 0;
+    size_t count = 0;
+  };
+  std::vector<Segment> segments_;  // one batch's segments
 
   std::mutex mu_;
   std::condition_variable wake_;
@@ -84,6 +92,15 @@ class AuditWriter {
   std::thread thread_;
 };
 
+// Records are stored a segment at a time (a row of audit_segments: a JSON array of up to
+// kSegmentRecords records, one per batch the writer commits). A record's id is its segment's id
+// shifted left by kRecordIdShift, plus its position in the segment.
+inline constexpr size_t kSegmentRecords = 8192;
+inline constexpr int kRecordIdShift = 16;
+// One query_audit call reads at most this many records (about 0.2 s of work) before answering.
+inline constexpr size_t kMaxScannedRecords = 200000;
+inline constexpr int kSegmentsPerRead = 4;
+
 struct AuditQuery {
   std::optional<int64_t> user_id;
   std::optional<std::string> user_email;
@@ -94,11 +111,12 @@ struct AuditQuery {
   std::optional<std::chrono::system_clock::time_point> until;  // at < until
   std::optional<int64_t> before_id;                            // cursor: newest first
   int limit = 50;
+  size_t max_scanned = kMaxScannedRecords;
 };
 
 struct AuditPage {
-  std::vector<AuditRecord> items;
-  std::optional<int64_t> next_before;
+  std::vector<AuditRecord> items;      // up to limit; fewer when kMaxScannedRecords ran out
+  std::optional<int64_t> next_before;  // the next page: records with ids below this
 };
 
 // audit_log.at: microseconds since the Unix epoch (migration 0005).
@@ -109,6 +127,8 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 
 // {"at":..,"request_id":..,...} — the access-log line and the API representation share it.
 std::string audit_record_json(const AuditRecord& r);
+// The other way; fields that are missing or of the wrong type are left at their defaults.
+AuditRecord audit_record_from_json(const boost::json::object& o);
 // The same, appended to out, with `at` already formatted (the writer formats it once).
 void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at);
 

@@ -32,26 +32,58 @@ class AuditLogTest : public ::testing::Test {
   store::Database* db_ = sqlite_.db();
 };
 
-TEST_F(AuditLogTest, WritesEveryRecordAcrossFullAndPartialStatements) {
+// Every record of every page, newest first, following the cursor.
+std::vector<AuditRecord> read_all(store::Database& db, AuditQuery q) {
+  std::vector<AuditRecord> all;
+  while (true) {
+    auto page = query_audit(db, q);
+    EXPECT_TRUE(page.ok()) << page.status().to_string();
+    if (!page.ok()) return all;
+    for (auto& r : page->items) all.push_back(std::move(r));
+    if (!page->next_before) return all;
+    q.before_id = page->next_before;
+  }
+}
+
+TEST_F(AuditLogTest, WritesEveryRecordAndReadsThemBackNewestFirst) {
   MetricsRegistry metrics;
   AuditWriter writer(*db_, {.batch_size = 150}, metrics);
   ASSERT_TRUE(writer.start().ok());
   for (int i = 0; i < 1000; ++i) writer.submit(record(i));
   writer.flush();
-  auto n =
-      db_->query("SELECT COUNT(*), COUNT(DISTINCT request_id), SUM(latency_us) FROM audit_log");
+  auto n = db_->query("SELECT SUM(count) FROM audit_segments");
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(n->get_int(0, 0), 1000);
-  EXPECT_EQ(n->get_int(0, 1), 1000);
-  EXPECT_EQ(n->get_int(0, 2), 999 * 1000 / 2);
   EXPECT_NE(metrics.render().find("vigil_audit_written_total 1000"), std::string::npos);
 
   AuditQuery q;
+  q.limit = 64;
+  auto all = read_all(*db_, q);
+  ASSERT_EQ(all.size(), 1000u);
+  int64_t latency_sum = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].request_id, "req-" + std::to_string(999 - i));  // newest first
+    if (i) {
+      EXPECT_LT(all[i].id, all[i - 1].id);
+    }
+    latency_sum += all[i].latency_us;
+  }
+  EXPECT_EQ(latency_sum, 999 * 1000 / 2);
+  const AuditRecord& r7 = all[999 - 7];  // record(7): GET /api/v1/auth/me 401 as user 1
+  EXPECT_EQ(r7.method, "GET");
+  EXPECT_EQ(r7.path, "/api/v1/auth/me");
+  EXPECT_EQ(r7.status, 401);
+  EXPECT_EQ(r7.user_id, 1);
+  EXPECT_EQ(r7.user_email, "admin@localhost");
+  EXPECT_EQ(r7.ip, "127.0.0.1");
+
+  q = {};
   q.path_prefix = "/health";
   q.limit = 1000;
   auto page = query_audit(*db_, q);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->items.size(), 200u);
+  EXPECT_FALSE(page->next_before.has_value());
   q = {};
   q.status = 401;
   q.method = "GET";
@@ -64,6 +96,76 @@ TEST_F(AuditLogTest, WritesEveryRecordAcrossFullAndPartialStatements) {
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.method, "GET");
   }
+  q.limit = 1000;
+  EXPECT_EQ(read_all(*db_, q).size(), 71u);  // odd i with i % 7 == 0, i < 1000
+  q = {};
+  q.user_email = "ADMIN@localhost";  // case-insensitive
+  q.limit = 1000;
+  EXPECT_EQ(read_all(*db_, q).size(), 666u);
+  q = {};
+  q.user_id = 1;
+  q.limit = 1000;
+  EXPECT_EQ(read_all(*db_, q).size(), 666u);
+}
+
+TEST_F(AuditLogTest, ABatchLargerThanASegmentIsSplit) {
+  MetricsRegistry metrics;
+  AuditWriter writer(*db_, {.batch_size = 20000}, metrics);
+  ASSERT_TRUE(writer.start().ok());
+  const int n = static_cast<int>(kSegmentRecords) + 100;
+  for (int i = 0; i < n; ++i) writer.submit(record(i));
+  writer.flush();
+  auto rows = db_->query("SELECT count FROM audit_segments ORDER BY id");
+  ASSERT_TRUE(rows.ok());
+  int64_t total = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    EXPECT_LE(rows->get_int(i, 0), static_cast<int64_t>(kSegmentRecords));
+    total += rows->get_int(i, 0);
+  }
+  EXPECT_GE(rows->size(), 2u);
+  EXPECT_EQ(total, n);
+  AuditQuery q;
+  q.limit = 1000;
+  auto all = read_all(*db_, q);
+  ASSERT_EQ(all.size(), static_cast<size_t>(n));
+  EXPECT_EQ(all.front().request_id, "req-" + std::to_string(n - 1));
+  EXPECT_EQ(all.back().request_id, "req-0");
+}
+
+TEST_F(AuditLogTest, AQueryStopsAfterMaxScannedAndGoesOnFromThere) {
+  MetricsRegistry metrics;
+  AuditWriter writer(*db_, {}, metrics);
+  ASSERT_TRUE(writer.start().ok());
+  for (int i = 0; i < 500; ++i) writer.submit(record(i));
+  writer.flush();
+  AuditQuery q;
+  q.status = 401;  // every 7th record
+  q.limit = 1000;
+  q.max_scanned = 100;
+  auto page = query_audit(*db_, q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_LE(page->items.size(), 15u);  // what 100 records held
+  ASSERT_TRUE(page->next_before.has_value());
+  auto all = read_all(*db_, q);  // five calls of 100 records, one more to find the end
+  EXPECT_EQ(all.size(), 72u);    // i % 7 == 0, i < 500
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i].id, all[i - 1].id);
+}
+
+TEST_F(AuditLogTest, ASegmentThatIsNotJsonIsSkipped) {
+  MetricsRegistry metrics;
+  AuditWriter writer(*db_, {}, metrics);
+  ASSERT_TRUE(writer.start().ok());
+  writer.submit(record(1));
+  writer.flush();
+  ASSERT_TRUE(db_->exec("INSERT INTO audit_segments (first_at, last_at, count, records) "
+                        "VALUES (0, 0, 1, 'not json')")
+                  .ok());
+  writer.submit(record(2));
+  writer.flush();
+  auto all = read_all(*db_, {});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].request_id, "req-2");
+  EXPECT_EQ(all[1].request_id, "req-1");
 }
 
 TEST_F(AuditLogTest, TimeRangeKeepsSinceAndDropsUntil) {
@@ -85,7 +187,7 @@ TEST_F(AuditLogTest, TimeRangeKeepsSinceAndDropsUntil) {
   ASSERT_EQ(page->items.size(), 3u);
   EXPECT_EQ(page->items[0].request_id, "req-4");  // newest first
   EXPECT_EQ(page->items[2].request_id, "req-2");
-  EXPECT_EQ(page->items[2].at, q.since.value() + std::chrono::microseconds(7));
+  EXPECT_EQ(page->items[2].at, q.since.value());  // stored to the millisecond
   EXPECT_NE(audit_record_json(page->items[2]).find("\"at\":\"2026-11-23T10:00:03.000Z\""),
             std::string::npos);
   q.since = t0 + std::chrono::hours(1);

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <boost/json.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <limits>
@@ -559,7 +560,7 @@ TYPED_TEST_P(StoreSuite, AuditAtBecomesEpochMicrosAndBack) {
   ASSERT_STORE_OK(after);
   EXPECT_EQ(after->get_int(0, 0), 2);
 
-  auto reverted = migrator.down(migrator.latest_known_version() - 4);
+  auto reverted = migrator.down(1);
   ASSERT_STORE_OK(reverted);
   rows = db.query("SELECT at FROM audit_log ORDER BY id");
   ASSERT_STORE_OK(rows);
@@ -567,6 +568,66 @@ TYPED_TEST_P(StoreSuite, AuditAtBecomesEpochMicrosAndBack) {
   EXPECT_EQ(rows->get_text(0, 0), "2026-11-23T10:15:30.123Z");
   EXPECT_EQ(rows->get_text(1, 0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(rows->get_text(2, 0), "2026-11-23T10:15:30.456Z");
+}
+
+TYPED_TEST_P(StoreSuite, AuditRowsBecomeSegmentsAndBack) {
+  // Migration 6 packs audit_log's rows into audit_segments (a JSON array per 8192 rows, the
+  // objects the writer and the access log use); reverting it unpacks them.
+  Database& db = *this->db_;
+  Migrator migrator(db);
+  ASSERT_STORE_OK(migrator.up(5));
+  const char* insert =
+      "INSERT INTO audit_log (at, request_id, user_id, user_email, method, path, status, "
+      "latency_us, bytes_in, bytes_out, ip) VALUES ($1, $2, $3, $4, 'GET', $5, 200, 5, 0, 2, "
+      "'::1')";
+  ASSERT_STORE_OK(db.exec(insert, {Value(int64_t{1795428930123000}), Value(std::string("r1")),
+                                   Value(), Value(), Value(std::string("/healthz"))}));
+  ASSERT_STORE_OK(db.exec(
+      insert, {Value(int64_t{1795428931456000}), Value(std::string("r2")), Value(int64_t{7}),
+               Value(std::string("a@b.c")), Value(std::string("/q\"uote"))}));
+  ASSERT_STORE_OK(migrator.up(6));
+  auto rows = db.query("SELECT first_at, last_at, count, records FROM audit_segments");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->get_int(0, 0), int64_t{1795428930123000});
+  EXPECT_EQ(rows->get_int(0, 1), int64_t{1795428931456000});
+  EXPECT_EQ(rows->get_int(0, 2), 2);
+  // (Compared parsed: PostgreSQL's json_build_object puts spaces around the colons.)
+  const std::string text = rows->get_text(0, 3);
+  boost::system::error_code ec;
+  auto records = boost::json::parse(text, ec);
+  ASSERT_FALSE(ec) << text;
+  ASSERT_TRUE(records.is_array()) << text;
+  ASSERT_EQ(records.as_array().size(), 2u) << text;
+  const auto& r1 = records.as_array()[0].as_object();  // oldest first
+  const auto& r2 = records.as_array()[1].as_object();
+  EXPECT_EQ(r1.at("at").as_string(), "2026-11-23T10:15:30.123Z");
+  EXPECT_EQ(r1.at("request_id").as_string(), "r1");
+  EXPECT_TRUE(r1.at("user").is_null());
+  EXPECT_EQ(r1.at("status").to_number<int64_t>(), 200);
+  EXPECT_EQ(r1.at("latency_us").to_number<int64_t>(), 5);
+  EXPECT_EQ(r1.at("bytes_out").to_number<int64_t>(), 2);
+  EXPECT_EQ(r1.at("ip").as_string(), "::1");
+  EXPECT_EQ(r2.at("at").as_string(), "2026-11-23T10:15:31.456Z");
+  EXPECT_EQ(r2.at("user").at("id").to_number<int64_t>(), 7);
+  EXPECT_EQ(r2.at("user").at("email").as_string(), "a@b.c");
+  EXPECT_EQ(r2.at("path").as_string(), "/q\"uote");
+
+  ASSERT_STORE_OK(migrator.down(1));
+  rows = db.query(
+      "SELECT at, request_id, user_id, user_email, path, status, ip FROM audit_log "
+      "ORDER BY id");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->get_int(0, 0), int64_t{1795428930123000});
+  EXPECT_EQ(rows->get_text(0, 1), "r1");
+  EXPECT_TRUE(rows->is_null(0, 2));
+  EXPECT_EQ(rows->get_int(1, 0), int64_t{1795428931456000});
+  EXPECT_EQ(rows->get_int(1, 2), 7);
+  EXPECT_EQ(rows->get_text(1, 3), "a@b.c");
+  EXPECT_EQ(rows->get_text(1, 4), "/q\"uote");
+  EXPECT_EQ(rows->get_int(1, 5), 200);
+  EXPECT_EQ(rows->get_text(1, 6), "::1");
 }
 
 TYPED_TEST_P(StoreSuite, MigratorStopsAtTargetAndRevertsNewestFirst) {
@@ -635,14 +696,17 @@ TYPED_TEST_P(StoreSuite, CheckNotNewerRejectsAFutureSchema) {
   EXPECT_EQ(migrator.down().status().code(), ErrorCode::kFailedPrecondition);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(
-    StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips, PlaceholdersBindByNumber,
-    DollarInsideLiteralIsNotAPlaceholder, ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
-    ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails, ReadSeesOnlyCommittedData,
-    ReadKeepsOneSnapshot, ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
-    WritesInsideReadAreRejected, ExecReportsChangedRows, BadSqlIsAnErrorNotACrash,
-    UnknownSchemeIsInvalidArgument, DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
-    AuditAtBecomesEpochMicrosAndBack, MigratorStopsAtTargetAndRevertsNewestFirst,
-    FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
+REGISTER_TYPED_TEST_SUITE_P(StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips,
+                            PlaceholdersBindByNumber, DollarInsideLiteralIsNotAPlaceholder,
+                            ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
+                            ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails,
+                            ReadSeesOnlyCommittedData, ReadKeepsOneSnapshot,
+                            ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
+                            WritesInsideReadAreRejected, ExecReportsChangedRows,
+                            BadSqlIsAnErrorNotACrash, UnknownSchemeIsInvalidArgument,
+                            DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
+                            AuditAtBecomesEpochMicrosAndBack, AuditRowsBecomeSegmentsAndBack,
+                            MigratorStopsAtTargetAndRevertsNewestFirst,
+                            FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
 
 }  // namespace vigil::store::testing

@@ -334,7 +334,7 @@ TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
 
 TEST_P(IdentityTest, EveryRequestIsAudited) {
   auto count = [&] {
-    auto n = app_->app().database().query("SELECT COUNT(*) FROM audit_log");
+    auto n = app_->app().database().query("SELECT COALESCE(SUM(count), 0) FROM audit_segments");
     return n.ok() ? n->get_int(0, 0) : -1;
   };
   app_->app().flush_audit();
