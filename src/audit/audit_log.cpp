@@ -43,7 +43,7 @@ Status AuditWriter::start() {
   return {};
 }
 
-void AuditWriter::submit(AuditRecord record) {
+void AuditWriter::submit(AuditRecord&& record) {
   std::unique_lock lock(mu_);
   if (stopping_ || pending_.size() >= options_.queue_capacity) {
     lock.unlock();

@@ -57,7 +57,8 @@ class AuditWriter {
 
   Status start();
   // Never blocks on I/O. Thread-safe.
-  void submit(AuditRecord record);
+  void submit(AuditRecord&& record);
+  void submit(const AuditRecord& record) { submit(AuditRecord(record)); }
   // Blocks until every record submitted before the call is written (or dropped).
   void flush();
   void stop();
