@@ -6,18 +6,21 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 
 namespace vigil {
 namespace {
 
+constexpr char kBase32[] = "0123456789abcdefghijklmnopqrstuv";
+
+// 6 base-32 characters: 30 random bits.
 std::string process_prefix() {
-  if (sodium_init() < 0) return "00000000";
-  uint32_t r = randombytes_random();
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", r);
-  return buf;
+  uint32_t r = sodium_init() < 0 ? 0 : randombytes_random();
+  std::string out(6, '0');
+  for (int i = 5; i >= 0; --i, r >>= 5) out[i] = kBase32[r & 31];
+  return out;
 }
 
 }  // namespace
@@ -26,11 +29,11 @@ std::string new_request_id() {
   static const std::string kPrefix = process_prefix();
   static std::atomic<uint64_t> counter{0};
   uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  static const char* kHex = "0123456789abcdef";
-  std::string out = kPrefix;
-  out.resize(20);
-  for (int i = 19; i >= 8; --i, n >>= 4) out[i] = kHex[n & 15];
-  return out;
+  // 15 characters, so the string holds it inline (no allocation, here or in its copies).
+  char out[15];
+  std::memcpy(out, kPrefix.data(), 6);
+  for (int i = 14; i >= 6; --i, n >>= 5) out[i] = kBase32[n & 31];
+  return std::string(out, sizeof out);
 }
 
 std::string random_token(size_t bytes) {

@@ -10,7 +10,9 @@
 
 namespace vigil {
 
-// 20 chars: a per-process random prefix and a counter. Unique, not secret. Thread-safe.
+// 15 characters of [0-9a-v]: a per-process random prefix (6, 30 bits) and a counter (9, 45
+// bits: 11 years at 100 000 requests a second). Unique, not secret. Thread-safe. Short enough
+// for std::string to keep inline.
 std::string new_request_id();
 
 // `bytes` random bytes from the OS CSPRNG, base64url without padding.

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <set>
 
 namespace vigil {
 namespace {
@@ -52,10 +53,15 @@ TEST(Rfc3339, RoundTripsThroughParseTimestamp) {
   EXPECT_EQ(*parsed, t);
 }
 
-TEST(RequestId, TwentyCharactersAndUnique) {
+TEST(RequestId, FifteenCharactersSharedPrefixAndUnique) {
   auto a = new_request_id(), b = new_request_id();
-  EXPECT_EQ(a.size(), 20u);
+  EXPECT_EQ(a.size(), 15u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdefghijklmnopqrstuv"), std::string::npos) << a;
+  EXPECT_EQ(a.substr(0, 6), b.substr(0, 6));
   EXPECT_NE(a, b);
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) seen.insert(new_request_id());
+  EXPECT_EQ(seen.size(), 10000u);
 }
 
 TEST(JsonEscape, EscapesQuotesBackslashesAndControlCharacters) {
