@@ -14,6 +14,15 @@
 
 namespace vigil::audit {
 
+namespace {
+
+// audit_segments.first_at / last_at: microseconds since the Unix epoch.
+int64_t to_epoch_micros(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
 AuditWriter::AuditWriter(store::Database& db, AuditOptions options, MetricsRegistry& metrics)
     : db_(db),
       options_(std::move(options)),
@@ -125,14 +134,15 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
       seg.last_at = std::numeric_limits<int64_t>::min();
     }
     Segment& seg = segments_.back();
-    int64_t ms = std::chrono::floor<std::chrono::milliseconds>(r.at).time_since_epoch().count();
-    int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    auto ms = std::chrono::floor<std::chrono::milliseconds>(r.at);
+    auto whole_second = std::chrono::floor<std::chrono::seconds>(ms);
+    int64_t second = whole_second.time_since_epoch().count();
     if (second != at_second) {
       at.clear();
       append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
       at_second = second;
     } else {
-      int milli = static_cast<int>(ms - second * 1000);
+      int milli = static_cast<int>((ms - whole_second).count());  // 0-999, also before 1970
       at[20] = static_cast<char>('0' + milli / 100);
       at[21] = static_cast<char>('0' + milli / 10 % 10);
       at[22] = static_cast<char>('0' + milli % 10);
@@ -242,16 +252,6 @@ std::string audit_record_json(const AuditRecord& r) {
   out.reserve(256);
   append_audit_record_json(out, r, format_rfc3339(r.at));
   return out;
-}
-
-int64_t to_epoch_micros(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-std::chrono::system_clock::time_point from_epoch_micros(int64_t us) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::microseconds(us)));
 }
 
 namespace {

@@ -120,10 +120,6 @@ struct AuditPage {
   std::optional<int64_t> next_before;  // the next page: records with ids below this
 };
 
-// audit_log.at: microseconds since the Unix epoch (migration 0005).
-int64_t to_epoch_micros(std::chrono::system_clock::time_point t);
-std::chrono::system_clock::time_point from_epoch_micros(int64_t us);
-
 Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 
 // {"at":..,"request_id":..,...} — the access-log line and the API representation share it.
