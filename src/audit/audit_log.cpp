@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <unordered_map>
+#include <utility>
 
 #include "core/ids.h"
 #include "core/logging.h"
@@ -115,52 +117,34 @@ void AuditWriter::run() {
 }
 
 void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
-  // Each record becomes one JSON object, formatted once: a line of the access log and an
-  // element of its segment's array (see kSegmentRecords). A segment is one row and one
-  // statement however many records it holds — a row per record cost more CPU than the rest of
-  // a simple request (docs/decisions/0005-audit-writer.md).
-  access_buffer_.clear();
+  // Each record becomes a line of the access log (its JSON object) and a row of its segment's
+  // columns (see kSegmentRecords, kSegmentFormat). A segment is one row and one statement
+  // however many records it holds — a row per record cost more CPU than the rest of a simple
+  // request, and the columns are a fifth of the objects' bytes
+  // (docs/decisions/0005-audit-writer.md).
   segments_.clear();
-  // Records of a batch share their second, mostly: its 19 characters are formatted once.
-  std::string at;
-  int64_t at_second = std::numeric_limits<int64_t>::min();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const AuditRecord& r = batch[i];
-    if (i % kSegmentRecords == 0) {
-      auto& seg = segments_.emplace_back();
-      seg.text.reserve(std::min(batch.size() - i, kSegmentRecords) * 256);
-      seg.text += '[';
-      seg.first_at = std::numeric_limits<int64_t>::max();
-      seg.last_at = std::numeric_limits<int64_t>::min();
-    }
-    Segment& seg = segments_.back();
-    auto ms = std::chrono::floor<std::chrono::milliseconds>(r.at);
-    auto whole_second = std::chrono::floor<std::chrono::seconds>(ms);
-    int64_t second = whole_second.time_since_epoch().count();
-    if (second != at_second) {
-      at.clear();
-      append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
-      at_second = second;
-    } else {
-      int milli = static_cast<int>((ms - whole_second).count());  // 0-999, also before 1970
-      at[20] = static_cast<char>('0' + milli / 100);
-      at[21] = static_cast<char>('0' + milli / 10 % 10);
-      at[22] = static_cast<char>('0' + milli % 10);
-    }
-    size_t start = seg.text.size();
-    append_audit_record_json(seg.text, r, at);
-    if (access_log_) {
-      access_buffer_.append(seg.text, start, std::string::npos);
+  if (access_log_) {
+    access_buffer_.clear();
+    // Records of a batch share their second, mostly: its 19 characters are formatted once.
+    std::string at;
+    int64_t at_second = std::numeric_limits<int64_t>::min();
+    for (const AuditRecord& r : batch) {
+      auto ms = std::chrono::floor<std::chrono::milliseconds>(r.at);
+      auto whole_second = std::chrono::floor<std::chrono::seconds>(ms);
+      int64_t second = whole_second.time_since_epoch().count();
+      if (second != at_second) {
+        at.clear();
+        append_rfc3339(at, r.at);  // "2026-11-23T10:15:30.123Z"
+        at_second = second;
+      } else {
+        int milli = static_cast<int>((ms - whole_second).count());  // 0-999, also before 1970
+        at[20] = static_cast<char>('0' + milli / 100);
+        at[21] = static_cast<char>('0' + milli / 10 % 10);
+        at[22] = static_cast<char>('0' + milli % 10);
+      }
+      append_audit_record_json(access_buffer_, r, at);
       access_buffer_ += '\n';
     }
-    seg.text += ',';
-    int64_t us = to_epoch_micros(r.at);
-    seg.first_at = std::min(seg.first_at, us);
-    seg.last_at = std::max(seg.last_at, us);
-    ++seg.count;
-  }
-  for (auto& seg : segments_) seg.text.back() = ']';  // the last ','
-  if (access_log_) {
     if (Status s = access_log_->append(access_buffer_); !s.ok()) {
       spdlog::warn("audit: access log: {}", s.message());
     }
@@ -170,6 +154,22 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     written_.inc(batch.size());
     return;
   }
+  std::vector<const AuditRecord*> chunk;
+  for (size_t i = 0; i < batch.size(); i += kSegmentRecords) {
+    chunk.clear();
+    auto& seg = segments_.emplace_back();
+    seg.first_at = std::numeric_limits<int64_t>::max();
+    seg.last_at = std::numeric_limits<int64_t>::min();
+    for (size_t k = i; k < std::min(batch.size(), i + kSegmentRecords); ++k) {
+      chunk.push_back(&batch[k]);
+      int64_t us = to_epoch_micros(batch[k].at);
+      seg.first_at = std::min(seg.first_at, us);
+      seg.last_at = std::max(seg.last_at, us);
+    }
+    seg.count = chunk.size();
+    seg.text.reserve(chunk.size() * 64);
+    append_segment_columns(seg.text, chunk);
+  }
   std::vector<store::Value> params;
   Status s = db_.write([&](store::Session& session) -> Status {
     for (auto& seg : segments_) {
@@ -177,10 +177,11 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
       params.emplace_back(seg.first_at);
       params.emplace_back(seg.last_at);
       params.emplace_back(static_cast<int64_t>(seg.count));
+      params.emplace_back(int64_t{kSegmentFormat});
       params.emplace_back(std::move(seg.text));
       auto n = session.exec(
-          "INSERT INTO audit_segments (first_at, last_at, count, records) "
-          "VALUES ($1, $2, $3, $4)",
+          "INSERT INTO audit_segments (first_at, last_at, count, format, records) "
+          "VALUES ($1, $2, $3, $4, $5)",
           params);
       if (!n.ok()) return n.status();
     }
@@ -212,6 +213,110 @@ void append_string_field(std::string& out, std::string_view name, std::string_vi
 }
 
 }  // namespace
+
+namespace {
+
+// Values of one column of a segment, each stored once: a record holds its value's index.
+template <typename Key, typename Hash = std::hash<Key>>
+class Dictionary {
+ public:
+  size_t index(const Key& key) {
+    if (!keys_.empty() && key == keys_[last_]) return last_;  // the common case: a run
+    auto [it, added] = map_.try_emplace(key, keys_.size());
+    if (added) keys_.push_back(key);
+    last_ = it->second;
+    return last_;
+  }
+  const std::vector<Key>& keys() const { return keys_; }
+
+ private:
+  std::unordered_map<Key, size_t, Hash> map_;
+  std::vector<Key> keys_;
+  size_t last_ = 0;
+};
+
+using User = std::pair<int64_t, std::string_view>;  // (id, email)
+struct UserHash {
+  size_t operator()(const User& u) const {
+    return std::hash<std::string_view>()(u.second) ^
+           static_cast<size_t>(u.first) * 0x9e3779b97f4a7c15ULL;
+  }
+};
+
+}  // namespace
+
+void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records) {
+  using namespace std::literals;
+  int64_t t0 = std::numeric_limits<int64_t>::max();
+  for (const AuditRecord* r : records) t0 = std::min(t0, to_epoch_micros(r->at));
+  // ,"name":[value_of(0),value_of(1),...]
+  auto ints = [&](std::string_view name, auto value_of) {
+    out += name;
+    out += '[';
+    for (size_t k = 0; k < records.size(); ++k) {
+      append_int(out, value_of(k));
+      out += ',';
+    }
+    out.back() = ']';
+  };
+  auto column = [](const std::vector<int64_t>& c) { return [&c](size_t k) { return c[k]; }; };
+  auto field = [&](auto member) {
+    return [&records, member](size_t k) { return static_cast<int64_t>(records[k]->*member); };
+  };
+  auto strings = [&](std::string_view name, const std::vector<std::string_view>& values) {
+    out += name;
+    out += '[';
+    for (std::string_view v : values) {
+      out += '"';
+      append_json_escaped(out, v);
+      out += "\",";
+    }
+    if (values.empty()) out += ',';
+    out.back() = ']';
+  };
+  Dictionary<User, UserHash> users;
+  Dictionary<std::string_view> methods, paths, ips;
+  std::vector<int64_t> u(records.size()), m(records.size()), p(records.size()), ip(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const AuditRecord& r = *records[i];
+    u[i] = r.user_id ? static_cast<int64_t>(users.index({r.user_id, r.user_email})) + 1 : 0;
+    m[i] = static_cast<int64_t>(methods.index(r.method));
+    p[i] = static_cast<int64_t>(paths.index(r.path));
+    ip[i] = static_cast<int64_t>(ips.index(r.ip));
+  }
+  out += "{\"v\":2,\"t0\":"sv;
+  append_int(out, t0);
+  ints(",\"at\":"sv, [&](size_t k) { return to_epoch_micros(records[k]->at) - t0; });
+  out += ",\"rid\":["sv;
+  for (const AuditRecord* r : records) {
+    out += '"';
+    append_json_escaped(out, r->request_id);
+    out += "\",";
+  }
+  out.back() = ']';
+  ints(",\"u\":"sv, column(u));
+  out += ",\"users\":["sv;
+  for (const auto& [id, email] : users.keys()) {
+    out += '[';
+    append_int(out, id);
+    out += ",\"";
+    append_json_escaped(out, email);
+    out += "\"],";
+  }
+  if (users.keys().empty()) out += ',';
+  out.back() = ']';
+  ints(",\"m\":"sv, column(m));
+  strings(",\"methods\":"sv, methods.keys());
+  ints(",\"p\":"sv, column(p));
+  strings(",\"paths\":"sv, paths.keys());
+  ints(",\"s\":"sv, field(&AuditRecord::status));
+  ints(",\"lat\":"sv, field(&AuditRecord::latency_us));
+  ints(",\"in\":"sv, field(&AuditRecord::bytes_in));
+  ints(",\"out\":"sv, field(&AuditRecord::bytes_out));
+  ints(",\"ip\":"sv, column(ip));
+  strings(",\"ips\":"sv, ips.keys());
+  out += '}';
+}
 
 void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at) {
   using namespace std::literals;
@@ -312,6 +417,115 @@ AuditRecord audit_record_from_json(const boost::json::object& o) {
   return r;
 }
 
+namespace {
+
+// Format 2's columns back into records; nullopt when a column is missing, short or mistyped.
+std::optional<std::vector<AuditRecord>> decode_columns(const boost::json::object& o) {
+  auto array = [&](std::string_view key) -> const boost::json::array* {
+    const auto* v = o.if_contains(key);
+    return v && v->is_array() ? &v->get_array() : nullptr;
+  };
+  auto as_int = [](const boost::json::value& v, int64_t& out) {
+    if (v.is_int64()) {
+      out = v.get_int64();
+    } else if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+      out = static_cast<int64_t>(v.get_uint64());
+    } else {
+      return false;
+    }
+    return true;
+  };
+  const auto* t0v = o.if_contains("t0");
+  int64_t t0 = 0;
+  if (t0v == nullptr || !as_int(*t0v, t0)) return std::nullopt;
+  const auto* at = array("at");
+  if (at == nullptr) return std::nullopt;
+  const size_t n = at->size();
+  const char* int_columns[] = {"at", "u", "m", "p", "s", "lat", "in", "out", "ip"};
+  std::vector<std::vector<int64_t>> ints;
+  for (const char* name : int_columns) {
+    const auto* a = array(name);
+    if (a == nullptr || a->size() != n) return std::nullopt;
+    auto& column = ints.emplace_back(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (!as_int((*a)[k], column[k])) return std::nullopt;
+    }
+  }
+  auto strings = [&](std::string_view key, std::vector<std::string>& out) {
+    const auto* a = array(key);
+    if (a == nullptr) return false;
+    for (const auto& v : *a) {
+      if (!v.is_string()) return false;
+      out.emplace_back(v.get_string());
+    }
+    return true;
+  };
+  std::vector<std::string> rid, methods, paths, ips;
+  if (!strings("rid", rid) || rid.size() != n || !strings("methods", methods) ||
+      !strings("paths", paths) || !strings("ips", ips)) {
+    return std::nullopt;
+  }
+  std::vector<std::pair<int64_t, std::string>> users;
+  const auto* ua = array("users");
+  if (ua == nullptr) return std::nullopt;
+  for (const auto& v : *ua) {
+    int64_t id = 0;
+    if (!v.is_array() || v.get_array().size() != 2 || !as_int(v.get_array()[0], id) ||
+        !v.get_array()[1].is_string()) {
+      return std::nullopt;
+    }
+    users.emplace_back(id, std::string(v.get_array()[1].get_string()));
+  }
+  auto in_range = [](int64_t k, size_t size) { return k >= 0 && static_cast<uint64_t>(k) < size; };
+  std::vector<AuditRecord> records(n);
+  for (size_t k = 0; k < n; ++k) {
+    AuditRecord& r = records[k];
+    const int64_t u = ints[1][k], m = ints[2][k], p = ints[3][k], ip = ints[8][k];
+    if ((u != 0 && !in_range(u - 1, users.size())) || !in_range(m, methods.size()) ||
+        !in_range(p, paths.size()) || !in_range(ip, ips.size())) {
+      return std::nullopt;
+    }
+    // Within ±8e15 µs (±250 years) of 1970, so that neither the sum nor the time_point (in
+    // nanoseconds) overflows.
+    constexpr int64_t kMaxMicros = 8'000'000'000'000'000;
+    int64_t us = 0;
+    if (__builtin_add_overflow(t0, ints[0][k], &us) || us > kMaxMicros || us < -kMaxMicros) {
+      return std::nullopt;
+    }
+    r.at = std::chrono::system_clock::time_point(std::chrono::microseconds(us));
+    r.request_id = std::move(rid[k]);
+    if (u != 0) {
+      r.user_id = users[static_cast<size_t>(u - 1)].first;
+      r.user_email = users[static_cast<size_t>(u - 1)].second;
+    }
+    r.method = methods[static_cast<size_t>(m)];
+    r.path = paths[static_cast<size_t>(p)];
+    r.status = static_cast<int>(ints[4][k]);
+    r.latency_us = ints[5][k];
+    r.bytes_in = ints[6][k];
+    r.bytes_out = ints[7][k];
+    r.ip = ips[static_cast<size_t>(ip)];
+  }
+  return records;
+}
+
+}  // namespace
+
+std::optional<std::vector<AuditRecord>> decode_segment(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return std::nullopt;
+  if (v.is_object()) return decode_columns(v.get_object());
+  if (!v.is_array()) return std::nullopt;
+  std::vector<AuditRecord> records;  // format 1
+  records.reserve(v.get_array().size());
+  for (const auto& element : v.get_array()) {
+    if (!element.is_object()) return std::nullopt;
+    records.push_back(audit_record_from_json(element.get_object()));
+  }
+  return records;
+}
+
 Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
   // Segments newest first, a few at a time (a segment is up to kSegmentRecords records), their
   // records newest first, filtered here. Time bounds prune whole segments; a call reads at most
@@ -337,23 +551,21 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& q) {
     for (size_t i = 0; i < rows->size(); ++i) {
       const int64_t segment = rows->get_int(i, 0);
       segment_below = segment;
-      boost::system::error_code ec;
-      boost::json::value records = boost::json::parse(rows->get_text(i, 1), ec);
-      if (ec || !records.is_array()) {
-        // Not written by us (we write arrays only): skipped, so the rest stays readable.
-        spdlog::warn("audit: segment {} is not a JSON array; skipped", segment);
+      auto records = decode_segment(rows->get_text(i, 1));
+      if (!records) {
+        // Not written by us (we write arrays and columns only): skipped, so the rest stays
+        // readable.
+        spdlog::warn("audit: segment {} holds no records we can read; skipped", segment);
         continue;
       }
-      const auto& array = records.get_array();
-      for (size_t k = array.size(); k-- > 0;) {
+      for (size_t k = records->size(); k-- > 0;) {
         const int64_t id = (segment << kRecordIdShift) | static_cast<int64_t>(k);
         if (q.before_id && id >= *q.before_id) continue;
         if (++scanned > q.max_scanned) {
           page.next_before = id + 1;  // go on from this record
           return page;
         }
-        if (!array[k].is_object()) continue;
-        AuditRecord r = audit_record_from_json(array[k].get_object());
+        AuditRecord& r = (*records)[k];
         if (!matches(q, r)) continue;
         if (page.items.size() == static_cast<size_t>(q.limit)) {
           page.next_before = page.items.back().id;

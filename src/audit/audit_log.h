@@ -122,6 +122,17 @@ struct AuditPage {
 
 Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 
+// A segment's records, as audit_segments.records holds them. Format 1: a JSON array of the
+// access log's objects. Format 2 (what the writer writes): one JSON object of columns, a fifth
+// the size — {"v":2,"t0":µs,"at":[µs after t0],"rid":[..],"u":[0: anonymous, k: users[k-1]],
+// "users":[[id,"email"]],"m":[k],"methods":[..],"p":[k],"paths":[..],"s":[..],"lat":[..],
+// "in":[..],"out":[..],"ip":[k],"ips":[..]}.
+inline constexpr int kSegmentFormat = 2;
+// Appends records (format 2) to out; they must not be empty.
+void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records);
+// Either format; nullopt when text is neither (a corrupt or foreign segment).
+std::optional<std::vector<AuditRecord>> decode_segment(std::string_view text);
+
 // {"at":..,"request_id":..,...} — the access-log line and the API representation share it.
 std::string audit_record_json(const AuditRecord& r);
 // The other way; fields that are missing or of the wrong type are left at their defaults.

@@ -78,11 +78,18 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   return out;
 }
 
+namespace {
+// system_clock counts nanoseconds in 64 bits: about 292 years either side of 1970. Timestamps
+// beyond ±9e9 s (years 1684-2255) are refused rather than overflowed.
+constexpr int64_t kMaxTimestampSeconds = 9'000'000'000;
+}  // namespace
+
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view t) {
   using namespace std::chrono;
   if (!t.empty() && t.size() <= 16 && t.find_first_not_of("0123456789") == std::string_view::npos) {
     int64_t ms = 0;
     for (char c : t) ms = ms * 10 + (c - '0');
+    if (ms > kMaxTimestampSeconds * 1000) return std::nullopt;
     return system_clock::time_point(milliseconds(ms));
   }
   auto digits = [&](size_t pos, size_t n, int& out) {
@@ -140,6 +147,7 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
   tm.tm_min = min;
   tm.tm_sec = sec;
   time_t secs = timegm(&tm);
+  if (secs > kMaxTimestampSeconds || secs < -kMaxTimestampSeconds) return std::nullopt;
   return system_clock::time_point(seconds(secs) - minutes(offset_minutes) +
                                   duration_cast<system_clock::duration>(nanoseconds(nanos)));
 }

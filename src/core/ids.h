@@ -25,7 +25,8 @@ void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t);
 inline std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 // Parses RFC 3339 ("2026-11-23T10:15:30Z", fractional seconds and ±hh:mm offsets allowed) or
-// Unix epoch milliseconds given as digits. nullopt when it is neither.
+// Unix epoch milliseconds given as digits. nullopt when it is neither, or outside the years
+// 1684-2255 (what a system_clock time_point holds).
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
 // Lowercase hex SHA-256 of data.

@@ -53,6 +53,15 @@ TEST(Rfc3339, RoundTripsThroughParseTimestamp) {
   EXPECT_EQ(*parsed, t);
 }
 
+TEST(Rfc3339, TimestampsBeyondTheClockRangeAreRefusedNotOverflowed) {
+  EXPECT_TRUE(parse_timestamp("2200-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_timestamp("1700-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(parse_timestamp("0001-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(parse_timestamp("8999999999999").has_value());      // ms, year 2255
+  EXPECT_FALSE(parse_timestamp("9999999999999999").has_value());  // ms, far beyond
+}
+
 TEST(RequestId, FifteenCharactersSharedPrefixAndUnique) {
   auto a = new_request_id(), b = new_request_id();
   EXPECT_EQ(a.size(), 15u);

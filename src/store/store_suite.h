@@ -570,6 +570,32 @@ TYPED_TEST_P(StoreSuite, AuditAtBecomesEpochMicrosAndBack) {
   EXPECT_EQ(rows->get_text(2, 0), "2026-11-23T10:15:30.456Z");
 }
 
+// The two records the audit migration tests start from, as a format 1 segment (a JSON array
+// of objects). Compared parsed: PostgreSQL's json_build_object puts spaces around the colons.
+inline void expect_sample_segment(const std::string& text) {
+  boost::system::error_code ec;
+  auto records = boost::json::parse(text, ec);
+  ASSERT_FALSE(ec) << text;
+  ASSERT_TRUE(records.is_array()) << text;
+  ASSERT_EQ(records.as_array().size(), 2u) << text;
+  const auto& r1 = records.as_array()[0].as_object();  // oldest first
+  const auto& r2 = records.as_array()[1].as_object();
+  EXPECT_EQ(r1.at("at").as_string(), "2026-11-23T10:15:30.123Z");
+  EXPECT_EQ(r1.at("request_id").as_string(), "r1");
+  EXPECT_TRUE(r1.at("user").is_null());
+  EXPECT_EQ(r1.at("method").as_string(), "GET");
+  EXPECT_EQ(r1.at("path").as_string(), "/healthz");
+  EXPECT_EQ(r1.at("status").to_number<int64_t>(), 200);
+  EXPECT_EQ(r1.at("latency_us").to_number<int64_t>(), 5);
+  EXPECT_EQ(r1.at("bytes_in").to_number<int64_t>(), 0);
+  EXPECT_EQ(r1.at("bytes_out").to_number<int64_t>(), 2);
+  EXPECT_EQ(r1.at("ip").as_string(), "::1");
+  EXPECT_EQ(r2.at("at").as_string(), "2026-11-23T10:15:31.456Z");
+  EXPECT_EQ(r2.at("user").at("id").to_number<int64_t>(), 7);
+  EXPECT_EQ(r2.at("user").at("email").as_string(), "a@b.c");
+  EXPECT_EQ(r2.at("path").as_string(), "/q\"uote");
+}
+
 TYPED_TEST_P(StoreSuite, AuditRowsBecomeSegmentsAndBack) {
   // Migration 6 packs audit_log's rows into audit_segments (a JSON array per 8192 rows, the
   // objects the writer and the access log use); reverting it unpacks them.
@@ -592,26 +618,7 @@ TYPED_TEST_P(StoreSuite, AuditRowsBecomeSegmentsAndBack) {
   EXPECT_EQ(rows->get_int(0, 0), int64_t{1795428930123000});
   EXPECT_EQ(rows->get_int(0, 1), int64_t{1795428931456000});
   EXPECT_EQ(rows->get_int(0, 2), 2);
-  // (Compared parsed: PostgreSQL's json_build_object puts spaces around the colons.)
-  const std::string text = rows->get_text(0, 3);
-  boost::system::error_code ec;
-  auto records = boost::json::parse(text, ec);
-  ASSERT_FALSE(ec) << text;
-  ASSERT_TRUE(records.is_array()) << text;
-  ASSERT_EQ(records.as_array().size(), 2u) << text;
-  const auto& r1 = records.as_array()[0].as_object();  // oldest first
-  const auto& r2 = records.as_array()[1].as_object();
-  EXPECT_EQ(r1.at("at").as_string(), "2026-11-23T10:15:30.123Z");
-  EXPECT_EQ(r1.at("request_id").as_string(), "r1");
-  EXPECT_TRUE(r1.at("user").is_null());
-  EXPECT_EQ(r1.at("status").to_number<int64_t>(), 200);
-  EXPECT_EQ(r1.at("latency_us").to_number<int64_t>(), 5);
-  EXPECT_EQ(r1.at("bytes_out").to_number<int64_t>(), 2);
-  EXPECT_EQ(r1.at("ip").as_string(), "::1");
-  EXPECT_EQ(r2.at("at").as_string(), "2026-11-23T10:15:31.456Z");
-  EXPECT_EQ(r2.at("user").at("id").to_number<int64_t>(), 7);
-  EXPECT_EQ(r2.at("user").at("email").as_string(), "a@b.c");
-  EXPECT_EQ(r2.at("path").as_string(), "/q\"uote");
+  expect_sample_segment(rows->get_text(0, 3));
 
   ASSERT_STORE_OK(migrator.down(1));
   rows = db.query(
@@ -628,6 +635,36 @@ TYPED_TEST_P(StoreSuite, AuditRowsBecomeSegmentsAndBack) {
   EXPECT_EQ(rows->get_text(1, 4), "/q\"uote");
   EXPECT_EQ(rows->get_int(1, 5), 200);
   EXPECT_EQ(rows->get_text(1, 6), "::1");
+}
+
+TYPED_TEST_P(StoreSuite, AuditColumnsBecomeArraysWhenReverted) {
+  // Migration 7 adds audit_segments.format; the writer's format 2 holds columns. Reverting it
+  // turns those back into the array of objects that migration 6 (and its revert) reads.
+  Database& db = *this->db_;
+  Migrator migrator(db);
+  ASSERT_STORE_OK(migrator.up(7));
+  const std::string columns =
+      R"({"v":2,"t0":1795428930123000,"at":[0,1333000],"rid":["r1","r2"],"u":[0,1],)"
+      R"("users":[[7,"a@b.c"]],"m":[0,0],"methods":["GET"],"p":[0,1],)"
+      R"("paths":["/healthz","/q\"uote"],"s":[200,200],"lat":[5,5],"in":[0,0],)"
+      R"("out":[2,2],"ip":[0,0],"ips":["::1"]})";
+  ASSERT_STORE_OK(
+      db.exec("INSERT INTO audit_segments (first_at, last_at, count, format, records) "
+              "VALUES (1795428930123000, 1795428931456000, 2, 2, $1)",
+              {Value(columns)}));
+  ASSERT_STORE_OK(migrator.down(1));
+  auto rows = db.query("SELECT count, records FROM audit_segments");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  expect_sample_segment(rows->get_text(0, 1));
+  // And on down to rows, as before.
+  ASSERT_STORE_OK(migrator.down(1));
+  rows = db.query("SELECT request_id, user_id, path FROM audit_log ORDER BY id");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->get_text(1, 0), "r2");
+  EXPECT_EQ(rows->get_int(1, 1), 7);
+  EXPECT_EQ(rows->get_text(1, 2), "/q\"uote");
 }
 
 TYPED_TEST_P(StoreSuite, MigratorStopsAtTargetAndRevertsNewestFirst) {
@@ -696,17 +733,15 @@ TYPED_TEST_P(StoreSuite, CheckNotNewerRejectsAFutureSchema) {
   EXPECT_EQ(migrator.down().status().code(), ErrorCode::kFailedPrecondition);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips,
-                            PlaceholdersBindByNumber, DollarInsideLiteralIsNotAPlaceholder,
-                            ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
-                            ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails,
-                            ReadSeesOnlyCommittedData, ReadKeepsOneSnapshot,
-                            ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
-                            WritesInsideReadAreRejected, ExecReportsChangedRows,
-                            BadSqlIsAnErrorNotACrash, UnknownSchemeIsInvalidArgument,
-                            DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
-                            AuditAtBecomesEpochMicrosAndBack, AuditRowsBecomeSegmentsAndBack,
-                            MigratorStopsAtTargetAndRevertsNewestFirst,
-                            FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreSuite, PingAndDescribe, EveryValueTypeRoundTrips, PlaceholdersBindByNumber,
+    DollarInsideLiteralIsNotAPlaceholder, ReturningGivesNewIds, UniqueViolationIsAlreadyExists,
+    ForeignKeyViolationIsConflict, WriteRollsBackWhenTheCallbackFails, ReadSeesOnlyCommittedData,
+    ReadKeepsOneSnapshot, ConcurrentWritersAllLand, ConcurrentReadersShareASmallPool,
+    WritesInsideReadAreRejected, ExecReportsChangedRows, BadSqlIsAnErrorNotACrash,
+    UnknownSchemeIsInvalidArgument, DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
+    AuditAtBecomesEpochMicrosAndBack, AuditRowsBecomeSegmentsAndBack,
+    AuditColumnsBecomeArraysWhenReverted, MigratorStopsAtTargetAndRevertsNewestFirst,
+    FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
 
 }  // namespace vigil::store::testing
