@@ -247,7 +247,7 @@ struct UserHash {
 
 void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records) {
   using namespace std::literals;
-  int64_t t0 = std::numeric_limits<int64_t>::max();
+  int64_t t0 = records.empty() ? 0 : std::numeric_limits<int64_t>::max();
   for (const AuditRecord* r : records) t0 = std::min(t0, to_epoch_micros(r->at));
   // ,"name":[value_of(0),value_of(1),...]
   auto ints = [&](std::string_view name, auto value_of) {
@@ -257,6 +257,7 @@ void append_segment_columns(std::string& out, const std::vector<const AuditRecor
       append_int(out, value_of(k));
       out += ',';
     }
+    if (records.empty()) out += ',';
     out.back() = ']';
   };
   auto column = [](const std::vector<int64_t>& c) { return [&c](size_t k) { return c[k]; }; };
@@ -293,6 +294,7 @@ void append_segment_columns(std::string& out, const std::vector<const AuditRecor
     append_json_escaped(out, r->request_id);
     out += "\",";
   }
+  if (records.empty()) out += ',';
   out.back() = ']';
   ints(",\"u\":"sv, column(u));
   out += ",\"users\":["sv;

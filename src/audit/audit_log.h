@@ -128,7 +128,7 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 // "users":[[id,"email"]],"m":[k],"methods":[..],"p":[k],"paths":[..],"s":[..],"lat":[..],
 // "in":[..],"out":[..],"ip":[k],"ips":[..]}.
 inline constexpr int kSegmentFormat = 2;
-// Appends records (format 2) to out; they must not be empty.
+// Appends records (format 2) to out.
 void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records);
 // Either format; nullopt when text is neither (a corrupt or foreign segment).
 std::optional<std::vector<AuditRecord>> decode_segment(std::string_view text);

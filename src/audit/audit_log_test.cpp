@@ -170,6 +170,11 @@ TEST_F(AuditLogTest, ASegmentWithBrokenColumnsIsNotRead) {
   EXPECT_FALSE(broken("\"s\":[200,200]", "\"s\":[200,\"x\"]").has_value());
   EXPECT_FALSE(broken("\"u\":[1,1]", "\"u\":[1,2]").has_value());  // no second user
   EXPECT_FALSE(broken("\"t0\":", "\"t1\":").has_value());
+  std::string empty;
+  append_segment_columns(empty, {});
+  auto none = decode_segment(empty);
+  ASSERT_TRUE(none.has_value()) << empty;
+  EXPECT_TRUE(none->empty());
   EXPECT_FALSE(decode_segment("[1,2]").has_value());
   EXPECT_FALSE(decode_segment("\"x\"").has_value());
   EXPECT_FALSE(decode_segment("{\"v\":2").has_value());
