@@ -30,6 +30,20 @@ class TargetsTest(unittest.TestCase):
         self.assertEqual(scenarios.s1_targets(["vigil-noaudit", "nginx"], False),
                          ["vigil-noaudit", "nginx"])
 
+    def test_paired_rotation_keeps_vigil_and_noaudit_back_to_back(self):
+        targets = ["vigil", "vigil-noaudit", "nginx", "flask", "fastapi"]
+        orders = [scenarios.paired_rotation(targets, run) for run in range(8)]
+        for run, order in enumerate(orders):
+            self.assertEqual(sorted(order), sorted(targets))
+            i, j = order.index("vigil"), order.index("vigil-noaudit")
+            self.assertEqual(abs(i - j), 1, order)
+            self.assertEqual(i < j, run % 2 == 0, order)  # who goes first alternates
+        # The pair's slot still moves through the order like any other target.
+        self.assertEqual({min(o.index("vigil"), o.index("vigil-noaudit")) for o in orders},
+                         {0, 1, 2, 3})
+        # Without both of the pair, it is the plain rotation.
+        self.assertEqual(scenarios.paired_rotation(["vigil", "nginx"], 1), ["nginx", "vigil"])
+
     def test_audit_cost(self):
         self.assertAlmostEqual(scenarios.audit_cost(95.0, 100.0), 0.05)
         self.assertAlmostEqual(scenarios.audit_cost(100.0, 100.0), 0.0)
