@@ -1,13 +1,13 @@
 #include "api/audit_middleware.h"
 
+#include "core/ids.h"
+
 namespace vigil::api {
 
 void AuditMiddleware::after(const net::Exchange& ex, net::HttpResponse& res) {
-  auto steady_now = std::chrono::steady_clock::now();
-  auto elapsed = steady_now - ex.started();
+  auto elapsed = ex.finished() - ex.started();
   audit::AuditRecord r;
-  r.at = std::chrono::system_clock::now() -
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed);
+  r.at = system_time_of(ex.started());  // no clock read per request (core/ids.h)
   r.request_id = ex.request_id();
   if (const Principal* p = ex.principal()) {
     r.user_id = p->user_id;

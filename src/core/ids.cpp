@@ -71,6 +71,23 @@ void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t) {
   out.append(buf, sizeof buf);
 }
 
+std::chrono::system_clock::time_point system_time_of(std::chrono::steady_clock::time_point t) {
+  struct Pair {
+    std::chrono::steady_clock::time_point steady{};
+    std::chrono::system_clock::time_point system{};
+    bool set = false;
+  };
+  thread_local Pair pair;
+  if (!pair.set || t - pair.steady > std::chrono::seconds(1) ||
+      pair.steady - t > std::chrono::seconds(1)) {
+    pair.steady = std::chrono::steady_clock::now();
+    pair.system = std::chrono::system_clock::now();
+    pair.set = true;
+  }
+  return pair.system +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(t - pair.steady);
+}
+
 std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   std::string out;
   out.reserve(24);

@@ -62,6 +62,25 @@ TEST(Rfc3339, TimestampsBeyondTheClockRangeAreRefusedNotOverflowed) {
   EXPECT_FALSE(parse_timestamp("9999999999999999").has_value());  // ms, far beyond
 }
 
+TEST(SystemTimeOf, MapsSteadyReadingsToTheWallClock) {
+  using namespace std::chrono;
+  // Within a second of the cached pair, and across a refresh (5 s away in either direction),
+  // the mapping keeps the distance between readings and lands on the wall clock.
+  auto near = [](system_clock::time_point a, system_clock::time_point b) {
+    return std::chrono::abs(a - b) < milliseconds(50);
+  };
+  for (int round = 0; round < 2; ++round) {
+    auto steady = steady_clock::now();
+    auto wall = system_clock::now();
+    EXPECT_TRUE(near(system_time_of(steady), wall));
+    EXPECT_TRUE(near(system_time_of(steady - milliseconds(300)), wall - milliseconds(300)));
+    EXPECT_TRUE(near(system_time_of(steady - seconds(5)), wall - seconds(5)));
+    EXPECT_TRUE(near(system_time_of(steady + seconds(5)), wall + seconds(5)));
+    EXPECT_EQ(system_time_of(steady + milliseconds(1)) - system_time_of(steady),
+              duration_cast<system_clock::duration>(milliseconds(1)));
+  }
+}
+
 TEST(RequestId, FifteenCharactersSharedPrefixAndUnique) {
   auto a = new_request_id(), b = new_request_id();
   EXPECT_EQ(a.size(), 15u);

@@ -123,6 +123,7 @@ void Exchange::respond_file(HttpResponse response, FileBody file) {
 
 void Exchange::finish(HttpResponse response, std::optional<FileBody> file) {
   if (responded_.exchange(true, std::memory_order_acq_rel)) return;
+  finished_ = std::chrono::steady_clock::now();
   if (middleware_) {
     for (auto it = middleware_->rbegin(); it != middleware_->rend(); ++it) {
       (*it)->after(*this, response);

@@ -80,6 +80,8 @@ class Exchange {
   const std::string& request_id() const { return request_id_; }
   const std::string& remote_ip() const { return remote_ip_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
+  // When the answer was given: read once, before the middleware's after() (which all use it).
+  std::chrono::steady_clock::time_point finished() const { return finished_; }
   const Route* route() const { return route_; }
   const Principal* principal() const { return principal_ ? &*principal_ : nullptr; }
   void set_principal(Principal p) { principal_ = std::move(p); }
@@ -111,6 +113,7 @@ class Exchange {
   std::string remote_ip_;
   std::string request_id_;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point finished_;
   const Route* route_ = nullptr;
   std::vector<std::pair<std::string, std::string>> params_;
   std::optional<Principal> principal_;

@@ -36,7 +36,7 @@ RequestMetrics::PerRoute& RequestMetrics::per_route(const Route* route) {
 
 void RequestMetrics::after(const Exchange& exchange, HttpResponse& response) {
   PerRoute& p = per_route(exchange.route());
-  auto elapsed = std::chrono::steady_clock::now() - exchange.started();
+  auto elapsed = exchange.finished() - exchange.started();
   p.latency->observe(std::chrono::duration<double>(elapsed).count());
   unsigned status = response.result_int();
   if (status >= p.by_status.size()) status = 599;
