@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 #include <utility>
@@ -22,6 +24,62 @@ namespace {
 int64_t to_epoch_micros(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
+
+// Writes through a raw pointer into room made once: the audit writer formats ~20 fields per
+// record twice (access-log line and segment columns), and a capacity check and a call per
+// field (std::string::append) were most of its instructions. `room` must bound what is
+// written (kJsonEscapedMax bytes per escaped character, kMaxInt per integer); the destructor
+// records how much was.
+class Appender {
+ public:
+  static constexpr size_t kMaxInt = 20;  // -9223372036854775808
+
+  Appender(TextScratch& out, size_t room) : out_(out) {
+    if (out_.buf.size() - out_.len < room)
+      out_.buf.resize(std::max(2 * out_.buf.size(), out_.len + room));
+    p_ = out_.buf.data() + out_.len;
+  }
+  ~Appender() {
+    size_t written = static_cast<size_t>(p_ - out_.buf.data());
+    // Past the room is past what resize() made: a wrong bound here, a bug to stop at once.
+    if (written > out_.buf.size()) std::abort();
+    out_.len = written;
+  }
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
+  Appender& lit(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+    return *this;
+  }
+  Appender& ch(char c) {
+    *p_++ = c;
+    return *this;
+  }
+  Appender& integer(int64_t v) {
+    p_ = std::to_chars(p_, p_ + kMaxInt, v).ptr;
+    return *this;
+  }
+  Appender& escaped(std::string_view s) {
+    p_ = write_json_escaped(p_, s);
+    return *this;
+  }
+  // "escaped"
+  Appender& quoted(std::string_view s) { return ch('"').escaped(s).ch('"'); }
+  // Replaces the last character written (a trailing comma) with c.
+  Appender& replace_last(char c) {
+    p_[-1] = c;
+    return *this;
+  }
+
+ private:
+  TextScratch& out_;
+  char* p_;
+};
+
+// Room for s written by Appender::quoted.
+size_t quoted_room(std::string_view s) { return kJsonEscapedMax * s.size() + 2; }
 
 }  // namespace
 
@@ -124,7 +182,7 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
   // (docs/decisions/0005-audit-writer.md).
   segments_.clear();
   if (access_log_) {
-    access_buffer_.clear();
+    access_lines_.len = 0;
     // Records of a batch share their second, mostly: its 19 characters are formatted once.
     std::string at;
     int64_t at_second = std::numeric_limits<int64_t>::min();
@@ -142,13 +200,13 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
         at[21] = static_cast<char>('0' + milli / 10 % 10);
         at[22] = static_cast<char>('0' + milli % 10);
       }
-      append_audit_record_json(access_buffer_, r, at);
-      access_buffer_ += '\n';
+      append_audit_record_json(access_lines_, r, at);
+      Appender(access_lines_, 1).ch('\n');
     }
-    if (Status s = access_log_->append(access_buffer_); !s.ok()) {
+    if (Status s = access_log_->append(access_lines_.view()); !s.ok()) {
       spdlog::warn("audit: access log: {}", s.message());
     }
-    if (access_buffer_.capacity() > (4u << 20)) std::string().swap(access_buffer_);
+    if (access_lines_.buf.size() > (4u << 20)) access_lines_ = {};
   }
   if (!options_.store) {
     written_.inc(batch.size());
@@ -167,9 +225,11 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
       seg.last_at = std::max(seg.last_at, us);
     }
     seg.count = chunk.size();
-    seg.text.reserve(chunk.size() * 64);
-    append_segment_columns(seg.text, chunk);
+    columns_.len = 0;
+    append_segment_columns(columns_, chunk);
+    seg.text.assign(columns_.view());
   }
+  if (columns_.buf.size() > (4u << 20)) columns_ = {};
   std::vector<store::Value> params;
   Status s = db_.write([&](store::Session& session) -> Status {
     for (auto& seg : segments_) {
@@ -195,24 +255,6 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     spdlog::error("audit: {} records lost: {}", batch.size(), s.to_string());
   }
 }
-
-namespace {
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-// ,"name":"escaped value"
-void append_string_field(std::string& out, std::string_view name, std::string_view v) {
-  out += name;
-  out += '"';
-  append_json_escaped(out, v);
-  out += '"';
-}
-
-}  // namespace
 
 namespace {
 
@@ -246,119 +288,114 @@ struct UserHash {
 }  // namespace
 
 void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records) {
+  TextScratch scratch;
+  append_segment_columns(scratch, records);
+  out += scratch.view();
+}
+
+void append_segment_columns(TextScratch& out, const std::vector<const AuditRecord*>& records) {
   using namespace std::literals;
   int64_t t0 = records.empty() ? 0 : std::numeric_limits<int64_t>::max();
   for (const AuditRecord* r : records) t0 = std::min(t0, to_epoch_micros(r->at));
+  const size_t n = records.size();
   // ,"name":[value_of(0),value_of(1),...]
   auto ints = [&](std::string_view name, auto value_of) {
-    out += name;
-    out += '[';
-    for (size_t k = 0; k < records.size(); ++k) {
-      append_int(out, value_of(k));
-      out += ',';
-    }
-    if (records.empty()) out += ',';
-    out.back() = ']';
+    Appender a(out, name.size() + 2 + n * (Appender::kMaxInt + 1));
+    a.lit(name).ch('[');
+    for (size_t k = 0; k < n; ++k) a.integer(value_of(k)).ch(',');
+    if (n == 0) a.ch(',');
+    a.replace_last(']');
   };
   auto column = [](const std::vector<int64_t>& c) { return [&c](size_t k) { return c[k]; }; };
   auto field = [&](auto member) {
     return [&records, member](size_t k) { return static_cast<int64_t>(records[k]->*member); };
   };
-  auto strings = [&](std::string_view name, const std::vector<std::string_view>& values) {
-    out += name;
-    out += '[';
-    for (std::string_view v : values) {
-      out += '"';
-      append_json_escaped(out, v);
-      out += "\",";
-    }
-    if (values.empty()) out += ',';
-    out.back() = ']';
+  // ,"name":["value_of(0)",...]
+  auto strings = [&](std::string_view name, size_t count, auto value_of) {
+    size_t room = name.size() + 2;
+    for (size_t k = 0; k < count; ++k) room += quoted_room(value_of(k)) + 1;
+    Appender a(out, room);
+    a.lit(name).ch('[');
+    for (size_t k = 0; k < count; ++k) a.quoted(value_of(k)).ch(',');
+    if (count == 0) a.ch(',');
+    a.replace_last(']');
+  };
+  auto keys = [](const std::vector<std::string_view>& v) {
+    return [&v](size_t k) { return v[k]; };
   };
   Dictionary<User, UserHash> users;
   Dictionary<std::string_view> methods, paths, ips;
-  std::vector<int64_t> u(records.size()), m(records.size()), p(records.size()), ip(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
+  std::vector<int64_t> u(n), m(n), p(n), ip(n);
+  for (size_t i = 0; i < n; ++i) {
     const AuditRecord& r = *records[i];
     u[i] = r.user_id ? static_cast<int64_t>(users.index({r.user_id, r.user_email})) + 1 : 0;
     m[i] = static_cast<int64_t>(methods.index(r.method));
     p[i] = static_cast<int64_t>(paths.index(r.path));
     ip[i] = static_cast<int64_t>(ips.index(r.ip));
   }
-  out += "{\"v\":2,\"t0\":"sv;
-  append_int(out, t0);
+  {
+    Appender a(out, 16 + Appender::kMaxInt);
+    a.lit("{\"v\":2,\"t0\":"sv).integer(t0);
+  }
   ints(",\"at\":"sv, [&](size_t k) { return to_epoch_micros(records[k]->at) - t0; });
-  out += ",\"rid\":["sv;
-  for (const AuditRecord* r : records) {
-    out += '"';
-    append_json_escaped(out, r->request_id);
-    out += "\",";
-  }
-  if (records.empty()) out += ',';
-  out.back() = ']';
+  strings(",\"rid\":"sv, n, [&](size_t k) { return std::string_view(records[k]->request_id); });
   ints(",\"u\":"sv, column(u));
-  out += ",\"users\":["sv;
-  for (const auto& [id, email] : users.keys()) {
-    out += '[';
-    append_int(out, id);
-    out += ",\"";
-    append_json_escaped(out, email);
-    out += "\"],";
+  {
+    size_t room = 12;
+    for (const auto& user : users.keys()) room += Appender::kMaxInt + quoted_room(user.second) + 4;
+    Appender a(out, room);
+    a.lit(",\"users\":["sv);
+    for (const auto& [id, email] : users.keys())
+      a.ch('[').integer(id).ch(',').quoted(email).lit("],"sv);
+    if (users.keys().empty()) a.ch(',');
+    a.replace_last(']');
   }
-  if (users.keys().empty()) out += ',';
-  out.back() = ']';
   ints(",\"m\":"sv, column(m));
-  strings(",\"methods\":"sv, methods.keys());
+  strings(",\"methods\":"sv, methods.keys().size(), keys(methods.keys()));
   ints(",\"p\":"sv, column(p));
-  strings(",\"paths\":"sv, paths.keys());
+  strings(",\"paths\":"sv, paths.keys().size(), keys(paths.keys()));
   ints(",\"s\":"sv, field(&AuditRecord::status));
   ints(",\"lat\":"sv, field(&AuditRecord::latency_us));
   ints(",\"in\":"sv, field(&AuditRecord::bytes_in));
   ints(",\"out\":"sv, field(&AuditRecord::bytes_out));
   ints(",\"ip\":"sv, column(ip));
-  strings(",\"ips\":"sv, ips.keys());
-  out += '}';
+  strings(",\"ips\":"sv, ips.keys().size(), keys(ips.keys()));
+  Appender(out, 1).ch('}');
 }
 
-void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at) {
+void append_audit_record_json(TextScratch& out, const AuditRecord& r, std::string_view at) {
   using namespace std::literals;
-  out += '{';
-  if (r.id) {
-    out += "\"id\":"sv;
-    append_int(out, r.id);
-    out += ',';
-  }
-  out += "\"at\":\""sv;
-  out += at;
-  out += '"';
-  append_string_field(out, ",\"request_id\":"sv, r.request_id);
+  // The keys and punctuation below are < 160 bytes; 7 integers, 5 escaped strings and `at`.
+  Appender a(out, 160 + 7 * Appender::kMaxInt + at.size() + quoted_room(r.request_id) +
+                      quoted_room(r.user_email) + quoted_room(r.method) + quoted_room(r.path) +
+                      quoted_room(r.ip));
+  a.ch('{');
+  if (r.id) a.lit("\"id\":"sv).integer(r.id).ch(',');
+  a.lit("\"at\":\""sv).lit(at).ch('"');
+  a.lit(",\"request_id\":"sv).quoted(r.request_id);
   if (r.user_id) {
-    out += ",\"user\":{\"id\":"sv;
-    append_int(out, r.user_id);
-    append_string_field(out, ",\"email\":"sv, r.user_email);
-    out += '}';
+    a.lit(",\"user\":{\"id\":"sv)
+        .integer(r.user_id)
+        .lit(",\"email\":"sv)
+        .quoted(r.user_email)
+        .ch('}');
   } else {
-    out += ",\"user\":null"sv;
+    a.lit(",\"user\":null"sv);
   }
-  append_string_field(out, ",\"method\":"sv, r.method);
-  append_string_field(out, ",\"path\":"sv, r.path);
-  out += ",\"status\":"sv;
-  append_int(out, r.status);
-  out += ",\"latency_us\":"sv;
-  append_int(out, r.latency_us);
-  out += ",\"bytes_in\":"sv;
-  append_int(out, r.bytes_in);
-  out += ",\"bytes_out\":"sv;
-  append_int(out, r.bytes_out);
-  append_string_field(out, ",\"ip\":"sv, r.ip);
-  out += '}';
+  a.lit(",\"method\":"sv).quoted(r.method);
+  a.lit(",\"path\":"sv).quoted(r.path);
+  a.lit(",\"status\":"sv).integer(r.status);
+  a.lit(",\"latency_us\":"sv).integer(r.latency_us);
+  a.lit(",\"bytes_in\":"sv).integer(r.bytes_in);
+  a.lit(",\"bytes_out\":"sv).integer(r.bytes_out);
+  a.lit(",\"ip\":"sv).quoted(r.ip);
+  a.ch('}');
 }
 
 std::string audit_record_json(const AuditRecord& r) {
-  std::string out;
-  out.reserve(256);
+  TextScratch out;
   append_audit_record_json(out, r, format_rfc3339(r.at));
-  return out;
+  return std::string(out.view());
 }
 
 namespace {

@@ -38,6 +38,15 @@ struct AuditRecord {
   std::string ip;
 };
 
+// Text the writer formats through a raw pointer into room that stays made, so growing it does
+// not zero-fill again for every record (as std::string::resize would): buf's size is the room,
+// len what is written.
+struct TextScratch {
+  std::string buf;
+  size_t len = 0;
+  std::string_view view() const { return {buf.data(), len}; }
+};
+
 struct AuditOptions {
   bool store = true;              // write records to the database
   size_t queue_capacity = 65536;  // records waiting; beyond this they are dropped
@@ -74,7 +83,8 @@ class AuditWriter {
   Counter& failed_;
   Gauge& depth_;
   std::unique_ptr<RotatingFile> access_log_;
-  std::string access_buffer_;  // one batch of access-log lines
+  TextScratch access_lines_;  // one batch of access-log lines
+  TextScratch columns_;       // one segment's columns
   struct Segment {
     std::string text;  // JSON array
     int64_t first_at = 0, last_at = 0;
@@ -129,6 +139,7 @@ Expected<AuditPage> query_audit(store::Database& db, const AuditQuery& query);
 // "in":[..],"out":[..],"ip":[k],"ips":[..]}.
 inline constexpr int kSegmentFormat = 2;
 // Appends records (format 2) to out.
+void append_segment_columns(TextScratch& out, const std::vector<const AuditRecord*>& records);
 void append_segment_columns(std::string& out, const std::vector<const AuditRecord*>& records);
 // Either format; nullopt when text is neither (a corrupt or foreign segment).
 std::optional<std::vector<AuditRecord>> decode_segment(std::string_view text);
@@ -138,6 +149,6 @@ std::string audit_record_json(const AuditRecord& r);
 // The other way; fields that are missing or of the wrong type are left at their defaults.
 AuditRecord audit_record_from_json(const boost::json::object& o);
 // The same, appended to out, with `at` already formatted (the writer formats it once).
-void append_audit_record_json(std::string& out, const AuditRecord& r, std::string_view at);
+void append_audit_record_json(TextScratch& out, const AuditRecord& r, std::string_view at);
 
 }  // namespace vigil::audit

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/ids.h"
 #include "support/temp_db.h"
@@ -149,6 +150,50 @@ TEST_F(AuditLogTest, SegmentsAreWrittenAsColumnsAndReadInBothFormats) {
     }
     EXPECT_EQ((*from_columns)[i].at, std::chrono::floor<std::chrono::microseconds>(sent[i].at));
   }
+}
+
+TEST(AuditRecordJson, ExactBytesAndTheWorstCaseOfEscaping) {
+  AuditRecord r;
+  r.id = 65537;
+  r.at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795428930123));
+  r.request_id = "0123456789abcde";
+  r.user_id = 7;
+  r.user_email = "a\"b@c";
+  r.method = "GET";
+  r.path = "/x\ty";
+  r.status = 200;
+  r.latency_us = -1;
+  r.bytes_in = std::numeric_limits<int64_t>::min();
+  r.bytes_out = std::numeric_limits<int64_t>::max();
+  r.ip = "::1";
+  EXPECT_EQ(audit_record_json(r),
+            "{\"id\":65537,\"at\":\"2026-11-23T10:15:30.123Z\",\"request_id\":\"0123456789abcde\","
+            "\"user\":{\"id\":7,\"email\":\"a\\\"b@c\"},\"method\":\"GET\",\"path\":\"/x\\ty\","
+            "\"status\":200,\"latency_us\":-1,\"bytes_in\":-9223372036854775808,"
+            "\"bytes_out\":9223372036854775807,\"ip\":\"::1\"}");
+  r.user_id = 0;
+  r.id = 0;
+  EXPECT_NE(audit_record_json(r).find(",\"user\":null,"), std::string::npos);
+  // Every byte a control character: each becomes six (\u00XX), in the line and in the columns.
+  std::string controls;
+  for (int i = 0; i < 2048; ++i) controls += static_cast<char>(1 + i % 31);
+  r.path = r.request_id = r.ip = r.method = controls;
+  r.user_id = 3;
+  r.user_email = controls;
+  std::string line = audit_record_json(r);
+  EXPECT_EQ(audit_record_from_json(boost::json::parse(line).as_object()).path, controls);
+  std::string columns;
+  append_segment_columns(columns, {&r, &r});
+  auto back = decode_segment(columns);
+  ASSERT_TRUE(back.has_value()) << columns.substr(0, 200);
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ(audit_record_json((*back)[1]), line);
+  // No records: every column an empty array.
+  columns.clear();
+  append_segment_columns(columns, {});
+  EXPECT_EQ(columns,
+            "{\"v\":2,\"t0\":0,\"at\":[],\"rid\":[],\"u\":[],\"users\":[],\"m\":[],\"methods\":[],"
+            "\"p\":[],\"paths\":[],\"s\":[],\"lat\":[],\"in\":[],\"out\":[],\"ip\":[],\"ips\":[]}");
 }
 
 TEST_F(AuditLogTest, ASegmentWithBrokenColumnsIsNotRead) {

@@ -51,48 +51,65 @@ inline bool word_needs_escape(uint64_t w) {
   return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
 }
 
-}  // namespace
-
-void append_json_escaped(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  size_t i = 0;
-  // Skip whole words that need nothing (the last one padded with 'a'), then go byte by byte
-  // from the first word that might need something.
-  for (; i + 8 <= s.size(); i += 8) {
+// Whether s has a byte JSON must escape, checked a word (8 bytes) at a time: the last word is
+// the string's last 8 bytes (overlapping the one before), or for a string shorter than a word
+// its bytes padded with 'a'. Almost no field of a log line or an audit record needs escaping.
+bool needs_escape(std::string_view s) {
+  auto word_at = [&](size_t i) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);  // a fixed size: a plain load, not a call
-    if (word_needs_escape(w)) break;
-  }
-  if (i + 8 > s.size() && i < s.size()) {
+    return w;
+  };
+  if (s.size() < 8) {
     uint64_t w = 0x6161616161616161ull;
-    for (size_t k = i; k < s.size(); ++k) {
-      w = (w << 8) | static_cast<unsigned char>(s[k]);  // byte order does not matter here
-    }
-    if (!word_needs_escape(w)) i = s.size();
+    for (char c : s) w = (w << 8) | static_cast<unsigned char>(c);  // byte order does not matter
+    return word_needs_escape(w);
   }
-  if (i >= s.size()) {
+  for (size_t i = 0; i + 8 < s.size(); i += 8) {
+    if (word_needs_escape(word_at(i))) return true;
+  }
+  return word_needs_escape(word_at(s.size() - 8));
+}
+
+}  // namespace
+
+char* write_json_escaped(char* out, std::string_view s) {
+  if (!needs_escape(s)) {
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());  // data() may be null when empty
+    return out + s.size();
+  }
+  static const char* kHex = "0123456789abcdef";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *out++ = ch;
+      continue;
+    }
+    *out++ = '\\';
+    switch (c) {
+      case '"': *out++ = '"'; break;
+      case '\\': *out++ = '\\'; break;
+      case '\n': *out++ = 'n'; break;
+      case '\r': *out++ = 'r'; break;
+      case '\t': *out++ = 't'; break;
+      default:
+        std::memcpy(out, "u00", 3);
+        out[3] = kHex[c >> 4];
+        out[4] = kHex[c & 15];
+        out += 5;
+    }
+  }
+  return out;
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  if (!needs_escape(s)) {
     out.append(s.data(), s.size());
     return;
   }
-  size_t run = 0;  // start of the current run of characters that need no escape
-  for (; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  size_t at = out.size();
+  out.resize(at + kJsonEscapedMax * s.size());
+  out.resize(static_cast<size_t>(write_json_escaped(out.data() + at, s) - out.data()));
 }
 
 Status init_logging(const LogOptions& options) {

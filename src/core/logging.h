@@ -21,5 +21,8 @@ Status init_logging(const LogOptions& options);
 
 // Escapes a string for inclusion inside a JSON string literal (no surrounding quotes).
 void append_json_escaped(std::string& out, std::string_view s);
+// The same into a buffer with room for kJsonEscapedMax * s.size() bytes; returns the end.
+inline constexpr size_t kJsonEscapedMax = 6;  // a control character becomes \u00XX
+char* write_json_escaped(char* out, std::string_view s);
 
 }  // namespace vigil
