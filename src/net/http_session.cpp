@@ -190,6 +190,7 @@ class HttpSession final : public SessionBase,
 
   // Answers a request the server refuses itself; middleware still sees it.
   void reject(http::status status, const std::string& detail) {
+    linger_ = true;  // what the client still sends is read and dropped before closing
     HttpRequest req;
     if (parser_ && parser_->is_header_done()) {
       req.base() = parser_->get().base();
@@ -408,8 +409,39 @@ class HttpSession final : public SessionBase,
       });
     } else {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (linger_) return linger();
       stream_.socket().close(ec);
     }
+  }
+
+  // After the server refused a request itself (reject(): 413, 431, 408, 400) the client may
+  // still be sending it. Closing with its bytes unread makes the kernel answer them with a
+  // reset, which can destroy the response before the client has read it. So, like nginx's
+  // lingering close: the response is out and our side shut down (the client sees the end),
+  // then what still arrives is read and dropped until the client closes, for at most
+  // kLingerTime.
+  static constexpr auto kLingerTime = std::chrono::seconds(2);
+  static constexpr size_t kLingerBuffer = 16 * 1024;
+  void linger() {
+    ++timer_gen_;  // an earlier timer wait is stale from here on
+    deadline_.expires_after(kLingerTime);
+    deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the client closed first
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().close(ignored);  // ends drain()'s read
+    });
+    chunk_.resize(kLingerBuffer);
+    drain();
+  }
+  void drain() {
+    beast::get_lowest_layer(stream_).socket().async_read_some(
+        asio::buffer(chunk_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (!ec) return self->drain();
+          self->deadline_.cancel();
+          self->chunk_ = {};
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        });
   }
 
   void close_now() {
@@ -452,6 +484,7 @@ class HttpSession final : public SessionBase,
   bool keep_alive_ = true;
   bool is_head_ = false;
   bool close_after_ = false;
+  bool linger_ = false;  // close with linger(): a request was refused before it was all read
 };
 
 }  // namespace

@@ -203,6 +203,20 @@ TEST(ServerTest, OversizedBodyGets413) {
   expect_still_serving(t.port());
 }
 
+// A client that goes on sending a body the server refused still reads the refusal: the server
+// drains what arrives before it closes (closing with unread bytes would answer them with a
+// reset, and the client could lose the 413 before reading it).
+TEST(ServerTest, ARefusedBodyThatKeepsComingStillGetsItsAnswer) {
+  TestApp t(Settings{{"server.max_body_bytes", "1000"}});
+  const std::string body(16 << 20, 'x');  // more than the socket buffers hold
+  RawConnection raw(t.port());
+  ASSERT_TRUE(raw.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto response = raw.read_all(5s);
+  EXPECT_EQ(testing::status_of(response), 413) << response.substr(0, 300);
+  expect_still_serving(t.port());
+}
+
 TEST(ServerTest, SlowClientsGet408AndAreDisconnected) {
   TestApp t(Settings{{"server.header_timeout_ms", "300"}, {"server.body_timeout_ms", "300"}});
   // Slowloris: starts a head and never finishes it.
