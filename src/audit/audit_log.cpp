@@ -182,7 +182,7 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
   // (docs/decisions/0005-audit-writer.md).
   segments_.clear();
   if (access_log_) {
-    access_lines_.len = 0;
+    access_lines_.restart();
     // Records of a batch share their second, mostly: its 19 characters are formatted once.
     std::string at;
     int64_t at_second = std::numeric_limits<int64_t>::min();
@@ -206,7 +206,6 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
     if (Status s = access_log_->append(access_lines_.view()); !s.ok()) {
       spdlog::warn("audit: access log: {}", s.message());
     }
-    if (access_lines_.buf.size() > (4u << 20)) access_lines_ = {};
   }
   if (!options_.store) {
     written_.inc(batch.size());
@@ -225,11 +224,10 @@ void AuditWriter::write_batch(std::vector<AuditRecord>& batch) {
       seg.last_at = std::max(seg.last_at, us);
     }
     seg.count = chunk.size();
-    columns_.len = 0;
+    columns_.restart();
     append_segment_columns(columns_, chunk);
     seg.text.assign(columns_.view());
   }
-  if (columns_.buf.size() > (4u << 20)) columns_ = {};
   std::vector<store::Value> params;
   Status s = db_.write([&](store::Session& session) -> Status {
     for (auto& seg : segments_) {

@@ -45,6 +45,11 @@ struct TextScratch {
   std::string buf;
   size_t len = 0;
   std::string_view view() const { return {buf.data(), len}; }
+  // Empties it for the next text; room a burst grew past `keep` is given back.
+  void restart(size_t keep = 4u << 20) {
+    len = 0;
+    if (buf.size() > keep) buf = {};
+  }
 };
 
 struct AuditOptions {
