@@ -186,22 +186,18 @@ void respond_status(net::Exchange& ex, const Status& s) {
   switch (s.code()) {
     case ErrorCode::kOk: return;
     case ErrorCode::kInvalidArgument: {
-      // Service messages name the field first: "email: not an email address".
-      auto colon = s.message().find(':');
       std::vector<net::FieldError> errors;
-      if (colon != std::string::npos && colon < 40) {
-        errors.push_back({s.message().substr(0, colon), s.message().substr(colon + 2)});
-      }
-      return ex.respond_problem(status::unprocessable_entity, s.message(), errors);
+      if (!s.field().empty()) errors.push_back({s.field(), s.message()});
+      return ex.respond_problem(status::unprocessable_entity, s.detail(), errors);
     }
-    case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.message());
+    case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.detail());
     case ErrorCode::kAlreadyExists:
-    case ErrorCode::kConflict: return ex.respond_problem(status::conflict, s.message());
-    case ErrorCode::kUnauthenticated: return ex.respond_problem(status::unauthorized, s.message());
-    case ErrorCode::kPermissionDenied: return ex.respond_problem(status::forbidden, s.message());
+    case ErrorCode::kConflict: return ex.respond_problem(status::conflict, s.detail());
+    case ErrorCode::kUnauthenticated: return ex.respond_problem(status::unauthorized, s.detail());
+    case ErrorCode::kPermissionDenied: return ex.respond_problem(status::forbidden, s.detail());
     case ErrorCode::kResourceExhausted:
-      return ex.respond_problem(status::too_many_requests, s.message());
-    case ErrorCode::kFailedPrecondition: return ex.respond_problem(status::conflict, s.message());
+      return ex.respond_problem(status::too_many_requests, s.detail());
+    case ErrorCode::kFailedPrecondition: return ex.respond_problem(status::conflict, s.detail());
     case ErrorCode::kUnavailable:
       return ex.respond_problem(status::service_unavailable, "the store is unavailable; retry");
     case ErrorCode::kInternal:

@@ -174,31 +174,31 @@ std::optional<Upload> read_upload(net::Exchange& ex) {
 
 Status validate_model_metadata(const json::object& m) {
   if (const auto* f = m.if_contains("features")) {
-    if (!f->is_array()) return invalid_argument("metadata.features: must be an array of names");
+    if (!f->is_array()) return invalid_field("metadata.features", "must be an array of names");
     if (f->as_array().size() > kMaxFeatures) {
-      return invalid_argument("metadata.features: at most 100000 features");
+      return invalid_field("metadata.features", "at most 100000 features");
     }
     std::set<std::string_view> seen;
     for (const auto& name : f->as_array()) {
       if (!name.is_string() || name.as_string().empty() || name.as_string().size() > 256) {
-        return invalid_argument("metadata.features: every feature is a name of 1-256 characters");
+        return invalid_field("metadata.features", "every feature is a name of 1-256 characters");
       }
       if (!seen.insert(std::string_view(name.as_string())).second) {
-        return invalid_argument("metadata.features: " + std::string(name.as_string()) +
+        return invalid_field("metadata.features", std::string(name.as_string()) +
                                 " appears twice");
       }
     }
   }
   if (const auto* p = m.if_contains("price_per_row")) {
     if (!p->is_number() || p->to_number<double>() < 0 || p->to_number<double>() > 1e9) {
-      return invalid_argument("metadata.price_per_row: must be a number of credits, 0 or more");
+      return invalid_field("metadata.price_per_row", "must be a number of credits, 0 or more");
     }
   }
   if (const auto* t = m.if_contains("alarm_threshold")) {
-    if (!t->is_number()) return invalid_argument("metadata.alarm_threshold: must be a number");
+    if (!t->is_number()) return invalid_field("metadata.alarm_threshold", "must be a number");
   }
   if (const auto* s = m.if_contains("description")) {
-    if (!s->is_string()) return invalid_argument("metadata.description: must be a string");
+    if (!s->is_string()) return invalid_field("metadata.description", "must be a string");
   }
   return {};
 }

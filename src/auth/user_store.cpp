@@ -28,19 +28,19 @@ Status UserStore::validate_email(const std::string& email) {
   auto at = email.find('@');
   if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 >= email.size() ||
       email.find('@', at + 1) != std::string::npos) {
-    return invalid_argument("email: not an email address");
+    return invalid_field("email", "not an email address");
   }
   for (char c : email) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return invalid_argument("email: must not contain spaces or control characters");
+      return invalid_field("email", "must not contain spaces or control characters");
     }
   }
   return {};
 }
 
 Status UserStore::validate_password(const std::string& password) {
-  if (password.size() < 8) return invalid_argument("password: must be at least 8 characters");
-  if (password.size() > 1024) return invalid_argument("password: must be at most 1024 bytes");
+  if (password.size() < 8) return invalid_field("password", "must be at least 8 characters");
+  if (password.size() > 1024) return invalid_field("password", "must be at most 1024 bytes");
   return {};
 }
 
@@ -48,8 +48,8 @@ Expected<User> UserStore::create(const std::string& email, const std::string& pa
                                  const std::string& name, const std::string& role) {
   VIGIL_RETURN_IF_ERROR(validate_email(email));
   VIGIL_RETURN_IF_ERROR(validate_password(password));
-  if (!is_valid_role(role)) return invalid_argument("role: must be admin, user or watchdog");
-  if (name.size() > 200) return invalid_argument("name: must be at most 200 characters");
+  if (!is_valid_role(role)) return invalid_field("role", "must be admin, user or watchdog");
+  if (name.size() > 200) return invalid_field("name", "must be at most 200 characters");
   auto hash = hash_password(password, params_);
   if (!hash.ok()) return hash.status();
   std::string now = now_rfc3339();
@@ -116,13 +116,13 @@ Status UserStore::set_password_hash(int64_t id, const std::string& hash) {
 }
 
 Status UserStore::set_role(int64_t id, const std::string& role) {
-  if (!is_valid_role(role)) return invalid_argument("role: must be admin, user or watchdog");
+  if (!is_valid_role(role)) return invalid_field("role", "must be admin, user or watchdog");
   return update_one("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3",
                     {role, now_rfc3339(), id});
 }
 
 Status UserStore::set_name(int64_t id, const std::string& name) {
-  if (name.size() > 200) return invalid_argument("name: must be at most 200 characters");
+  if (name.size() > 200) return invalid_field("name", "must be at most 200 characters");
   return update_one("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
                     {name, now_rfc3339(), id});
 }

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
       return;
     }
     if (Status s = init_logging(log_options(*config, true)); !s.ok()) {
-      std::fprintf(stderr, "vigil: %s\n", s.message().c_str());
+      std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
       exit_code = 1;
       return;
     }

@@ -19,12 +19,17 @@ std::string_view error_code_name(ErrorCode code) {
   return "Unknown";
 }
 
+std::string Status::detail() const {
+  if (field_.empty()) return message_;
+  return field_ + ": " + message_;
+}
+
 std::string Status::to_string() const {
   if (ok()) return "Ok";
   std::string out(error_code_name(code_));
-  if (!message_.empty()) {
+  if (!message_.empty() || !field_.empty()) {
     out += ": ";
-    out += message_;
+    out += detail();
   }
   return out;
 }

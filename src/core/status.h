@@ -30,21 +30,35 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // An error about one named field of the caller's input ("email", "metadata.features"): the
+  // API answers it with that field in the problem's "errors".
+  Status(ErrorCode code, std::string field, std::string message)
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
 
   static Status ok_status() { return {}; }
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
+  // What went wrong, without the field's name.
   const std::string& message() const { return message_; }
+  // The input field the error is about; empty when it is about no single field.
+  const std::string& field() const { return field_; }
+  // "field: message", or the message alone: for a person to read (problem details, the CLI).
+  std::string detail() const;
   // "NotFound: model x" — for logs and CLI output.
   std::string to_string() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 inline Status invalid_argument(std::string m) {
   return {ErrorCode::kInvalidArgument, std::move(m)};
+}
+// kInvalidArgument about one field: invalid_field("email", "not an email address").
+inline Status invalid_field(std::string field, std::string m) {
+  return {ErrorCode::kInvalidArgument, std::move(field), std::move(m)};
 }
 inline Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
 inline Status already_exists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }

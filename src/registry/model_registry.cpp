@@ -81,10 +81,10 @@ Expected<ModelVersion> load_version(store::Session& s, const Model& m, int64_t v
 }
 
 Status alias_name_error(std::string_view alias) {
-  if (auto why = name_error(alias)) return invalid_argument("alias: " + *why);
+  if (auto why = name_error(alias)) return invalid_field("alias", *why);
   if (parse_version_number(alias) || name_key(alias) == "latest" ||
       alias.find_first_not_of("0123456789") == std::string_view::npos) {
-    return invalid_argument("alias: must not be a number or \"latest\" (those name versions)");
+    return invalid_field("alias", "must not be a number or \"latest\" (those name versions)");
   }
   return {};
 }
@@ -110,7 +110,7 @@ Expected<ModelVersion> ModelRegistry::add_version(std::string_view name,
                                                   std::optional<std::string> kind,
                                                   std::string_view bytes, std::string metadata,
                                                   int64_t created_by) {
-  if (auto why = name_error(name)) return invalid_argument("name: " + *why);
+  if (auto why = name_error(name)) return invalid_field("name", *why);
   if (kind && kind->empty()) kind.reset();
   const std::string sha = sha256_hex(bytes);
   ModelVersion out;
@@ -127,7 +127,7 @@ Expected<ModelVersion> ModelRegistry::add_version(std::string_view name,
           return conflict("model " + m.name + " is of kind " + m.kind + ", not " + *kind);
         }
       } else {
-        if (!kind) return invalid_argument("kind: required for a new model");
+        if (!kind) return invalid_field("kind", "required for a new model");
         std::string now = now_rfc3339();
         auto rows = session.query(
             std::string("INSERT INTO models (name, kind, next_version, created_at, created_by) "

@@ -1,0 +1,42 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+TEST(Strings, ToLowerFoldsAsciiOnly) {
+  EXPECT_EQ(to_lower("Ada@Example.COM"), "ada@example.com");
+  EXPECT_EQ(to_lower("\xc3\x89t\xc3\xa9"), "\xc3\x89t\xc3\xa9");  // UTF-8 untouched
+  EXPECT_EQ(to_lower(""), "");
+}
+
+TEST(Strings, IequalsIgnoresAsciiCaseOnly) {
+  EXPECT_TRUE(iequals("100-Continue", "100-continue"));
+  EXPECT_FALSE(iequals("abc", "abcd"));
+  EXPECT_FALSE(iequals("a", "b"));
+  EXPECT_FALSE(iequals("\xc3\x89", "\xc3\xa9"));
+}
+
+TEST(Strings, ParseIntTakesTheWholeStringOnly) {
+  EXPECT_EQ(parse_int<int>("42"), 42);
+  EXPECT_EQ(parse_int<int64_t>("-7"), -7);
+  EXPECT_EQ(parse_int<int>(""), std::nullopt);
+  EXPECT_EQ(parse_int<int>("+1"), std::nullopt);
+  EXPECT_EQ(parse_int<int>(" 1"), std::nullopt);
+  EXPECT_EQ(parse_int<int>("1 "), std::nullopt);
+  EXPECT_EQ(parse_int<int>("12abc"), std::nullopt);
+  EXPECT_EQ(parse_int<uint64_t>("-1"), std::nullopt);
+  EXPECT_EQ(parse_int<int>("99999999999"), std::nullopt);  // out of range
+}
+
+TEST(Strings, ParseIntChecksBounds) {
+  EXPECT_EQ(parse_int<int>("100", 100, 599), 100);
+  EXPECT_EQ(parse_int<int>("599", 100, 599), 599);
+  EXPECT_EQ(parse_int<int>("99", 100, 599), std::nullopt);
+  EXPECT_EQ(parse_int<int>("600", 100, 599), std::nullopt);
+  EXPECT_EQ(parse_int<int64_t>("0", 1), std::nullopt);
+}
+
+}  // namespace
+}  // namespace vigil
