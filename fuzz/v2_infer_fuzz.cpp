@@ -12,14 +12,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view in = binary ? body.substr(1) : body;
     std::optional<size_t> header;
     if (binary) header = static_cast<unsigned char>(body[0]);
-    vigil::api::V2Error error;
-    auto req = vigil::api::parse_v2_infer(in, 10000, error, header);
-    if (req) {
+    auto req = vigil::api::parse_v2_infer(in, 10000, header);
+    if (req.ok()) {
       if (req->data.size() != req->rows * req->cols) __builtin_trap();
       vigil::runtime::Tensor t{{static_cast<int64_t>(req->rows)}, {}};
       t.values.assign(req->rows, 0.5f);
       (void)vigil::api::v2_infer_response("m", 1, req->id, t, nullptr);
-    } else if (error.status != 400 && error.status != 422) {
+    } else if (req.status().code() != vigil::ErrorCode::kMalformed &&
+               req.status().code() != vigil::ErrorCode::kInvalidArgument) {
       __builtin_trap();
     }
   }

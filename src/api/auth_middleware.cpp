@@ -1,11 +1,70 @@
 #include "api/auth_middleware.h"
 
 #include <sodium.h>
+#include <boost/asio/post.hpp>
 
 #include "auth/permissions.h"
+#include "core/strings.h"
 
 namespace vigil::api {
 using net::http::status;
+
+namespace {
+
+// What the request carries, in the order the contract reads it.
+struct Credentials {
+  enum class Kind { kNone, kMalformed, kBearer, kCookie, kBasic } kind = Kind::kNone;
+  std::string_view token;  // bearer, cookie
+  std::string email;       // basic
+  std::string password;    // basic
+};
+
+Credentials basic_credentials(std::string_view encoded) {
+  Credentials c{Credentials::Kind::kMalformed};
+  std::string raw(encoded.size(), '\0');
+  size_t len = 0;
+  if (encoded.size() > 2048 ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), encoded.data(),
+                        encoded.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return c;
+  }
+  raw.resize(len);
+  auto colon = raw.find(':');
+  if (colon == std::string::npos) return c;
+  c.kind = Credentials::Kind::kBasic;
+  c.email = raw.substr(0, colon);
+  c.password = raw.substr(colon + 1);
+  return c;
+}
+
+Credentials credentials_of(const net::HttpRequest& req) {
+  auto authz = req[net::http::field::authorization];
+  std::string_view header(authz.data(), authz.size());
+  if (header.size() > 7 && iequals(header.substr(0, 7), "Bearer ")) {
+    return {Credentials::Kind::kBearer, header.substr(7)};
+  }
+  if (header.size() > 6 && iequals(header.substr(0, 6), "Basic ")) {
+    return basic_credentials(header.substr(6));
+  }
+  if (!header.empty()) return {Credentials::Kind::kMalformed};
+  auto cookie = req[net::http::field::cookie];
+  std::string_view token =
+      cookie_value(std::string_view(cookie.data(), cookie.size()), "vigil_session");
+  if (!token.empty()) return {Credentials::Kind::kCookie, token};
+  return {};
+}
+
+// The principal's scheme and token, once a token resolved.
+auth::Resolved with_token(auth::Resolved r, const Credentials& c) {
+  if (r.outcome == auth::AuthOutcome::kOk) {
+    r.principal.scheme = c.kind == Credentials::Kind::kBearer ? "bearer" : "cookie";
+    r.principal.token = std::string(c.token);
+  }
+  return r;
+}
+
+}  // namespace
 
 std::string_view cookie_value(std::string_view header, std::string_view name) {
   size_t pos = 0;
@@ -22,32 +81,18 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
 }
 
 AuthMiddleware::AuthMiddleware(auth::UserStore& users, auth::TokenService& tokens,
-                               auth::BasicAuthCache& basic)
-    : users_(users), tokens_(tokens), basic_(basic) {}
+                               auth::BasicAuthCache& basic, boost::asio::thread_pool& blocking)
+    : users_(users), tokens_(tokens), basic_(basic), blocking_(blocking) {}
 
-auth::Resolved AuthMiddleware::basic(std::string_view encoded) {
-  auth::Resolved r;
-  r.outcome = auth::AuthOutcome::kInvalid;
-  std::string raw(encoded.size(), '\0');
-  size_t len = 0;
-  if (encoded.size() > 2048 ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), encoded.data(),
-                        encoded.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return r;
-  }
-  raw.resize(len);
-  auto colon = raw.find(':');
-  if (colon == std::string::npos) return r;
-  std::string email = raw.substr(0, colon);
-  std::string password = raw.substr(colon + 1);
+auth::Resolved AuthMiddleware::basic(std::string_view email, std::string_view password) {
+  auth::Resolved r{auth::AuthOutcome::kInvalid, {}};
   std::string key = basic_.key(email, password);
   if (basic_.lookup(key, r.principal)) {
     r.outcome = auth::AuthOutcome::kOk;
     r.principal.scheme = "basic";
     return r;
   }
-  auto found = users_.get_with_hash(email);
+  auto found = users_.get_with_hash(std::string(email));
   if (!found.ok() && found.status().code() != ErrorCode::kNotFound) {
     r.outcome = auth::AuthOutcome::kUnavailable;
     return r;
@@ -64,49 +109,48 @@ auth::Resolved AuthMiddleware::basic(std::string_view encoded) {
   return r;
 }
 
+std::optional<auth::Resolved> AuthMiddleware::authenticate_cached(const net::HttpRequest& req) {
+  Credentials c = credentials_of(req);
+  switch (c.kind) {
+    case Credentials::Kind::kNone: return auth::Resolved{};
+    case Credentials::Kind::kMalformed: return auth::Resolved{auth::AuthOutcome::kInvalid, {}};
+    case Credentials::Kind::kBearer:
+    case Credentials::Kind::kCookie: {
+      auto r = tokens_.resolve_cached(c.token);
+      if (!r) return std::nullopt;
+      return with_token(std::move(*r), c);
+    }
+    case Credentials::Kind::kBasic: {
+      auth::Resolved r{auth::AuthOutcome::kOk, {}};
+      if (!basic_.lookup(basic_.key(c.email, c.password), r.principal)) return std::nullopt;
+      r.principal.scheme = "basic";
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
 auth::Resolved AuthMiddleware::authenticate(const net::HttpRequest& req) {
-  auto authz = req[net::http::field::authorization];
-  std::string_view header(authz.data(), authz.size());
-  if (header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer ")) {
-    std::string_view token = header.substr(7);
-    auto r = tokens_.resolve(token);
-    if (r.outcome == auth::AuthOutcome::kOk) {
-      r.principal.scheme = "bearer";
-      r.principal.token = std::string(token);
-    }
-    return r;
-  }
-  if (header.size() > 6 && (header.substr(0, 6) == "Basic " || header.substr(0, 6) == "basic ")) {
-    return basic(header.substr(6));
-  }
-  if (!header.empty()) return {auth::AuthOutcome::kInvalid, {}};
-  auto cookie = req[net::http::field::cookie];
-  std::string_view token =
-      cookie_value(std::string_view(cookie.data(), cookie.size()), "vigil_session");
-  if (!token.empty()) {
-    auto r = tokens_.resolve(token);
-    if (r.outcome == auth::AuthOutcome::kOk) {
-      r.principal.scheme = "cookie";
-      r.principal.token = std::string(token);
-    }
-    return r;
+  Credentials c = credentials_of(req);
+  switch (c.kind) {
+    case Credentials::Kind::kNone: return {};
+    case Credentials::Kind::kMalformed: return {auth::AuthOutcome::kInvalid, {}};
+    case Credentials::Kind::kBearer:
+    case Credentials::Kind::kCookie: return with_token(tokens_.resolve(c.token), c);
+    case Credentials::Kind::kBasic: return basic(c.email, c.password);
   }
   return {};
 }
 
-void AuthMiddleware::before(net::Exchange& ex) {
-  const net::Route* route = ex.route();
-  if (!route) return;
-  const std::string& action = route->spec.action;
+void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved r) {
+  const std::string& action = ex.route()->spec.action;
   bool is_public = action == "public";
-  auth::Resolved r = authenticate(ex.request());
   if (r.outcome == auth::AuthOutcome::kOk) {
-    if (!is_public && !auth::role_allows(r.principal.role, action)) {
-      std::string detail = "the " + r.principal.role + " role may not do this (" + action + ")";
-      ex.set_principal(std::move(r.principal));
-      return ex.respond_problem(status::forbidden, detail);
-    }
+    bool allowed = is_public || auth::role_allows(r.principal.role, action);
+    std::string detail =
+        allowed ? std::string() : "the " + r.principal.role + " role may not do this (" + action + ")";
     ex.set_principal(std::move(r.principal));
+    if (!allowed) ex.respond_problem(status::forbidden, detail);
     return;
   }
   if (is_public) return;
@@ -127,6 +171,19 @@ void AuthMiddleware::before(net::Exchange& ex) {
                                 "credentials cannot be checked: the store is unavailable; retry");
     default: return ex.respond_problem(status::unauthorized, "invalid credentials");
   }
+}
+
+net::Flow AuthMiddleware::before(const std::shared_ptr<net::Exchange>& ex) {
+  if (!ex->route()) return net::Flow::kNext;
+  if (auto quick = authenticate_cached(ex->request())) {
+    admit(*ex, std::move(*quick));
+    return net::Flow::kNext;
+  }
+  boost::asio::post(blocking_, [this, ex] {
+    admit(*ex, authenticate(ex->request()));
+    if (!ex->responded()) ex->resume();
+  });
+  return net::Flow::kSuspended;
 }
 
 }  // namespace vigil::api

@@ -1,9 +1,17 @@
 // Authentication and the permission check for every route: reads the credentials (Bearer,
 // then the vigil_session cookie, then Basic), sets the principal, and answers 401 (none or
 // invalid), 403 (expired token, disabled account, or a role the permission table does not
-// allow for the route's action). Public routes pass, with the principal set when valid
-// credentials came along.
+// allow for the route's action), 503 (the store cannot be asked). Public routes pass, with the
+// principal set when valid credentials came along.
+//
+// Credentials the caches know (a token seen in the last seconds, Basic credentials verified
+// lately) are decided on the I/O thread; the rest (a store query, Argon2) go to the blocking
+// pool and the exchange is resumed from there.
 #pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <optional>
 
 #include "auth/token_service.h"
 #include "auth/user_store.h"
@@ -14,17 +22,23 @@ namespace vigil::api {
 
 class AuthMiddleware final : public net::Middleware {
  public:
-  AuthMiddleware(auth::UserStore& users, auth::TokenService& tokens, auth::BasicAuthCache& basic);
-  void before(net::Exchange& ex) override;
+  AuthMiddleware(auth::UserStore& users, auth::TokenService& tokens, auth::BasicAuthCache& basic,
+                 boost::asio::thread_pool& blocking);
+  net::Flow before(const std::shared_ptr<net::Exchange>& ex) override;
 
-  // Resolves the request's credentials (exposed for the WebSocket and tests).
+  // Resolves the request's credentials. Blocking (store, Argon2): not on an I/O thread.
   auth::Resolved authenticate(const net::HttpRequest& req);
+  // The same when it can be decided without blocking; nullopt when only authenticate() can.
+  std::optional<auth::Resolved> authenticate_cached(const net::HttpRequest& req);
 
  private:
-  auth::Resolved basic(std::string_view encoded);
+  // Sets the principal, or answers the exchange with the outcome's problem.
+  static void admit(net::Exchange& ex, auth::Resolved r);
+  auth::Resolved basic(std::string_view email, std::string_view password);
   auth::UserStore& users_;
   auth::TokenService& tokens_;
   auth::BasicAuthCache& basic_;
+  boost::asio::thread_pool& blocking_;
 };
 
 // Reads one cookie's value from a Cookie header; empty when absent.

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <charconv>
 
@@ -182,13 +183,27 @@ std::optional<Page> read_page(net::Exchange& ex) {
   return page;
 }
 
+void respond_page(net::Exchange& ex, json::array items, std::optional<int64_t> next_after) {
+  json::value next = next_after ? json::value(encode_cursor(*next_after)) : json::value(nullptr);
+  ex.respond_json(status::ok, {{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+}
+
+void respond_created(net::Exchange& ex, const std::string& location, const json::value& body) {
+  auto res = net::make_json(status::created, body);
+  res.set(net::http::field::location, location);
+  ex.respond(std::move(res));
+}
+
 void respond_status(net::Exchange& ex, const Status& s) {
   switch (s.code()) {
     case ErrorCode::kOk: return;
+    case ErrorCode::kMalformed:
     case ErrorCode::kInvalidArgument: {
       std::vector<net::FieldError> errors;
       if (!s.field().empty()) errors.push_back({s.field(), s.message()});
-      return ex.respond_problem(status::unprocessable_entity, s.detail(), errors);
+      return ex.respond_problem(s.code() == ErrorCode::kMalformed ? status::bad_request
+                                                                  : status::unprocessable_entity,
+                                s.detail(), errors);
     }
     case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.detail());
     case ErrorCode::kAlreadyExists:

@@ -3,6 +3,7 @@
 // field. Functions that answer the exchange return nullopt/false and the handler just returns.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <optional>
@@ -46,6 +47,12 @@ struct Page {
 };
 std::optional<Page> read_page(net::Exchange& ex);
 std::string encode_cursor(int64_t id);
+
+// {"items":[…],"next_cursor":cursor of next_after, or null}
+void respond_page(net::Exchange& ex, boost::json::array items, std::optional<int64_t> next_after);
+// 201 with Location and the created resource.
+void respond_created(net::Exchange& ex, const std::string& location,
+                     const boost::json::value& body);
 
 // Maps a service status to the contract's problem response.
 void respond_status(net::Exchange& ex, const Status& status);

@@ -36,7 +36,7 @@ class V2Handler {
 
   json::value release() { return st_.release(); }
   bool data_seen() const { return data_seen_; }
-  const std::optional<V2Error>& data_error() const { return data_error_; }
+  const std::optional<Status>& data_error() const { return data_error_; }
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -56,7 +56,7 @@ class V2Handler {
   bool on_array_begin(json::error_code&) {
     if (data_depth_ > 0) {
       if (++data_depth_ > kMaxNesting + 1 && !data_error_) {
-        data_error_ = V2Error{422, "inputs[0].data", "nested too deeply"};
+        data_error_ = invalid_field("inputs[0].data", "nested too deeply");
       }
       return true;
     }
@@ -166,8 +166,8 @@ class V2Handler {
   }
   bool bad_value() {
     if (!data_error_) {
-      data_error_ = V2Error{422, "inputs[0].data",
-                            "value " + std::to_string(data_.size()) + " is not a number or null"};
+      data_error_ = invalid_field(
+          "inputs[0].data", "value " + std::to_string(data_.size()) + " is not a number or null");
     }
     return true;  // the parser goes on checking the syntax
   }
@@ -178,7 +178,7 @@ class V2Handler {
   std::string key_;         // a key arriving in parts
   int data_depth_ = 0;      // > 0: inside inputs[0].data, at this array depth
   bool data_seen_ = false;  // inputs[0].data was an array
-  std::optional<V2Error> data_error_;
+  std::optional<Status> data_error_;
 };
 
 void append_tensor(std::string& out, const char* name, const runtime::Tensor& t) {
@@ -211,13 +211,144 @@ void append_json_float(std::string& out, float v) {
   out.append(buf, end);
 }
 
-std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows, V2Error& error,
-                                             std::optional<size_t> json_header_length) {
+namespace {
+
+// The root's id and parameters.explain.
+Status read_request_members(const json::object& o, V2InferRequest& req) {
+  if (const auto* id = o.if_contains("id")) {
+    if (!id->is_string()) return invalid_field("id", "must be a string");
+    req.id = std::string(id->get_string());
+  }
+  if (const auto* params = o.if_contains("parameters"); params && !params->is_null()) {
+    if (!params->is_object()) return invalid_field("parameters", "must be an object");
+    if (const auto* e = params->get_object().if_contains("explain")) {
+      if (!e->is_bool()) return invalid_field("parameters.explain", "must be true or false");
+      req.explain = e->get_bool();
+    }
+  }
+  return {};
+}
+
+// inputs[0]'s datatype and shape into req.rows and req.cols; the datatype's name.
+Expected<std::string_view> read_tensor_header(const json::object& in, size_t max_rows,
+                                              V2InferRequest& req) {
+  const auto* datatype = in.if_contains("datatype");
+  if (!datatype || !datatype->is_string()) {
+    return invalid_field("inputs[0].datatype", "required: FP32, FP64, INT32 or INT64");
+  }
+  std::string_view dt = datatype->get_string();
+  if (dt != "FP32" && dt != "FP64" && dt != "INT32" && dt != "INT64") {
+    return invalid_field("inputs[0].datatype",
+                         "must be FP32, FP64, INT32 or INT64, not " + std::string(dt));
+  }
+  const auto* shape = in.if_contains("shape");
+  if (!shape || !shape->is_array() || shape->get_array().size() != 2) {
+    return invalid_field("inputs[0].shape", "must be [rows, features]");
+  }
+  int64_t dims[2] = {0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& d = shape->get_array()[i];
+    if (!d.is_int64() || d.get_int64() < (i == 0 ? 1 : 0)) {
+      return invalid_field("inputs[0].shape", "must be [rows, features] with rows ≥ 1");
+    }
+    dims[i] = d.get_int64();
+  }
+  if (static_cast<uint64_t>(dims[0]) > max_rows) {
+    return invalid_field("inputs[0].shape",
+                         "at most " + std::to_string(max_rows) + " rows per request");
+  }
+  if (dims[1] > 1000000) return invalid_field("inputs[0].shape", "at most 1000000 features");
+  req.rows = static_cast<size_t>(dims[0]);
+  req.cols = static_cast<size_t>(dims[1]);
+  return dt;
+}
+
+// One little-endian value of datatype `dt` at p.
+float binary_value(std::string_view dt, const char* p) {
+  if (dt == "FP32") {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  if (dt == "FP64") {
+    double v;
+    std::memcpy(&v, p, 8);
+    return static_cast<float>(v);
+  }
+  if (dt == "INT32") {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return static_cast<float>(v);
+  }
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return static_cast<float>(v);
+}
+
+// The binary tensor extension: the values follow the JSON header, little-endian.
+Status read_binary_data(const json::value& binary_size, std::string_view dt,
+                        std::string_view binary, bool have_header, V2InferRequest& req) {
+  const size_t expected = req.rows * req.cols;
+  const size_t width = (dt == "FP64" || dt == "INT64") ? 8 : 4;
+  if (!have_header || !binary_size.is_int64() ||
+      static_cast<uint64_t>(binary_size.get_int64()) != expected * width ||
+      binary.size() != expected * width) {
+    return invalid_field(
+        "inputs[0].parameters.binary_data_size",
+        "must be rows × features × " + std::to_string(width) +
+            " bytes, sent after a JSON header of Inference-Header-Content-Length bytes");
+  }
+  req.data.resize(expected);
+  for (size_t i = 0; i < expected; ++i) req.data[i] = binary_value(dt, binary.data() + i * width);
+  return {};
+}
+
+// The values the SAX handler collected from inputs[0].data.
+Status check_json_data(const json::object& in, const V2Handler& handler,
+                       const V2InferRequest& req) {
+  const auto* data = in.if_contains("data");
+  if (!data || !data->is_array() || !handler.data_seen()) {
+    return invalid_field("inputs[0].data", "required: an array of numbers (null = missing)");
+  }
+  if (const auto& e = handler.data_error()) return *e;
+  const size_t expected = req.rows * req.cols;
+  if (req.data.size() != expected) {
+    return invalid_field("inputs[0].data", "has " + std::to_string(req.data.size()) +
+                                               " values; the shape says " +
+                                               std::to_string(expected));
+  }
+  return {};
+}
+
+// The members of a parsed document (the root object).
+Status read_document(const json::object& o, const V2Handler& handler, size_t max_rows,
+                     std::string_view binary, bool have_header, V2InferRequest& req) {
+  VIGIL_RETURN_IF_ERROR(read_request_members(o, req));
+  const auto* inputs = o.if_contains("inputs");
+  if (!inputs || !inputs->is_array() || inputs->get_array().size() != 1) {
+    return invalid_field("inputs", "must be an array with exactly one input tensor");
+  }
+  const json::value& input = inputs->get_array()[0];
+  if (!input.is_object()) return invalid_field("inputs[0]", "must be an object");
+  const json::object& in = input.get_object();
+  auto dt = read_tensor_header(in, max_rows, req);
+  if (!dt.ok()) return dt.status();
+  if (const auto* p = in.if_contains("parameters"); p && p->is_object()) {
+    if (const auto* size = p->get_object().if_contains("binary_data_size")) {
+      return read_binary_data(*size, *dt, binary, have_header, req);
+    }
+  }
+  return check_json_data(in, handler, req);
+}
+
+}  // namespace
+
+Expected<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows,
+                                        std::optional<size_t> json_header_length) {
   std::string_view binary;
   if (json_header_length) {
     if (*json_header_length > body.size()) {
-      error = {400, "", "Inference-Header-Content-Length is larger than the body"};
-      return std::nullopt;
+      return malformed("", "Inference-Header-Content-Length is larger than the body");
     }
     binary = body.substr(*json_header_length);
     body = body.substr(0, *json_header_length);
@@ -233,134 +364,11 @@ std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_r
   boost::system::error_code ec;
   size_t used = parser.write_some(false, body.data(), body.size(), ec);
   if (!ec && used < body.size()) ec = json::error::extra_data;
-  if (ec) {
-    error = {400, "", "the body is not JSON: " + ec.message()};
-    return std::nullopt;
-  }
+  if (ec) return malformed("", "the body is not JSON: " + ec.message());
   json::value doc = parser.handler().release();
-  if (!doc.is_object()) {
-    error = {400, "", "the body must be a JSON object"};
-    return std::nullopt;
-  }
-  const json::object& o = doc.get_object();
-  if (const auto* id = o.if_contains("id")) {
-    if (!id->is_string()) {
-      error = {422, "id", "must be a string"};
-      return std::nullopt;
-    }
-    req.id = std::string(id->get_string());
-  }
-  if (const auto* params = o.if_contains("parameters"); params && !params->is_null()) {
-    if (!params->is_object()) {
-      error = {422, "parameters", "must be an object"};
-      return std::nullopt;
-    }
-    if (const auto* e = params->get_object().if_contains("explain")) {
-      if (!e->is_bool()) {
-        error = {422, "parameters.explain", "must be true or false"};
-        return std::nullopt;
-      }
-      req.explain = e->get_bool();
-    }
-  }
-  const auto* inputs = o.if_contains("inputs");
-  if (!inputs || !inputs->is_array() || inputs->get_array().size() != 1) {
-    error = {422, "inputs", "must be an array with exactly one input tensor"};
-    return std::nullopt;
-  }
-  const json::value& input = inputs->get_array()[0];
-  if (!input.is_object()) {
-    error = {422, "inputs[0]", "must be an object"};
-    return std::nullopt;
-  }
-  const json::object& in = input.get_object();
-  const auto* datatype = in.if_contains("datatype");
-  if (!datatype || !datatype->is_string()) {
-    error = {422, "inputs[0].datatype", "required: FP32, FP64, INT32 or INT64"};
-    return std::nullopt;
-  }
-  std::string_view dt = datatype->get_string();
-  if (dt != "FP32" && dt != "FP64" && dt != "INT32" && dt != "INT64") {
-    error = {422, "inputs[0].datatype",
-             "must be FP32, FP64, INT32 or INT64, not " + std::string(dt)};
-    return std::nullopt;
-  }
-  const auto* shape = in.if_contains("shape");
-  if (!shape || !shape->is_array() || shape->get_array().size() != 2) {
-    error = {422, "inputs[0].shape", "must be [rows, features]"};
-    return std::nullopt;
-  }
-  int64_t dims[2] = {0, 0};
-  for (size_t i = 0; i < 2; ++i) {
-    const auto& d = shape->get_array()[i];
-    if (!d.is_int64() || d.get_int64() < (i == 0 ? 1 : 0)) {
-      error = {422, "inputs[0].shape", "must be [rows, features] with rows ≥ 1"};
-      return std::nullopt;
-    }
-    dims[i] = d.get_int64();
-  }
-  if (static_cast<uint64_t>(dims[0]) > max_rows) {
-    error = {422, "inputs[0].shape", "at most " + std::to_string(max_rows) + " rows per request"};
-    return std::nullopt;
-  }
-  if (dims[1] > 1000000) {
-    error = {422, "inputs[0].shape", "at most 1000000 features"};
-    return std::nullopt;
-  }
-  req.rows = static_cast<size_t>(dims[0]);
-  req.cols = static_cast<size_t>(dims[1]);
-  const size_t expected = req.rows * req.cols;
-  const json::value* binary_size = nullptr;
-  if (const auto* p = in.if_contains("parameters"); p && p->is_object()) {
-    binary_size = p->get_object().if_contains("binary_data_size");
-  }
-  if (binary_size) {
-    // The binary tensor extension: the values follow the JSON header, little-endian.
-    const size_t width = (dt == "FP64" || dt == "INT64") ? 8 : 4;
-    if (!json_header_length || !binary_size->is_int64() ||
-        static_cast<uint64_t>(binary_size->get_int64()) != expected * width ||
-        binary.size() != expected * width) {
-      error = {422, "inputs[0].parameters.binary_data_size",
-               "must be rows × features × " + std::to_string(width) +
-                   " bytes, sent after a JSON header of Inference-Header-Content-Length bytes"};
-      return std::nullopt;
-    }
-    req.data.assign(expected, 0.0f);
-    const char* p = binary.data();
-    for (size_t i = 0; i < expected; ++i, p += width) {
-      if (dt == "FP32") {
-        std::memcpy(&req.data[i], p, 4);
-      } else if (dt == "FP64") {
-        double v;
-        std::memcpy(&v, p, 8);
-        req.data[i] = static_cast<float>(v);
-      } else if (dt == "INT32") {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        req.data[i] = static_cast<float>(v);
-      } else {
-        int64_t v;
-        std::memcpy(&v, p, 8);
-        req.data[i] = static_cast<float>(v);
-      }
-    }
-    return req;
-  }
-  const auto* data = in.if_contains("data");
-  if (!data || !data->is_array() || !parser.handler().data_seen()) {
-    error = {422, "inputs[0].data", "required: an array of numbers (null = missing)"};
-    return std::nullopt;
-  }
-  if (const auto& e = parser.handler().data_error()) {
-    error = *e;
-    return std::nullopt;
-  }
-  if (req.data.size() != expected) {
-    error = {422, "inputs[0].data",
-             "has " + std::to_string(req.data.size()) + " values; the shape says " +
-                 std::to_string(expected)};
-    return std::nullopt;
-  }
+  if (!doc.is_object()) return malformed("", "the body must be a JSON object");
+  VIGIL_RETURN_IF_ERROR(read_document(doc.get_object(), parser.handler(), max_rows, binary,
+                                      json_header_length.has_value(), req));
   return req;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "runtime/runtime.h"
 
 namespace vigil::api {
@@ -21,22 +22,16 @@ struct V2InferRequest {
   bool explain = false;     // parameters.explain
 };
 
-// A client error: `status` 400 (not JSON, wrong shape of the document) or 422 (valid JSON with
-// invalid values); `field` names the bad member ("inputs[0].shape").
-struct V2Error {
-  int status = 422;
-  std::string field;
-  std::string message;
-};
-
 // Parses {"id"?, "inputs":[{"name","shape":[rows,cols],"datatype","data":[…]}], "parameters"?}.
 // One input tensor; datatype FP32, FP64, INT32 or INT64; data flat or nested row-major.
-// `max_rows` bounds rows (422 above). With `json_header_length` (the request's
+// `max_rows` bounds rows. With `json_header_length` (the request's
 // Inference-Header-Content-Length: the binary tensor extension), the JSON is that many bytes
 // and the input's values follow as raw little-endian numbers, sized by its
 // parameters.binary_data_size, instead of "data".
-std::optional<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows, V2Error& error,
-                                             std::optional<size_t> json_header_length = {});
+// Errors: kMalformed (400: not JSON, not an object), kInvalidArgument naming the member
+// ("inputs[0].shape") for valid JSON with invalid values (422).
+Expected<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows,
+                                        std::optional<size_t> json_header_length = {});
 
 // {"model_name","model_version","id","outputs":[{"name":"predict",…},{"name":"contributions",…}?]}
 std::string v2_infer_response(std::string_view model_name, int64_t version, std::string_view id,

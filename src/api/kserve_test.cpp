@@ -7,12 +7,31 @@
 namespace vigil::api {
 namespace {
 
-std::optional<V2InferRequest> parse(std::string_view body, V2Error& e, size_t max_rows = 100) {
-  return parse_v2_infer(body, max_rows, e);
+// A failed parse as the API answers it: 400 for kMalformed, 422 for kInvalidArgument.
+struct Error {
+  int status = 0;
+  std::string field;
+  std::string message;
+};
+
+std::optional<V2InferRequest> parse_with_header(std::string_view body, Error& e,
+                                                std::optional<size_t> header,
+                                                size_t max_rows = 100) {
+  auto r = parse_v2_infer(body, max_rows, header);
+  if (r.ok()) return std::move(*r);
+  e = {r.status().code() == ErrorCode::kMalformed ? 400 : 422, r.status().field(),
+       r.status().message()};
+  EXPECT_TRUE(r.status().code() == ErrorCode::kMalformed ||
+              r.status().code() == ErrorCode::kInvalidArgument);
+  return std::nullopt;
+}
+
+std::optional<V2InferRequest> parse(std::string_view body, Error& e, size_t max_rows = 100) {
+  return parse_with_header(body, e, std::nullopt, max_rows);
 }
 
 TEST(KServe, ParsesFlatAndNestedDataWithMissingValues) {
-  V2Error e;
+  Error e;
   auto r = parse(R"({"id":"x","inputs":[{"name":"in","shape":[2,2],"datatype":"FP64",
                      "data":[[1,2.5],[null,-4]]}],"parameters":{"explain":true}})",
                  e);
@@ -29,7 +48,7 @@ TEST(KServe, ParsesFlatAndNestedDataWithMissingValues) {
 
 // The parser streams inputs[0].data into floats; the rest of the document is a DOM as before.
 TEST(KServe, DataIsFoundWhereverItsMembersStand) {
-  V2Error e;
+  Error e;
   // Members in any order; a key with an escape; "data" elsewhere is just a member.
   auto r = parse(R"({"parameters":{"data":[true]},"inputs":[{"d\u0061ta":[1,[2,null]],
                      "datatype":"INT64","shape":[1,3],"name":"x","parameters":{"data":"no"}}],
@@ -79,7 +98,7 @@ TEST(KServe, BadDataIsReportedAfterTheOtherMembers) {
             "not JSON"},
            {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1,]}]})", 400, "", "not JSON"},
        }) {
-    V2Error e;
+    Error e;
     EXPECT_FALSE(parse(c.body, e)) << c.body;
     EXPECT_EQ(e.status, c.status) << c.body;
     EXPECT_EQ(e.field, c.field) << c.body;
@@ -111,7 +130,7 @@ TEST(KServe, ErrorsNameTheFieldAndStatus) {
           {R"({"parameters":{"explain":"yes"},"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1]}]})",
            422, "parameters.explain"},
       }) {
-    V2Error e;
+    Error e;
     EXPECT_FALSE(parse(c.body, e)) << c.body;
     EXPECT_EQ(e.status, c.status) << c.body;
     EXPECT_EQ(e.field, c.field) << c.body;
@@ -123,8 +142,8 @@ TEST(KServe, BinaryTensorExtension) {
       R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","parameters":{"binary_data_size":16}}]})";
   float values[4] = {1.5f, -2.0f, NAN, 4.25f};
   std::string body = json + std::string(reinterpret_cast<const char*>(values), sizeof values);
-  V2Error e;
-  auto r = parse_v2_infer(body, 100, e, json.size());
+  Error e;
+  auto r = parse_with_header(body, e, json.size());
   ASSERT_TRUE(r) << e.message;
   ASSERT_EQ(r->data.size(), 4u);
   EXPECT_EQ(r->data[0], 1.5f);
@@ -134,16 +153,15 @@ TEST(KServe, BinaryTensorExtension) {
   double wide[4] = {1, 2, 3, 4};
   std::string json64 =
       R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP64","parameters":{"binary_data_size":32}}]})";
-  r = parse_v2_infer(json64 + std::string(reinterpret_cast<const char*>(wide), sizeof wide), 100, e,
-                     json64.size());
+  r = parse_with_header(json64 + std::string(reinterpret_cast<const char*>(wide), sizeof wide), e, json64.size());
   ASSERT_TRUE(r) << e.message;
   EXPECT_EQ(r->data[3], 4.0f);
 
   // Sizes that do not add up, and a header length past the end.
-  EXPECT_FALSE(parse_v2_infer(body.substr(0, body.size() - 1), 100, e, json.size()));
+  EXPECT_FALSE(parse_with_header(body.substr(0, body.size() - 1), e, json.size()));
   EXPECT_EQ(e.field, "inputs[0].parameters.binary_data_size");
-  EXPECT_FALSE(parse_v2_infer(body, 100, e, std::nullopt));  // binary_data_size without header
-  EXPECT_FALSE(parse_v2_infer(body, 100, e, body.size() + 1));
+  EXPECT_FALSE(parse_with_header(body, e, std::nullopt));  // binary_data_size without header
+  EXPECT_FALSE(parse_with_header(body, e, body.size() + 1));
   EXPECT_EQ(e.status, 400);
 }
 

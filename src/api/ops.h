@@ -1,6 +1,8 @@
 // Operations endpoints: /healthz, /readyz, /metrics, /openapi.json, /docs.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,11 +15,12 @@ namespace vigil::api {
 
 struct ReadinessCheck {
   std::string name;               // "database", "migrations", "queue"
-  std::function<Status()> check;  // ok when ready; runs on an I/O thread, keep it quick
+  std::function<Status()> check;  // ok when ready; may block (it runs on the blocking pool)
 };
 
 struct OpsDeps {
   MetricsRegistry* metrics = nullptr;
+  boost::asio::thread_pool* blocking = nullptr;  // the readiness checks run here
   std::vector<ReadinessCheck> readiness;
   std::string version;
 };

@@ -8,11 +8,16 @@
 
 #include "api/audit_middleware.h"
 #include "api/auth_middleware.h"
-#include "api/identity.h"
-#include "api/inference.h"
+#include "api/artifacts.h"
+#include "api/audit.h"
+#include "api/auth.h"
 #include "api/models.h"
 #include "api/ops.h"
+#include "api/predict.h"
+#include "api/users.h"
+#include "api/v2_inference.h"
 #include "audit/audit_log.h"
+#include "auth/account_service.h"
 #include "auth/login_limiter.h"
 #include "auth/permissions.h"
 #include "auth/token_service.h"
@@ -20,6 +25,7 @@
 #include "net/request_metrics.h"
 #include "registry/artifact_store.h"
 #include "registry/model_registry.h"
+#include "registry/model_service.h"
 #include "runtime/batcher.h"
 #include "runtime/isolated_check.h"
 #include "runtime/model_cache.h"
@@ -32,6 +38,25 @@
 #endif
 
 namespace vigil::app {
+
+registry::ModelChecks model_checks(const Config& config,
+                                   const runtime::RuntimeRegistry& runtimes) {
+  std::string exe = config.get_string("models.check_exe");
+  if (exe.empty()) {
+    std::error_code ec;
+    exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  }
+  auto timeout = std::chrono::milliseconds(config.get_int("models.check_timeout_ms"));
+  registry::ModelChecks checks{.kinds = runtimes.kinds()};
+  checks.loadable = [exe, timeout](std::string_view kind, std::string_view bytes,
+                                   std::string_view metadata) -> Status {
+    // Every kind is checked in a child: the parsers of third-party runtimes (libxgboost) are
+    // not hardened against hostile files, and a crash there must not take the server down.
+    auto summary = runtime::check_model_isolated(exe, kind, bytes, metadata, timeout);
+    return summary.ok() ? Status{} : summary.status();
+  };
+  return checks;
+}
 
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config) {
   store::DatabaseOptions options;
@@ -71,6 +96,9 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
       static_cast<int>(config.get_int("auth.login_max_failures_per_account")),
       static_cast<int>(config.get_int("auth.login_max_failures_per_ip")),
       std::chrono::seconds(config.get_int("auth.login_window_s")));
+  app->accounts_ = std::make_unique<auth::AccountService>(
+      *app->db_, *app->users_, *app->tokens_, *app->basic_, *app->limiter_,
+      auth::AccountOptions{.open_registration = config.get_bool("auth.open_registration")});
   if (config.get_bool("audit.enabled")) {
     audit::AuditOptions ao;
     ao.queue_capacity = static_cast<size_t>(config.get_int("audit.queue_capacity"));
@@ -87,6 +115,7 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
   store::Database* db_ptr = app->db_.get();
   api::OpsDeps ops;
   ops.metrics = &app->metrics_;
+  ops.blocking = app->blocking_.get();
   ops.version = VIGIL_VERSION;
   ops.readiness.push_back({"database", [db_ptr] { return db_ptr->ping(); }});
   ops.readiness.push_back({"migrations", [db_ptr] {
@@ -95,17 +124,14 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
                            }});
   api::add_ops_routes(*app->router_, std::move(ops));
   api::add_docs_routes(*app->router_, VIGIL_VERSION);
-  api::IdentityDeps identity;
-  identity.users = app->users_.get();
-  identity.tokens = app->tokens_.get();
-  identity.basic = app->basic_.get();
-  identity.limiter = app->limiter_.get();
-  identity.db = app->db_.get();
-  identity.blocking = app->blocking_.get();
-  identity.open_registration = config.get_bool("auth.open_registration");
-  identity.secure_cookie = !config.get_string("server.tls_cert").empty();
-  api::add_identity_routes(*app->router_, identity);
-  api::add_audit_routes(*app->router_, *app->db_);
+  api::add_auth_routes(*app->router_,
+                       {.accounts = app->accounts_.get(),
+                        .tokens = app->tokens_.get(),
+                        .blocking = app->blocking_.get(),
+                        .secure_cookie = !config.get_string("server.tls_cert").empty()});
+  api::add_user_routes(*app->router_,
+                       {.accounts = app->accounts_.get(), .blocking = app->blocking_.get()});
+  api::add_audit_routes(*app->router_, {.db = app->db_.get(), .blocking = app->blocking_.get()});
   VIGIL_RETURN_IF_ERROR(app->add_models(config));
   return app;
 }
@@ -131,38 +157,25 @@ Status App::add_models(const Config& config) {
   model_server_ = std::make_unique<serving::ModelServer>(*models_, *runtimes_, *model_cache_,
                                                          *batcher_, *blocking_, metrics_);
 
-  api::ModelDeps md;
-  md.registry = models_.get();
-  md.runtimes = runtimes_.get();
-  md.blocking = blocking_.get();
-  md.max_upload_bytes = config.get_int("models.max_upload_mb") << 20;
-  std::string exe = config.get_string("models.check_exe");
-  if (exe.empty()) {
-    std::error_code ec;
-    exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  }
-  auto timeout = std::chrono::milliseconds(config.get_int("models.check_timeout_ms"));
-  md.check_loadable = [exe, timeout](std::string_view kind, std::string_view bytes,
-                                     std::string_view metadata) -> Status {
-    // Every kind is checked in a child: the parsers of third-party runtimes (libxgboost) are
-    // not hardened against hostile files, and a crash there must not take the server down.
-    auto summary = runtime::check_model_isolated(exe, kind, bytes, metadata, timeout);
-    return summary.ok() ? Status{} : summary.status();
-  };
   serving::ModelServer* server = model_server_.get();
-  md.on_changed = [server](const registry::ModelVersion& v) {
-    server->forget(v.model, v.model_id > 0 ? v.version : 0, v.model_id);
-  };
-  api::add_model_routes(*router_, md);
+  model_service_ = std::make_unique<registry::ModelService>(
+      *models_, model_checks(config, *runtimes_), [server](const registry::ModelVersion& v) {
+        server->forget(v.model, v.model_id > 0 ? v.version : 0, v.model_id);
+      });
+  api::add_model_routes(*router_,
+                        {.models = model_service_.get(),
+                         .blocking = blocking_.get(),
+                         .max_upload_bytes = config.get_int("models.max_upload_mb") << 20});
+  api::add_artifact_routes(*router_, {.registry = models_.get(), .blocking = blocking_.get()});
 
-  api::InferenceDeps id;
-  id.server = model_server_.get();
-  id.registry = models_.get();
-  id.blocking = blocking_.get();
-  id.max_rows = static_cast<size_t>(config.get_int("inference.max_rows"));
   store::Database* db = db_.get();
-  id.ready = [db] { return db->ping().ok(); };
-  api::add_inference_routes(*router_, id);
+  size_t max_rows = static_cast<size_t>(config.get_int("inference.max_rows"));
+  api::add_v2_inference_routes(*router_, {.server = model_server_.get(),
+                                          .registry = models_.get(),
+                                          .blocking = blocking_.get(),
+                                          .max_rows = max_rows,
+                                          .ready = [db] { return db->ping().ok(); }});
+  api::add_predict_routes(*router_, {.server = model_server_.get(), .max_rows = max_rows});
   return {};
 }
 
@@ -180,7 +193,8 @@ Status App::start() {
     VIGIL_RETURN_IF_ERROR(audit_->start());
     middleware_.push_back(std::make_unique<api::AuditMiddleware>(*audit_));
   }
-  middleware_.push_back(std::make_unique<api::AuthMiddleware>(*users_, *tokens_, *basic_));
+  middleware_.push_back(
+      std::make_unique<api::AuthMiddleware>(*users_, *tokens_, *basic_, *blocking_));
   std::vector<net::Middleware*> chain;
   for (auto& m : middleware_) chain.push_back(m.get());
 

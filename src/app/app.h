@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "net/router.h"
 #include "net/server.h"
+#include "registry/model_service.h"
 #include "store/database.h"
 
 namespace boost::asio {
@@ -21,6 +22,7 @@ class UserStore;
 class TokenService;
 class BasicAuthCache;
 class LoginLimiter;
+class AccountService;
 }  // namespace vigil::auth
 namespace vigil::audit {
 class AuditWriter;
@@ -82,10 +84,12 @@ class App {
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::BasicAuthCache> basic_;
   std::unique_ptr<auth::LoginLimiter> limiter_;
+  std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<audit::AuditWriter> audit_;
   std::unique_ptr<runtime::RuntimeRegistry> runtimes_;
   std::unique_ptr<registry::ArtifactStore> artifacts_;
   std::unique_ptr<registry::ModelRegistry> models_;
+  std::unique_ptr<registry::ModelService> model_service_;
   std::unique_ptr<runtime::ModelCache> model_cache_;
   std::unique_ptr<runtime::Batcher> batcher_;
   std::unique_ptr<serving::ModelServer> model_server_;
@@ -100,6 +104,10 @@ Expected<std::unique_ptr<store::Database>> open_configured_database(const Config
 
 // Creates the first admin unless an admin exists. Safe to run concurrently.
 Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config);
+
+// What the model registry checks an upload against: the runtimes' kinds, and a load of the
+// file by its runtime in a child process (models.check_exe, models.check_timeout_ms).
+registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes);
 
 // Argon2id parameters from the configuration.
 auth::PasswordParams password_params(const Config& config);

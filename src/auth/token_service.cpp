@@ -94,14 +94,37 @@ Expected<TokenService::Issued> TokenService::issue(const User& user, const std::
   return out;
 }
 
+namespace {
+
+Resolved from_entry(PrincipalCache::Entry e) {
+  Resolved r;
+  if (e.expires_at <= std::chrono::system_clock::now()) {
+    r.outcome = AuthOutcome::kExpired;
+    return r;
+  }
+  r.outcome = AuthOutcome::kOk;
+  r.principal = std::move(e.principal);
+  return r;
+}
+
+bool malformed(std::string_view token) { return token.empty() || token.size() > 256; }
+
+}  // namespace
+
+std::optional<Resolved> TokenService::resolve_cached(std::string_view token) {
+  if (malformed(token)) return Resolved{AuthOutcome::kInvalid, {}};
+  PrincipalCache::Entry e;
+  if (!cache_->get(sha256_hex(token), e)) return std::nullopt;
+  return from_entry(std::move(e));
+}
+
 Resolved TokenService::resolve(std::string_view token) {
   Resolved r;
-  if (token.empty() || token.size() > 256) {
+  if (malformed(token)) {
     r.outcome = AuthOutcome::kInvalid;
     return r;
   }
   std::string hash = sha256_hex(token);
-  auto now = std::chrono::system_clock::now();
   PrincipalCache::Entry e;
   if (!cache_->get(hash, e)) {
     auto rows = db_.query(
@@ -132,13 +155,7 @@ Resolved TokenService::resolve(std::string_view token) {
     e.cached_until = Clock::now() + cache_ttl_;
     cache_->put(hash, e);
   }
-  if (e.expires_at <= now) {
-    r.outcome = AuthOutcome::kExpired;
-    return r;
-  }
-  r.outcome = AuthOutcome::kOk;
-  r.principal = std::move(e.principal);
-  return r;
+  return from_entry(std::move(e));
 }
 
 Status TokenService::revoke(std::string_view token) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,7 +38,11 @@ class TokenService {
   // ttl: 0 = the service default; negative = never expires (watchdog tokens).
   Expected<Issued> issue(const User& user, const std::string& kind = "session",
                          std::chrono::seconds ttl = std::chrono::seconds(0));
+  // Blocking on a cache miss (a store query): not on an I/O thread.
   Resolved resolve(std::string_view token);
+  // What resolve() would say, when the cache can say it without the store (and a malformed
+  // token); nullopt when only resolve() can. Never blocks.
+  std::optional<Resolved> resolve_cached(std::string_view token);
   // Revoking an unknown token is ok (idempotent).
   Status revoke(std::string_view token);
   Status revoke_all(int64_t user_id);

@@ -58,7 +58,7 @@ std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& ex
 
 int fail(const Status& s) {
   std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
-  return s.code() == ErrorCode::kInvalidArgument ? 2 : 1;
+  return s.code() == ErrorCode::kInvalidArgument || s.code() == ErrorCode::kMalformed ? 2 : 1;
 }
 
 }  // namespace vigil::cli

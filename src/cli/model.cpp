@@ -1,19 +1,17 @@
 // vigil model push FILE --name N [--kind K] [--metadata JSON|@file]; vigil model list.
 // Against the configured store, like `vigil user`: the file is checked by its runtime in a
 // child process first, exactly as an upload over HTTP is.
-#include <boost/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "api/models.h"
 #include "app/app.h"
 #include "cli/common.h"
 #include "registry/artifact_store.h"
 #include "registry/model_registry.h"
-#include "runtime/isolated_check.h"
+#include "registry/model_service.h"
+#include "runtime/runtime.h"
 
 namespace vigil::cli {
 namespace {
@@ -62,43 +60,14 @@ void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code) {
       }
       meta = *text;
     }
-    boost::system::error_code ec;
-    auto parsed = boost::json::parse(meta, ec);
-    if (ec || !parsed.is_object()) {
-      std::fprintf(stderr, "vigil: --metadata: not a JSON object\n");
-      exit_code = 2;
-      return;
-    }
-    if (Status s = api::validate_model_metadata(parsed.as_object()); !s.ok()) {
-      exit_code = fail(s);
-      return;
-    }
     registry::ArtifactStore artifacts(*db, config.get_string("models.artifact_cache"));
     registry::ModelRegistry registry(*db, artifacts);
-    std::string k = kind;
-    if (k.empty()) {
-      auto existing = registry.get(name);
-      if (!existing.ok()) {
-        std::fprintf(stderr, "vigil: %s; give --kind for a new model\n",
-                     existing.status().message().c_str());
-        exit_code = 2;
-        return;
-      }
-      k = existing->kind;
-    }
-    std::error_code fs_ec;
-    std::string exe = config.get_string("models.check_exe");
-    if (exe.empty()) exe = std::filesystem::read_symlink("/proc/self/exe", fs_ec).string();
-    auto check = runtime::check_model_isolated(
-        exe, k, *bytes, boost::json::serialize(parsed),
-        std::chrono::milliseconds(config.get_int("models.check_timeout_ms")));
-    if (!check.ok()) {
-      std::fprintf(stderr, "vigil: the %s runtime cannot load %s: %s\n", k.c_str(), file.c_str(),
-                   check.status().message().c_str());
-      exit_code = 2;
-      return;
-    }
-    auto v = registry.add_version(name, k, *bytes, boost::json::serialize(parsed), 0);
+    auto runtimes = runtime::default_runtimes();
+    registry::ModelService models(registry, app::model_checks(config, *runtimes));
+    auto v = models.upload({.name = name,
+                            .kind = kind.empty() ? std::nullopt : std::optional(kind),
+                            .bytes = *bytes,
+                            .metadata = meta});
     if (!v.ok()) {
       exit_code = fail(v.status());
       return;

@@ -5,6 +5,7 @@ namespace vigil {
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return "Ok";
+    case ErrorCode::kMalformed: return "Malformed";
     case ErrorCode::kInvalidArgument: return "InvalidArgument";
     case ErrorCode::kNotFound: return "NotFound";
     case ErrorCode::kAlreadyExists: return "AlreadyExists";

@@ -12,7 +12,8 @@ namespace vigil {
 
 enum class ErrorCode {
   kOk = 0,
-  kInvalidArgument,     // the caller's input is wrong (HTTP 400/422)
+  kMalformed,           // the caller's input cannot be read at all: not JSON, wrong shape (400)
+  kInvalidArgument,     // the caller's input is readable but wrong (422)
   kNotFound,            // 404
   kAlreadyExists,       // 409 duplicate
   kConflict,            // 409 state conflict (in use, wrong state)
@@ -59,6 +60,10 @@ inline Status invalid_argument(std::string m) {
 // kInvalidArgument about one field: invalid_field("email", "not an email address").
 inline Status invalid_field(std::string field, std::string m) {
   return {ErrorCode::kInvalidArgument, std::move(field), std::move(m)};
+}
+// kMalformed about one field (or none: field "").
+inline Status malformed(std::string field, std::string m) {
+  return {ErrorCode::kMalformed, std::move(field), std::move(m)};
 }
 inline Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
 inline Status already_exists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }

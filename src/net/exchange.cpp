@@ -113,6 +113,14 @@ void Exchange::set_route(const Route* route,
   params_ = std::move(params);
 }
 
+void Exchange::resume() {
+  if (runner_ == nullptr) {
+    respond(make_problem(http::status::internal_server_error, "internal error"));
+    return;
+  }
+  runner_->resume_chain(shared_from_this(), next_middleware_);
+}
+
 void Exchange::respond(HttpResponse response) { finish(std::move(response), std::nullopt); }
 
 void Exchange::respond_file(HttpResponse response, FileBody file) {

@@ -27,6 +27,7 @@ using HttpResponse = http::response<http::string_body>;
 
 struct Route;
 class Middleware;
+class Exchange;
 
 // A response body sent from a file as it goes out, a chunk at a time, instead of held in memory
 // (model artifacts are up to hundreds of MiB). The descriptor is opened when the response is
@@ -59,7 +60,15 @@ std::string percent_decode(std::string_view s, bool plus_is_space);
 // `name=`, nullopt when absent.
 std::optional<std::string> query_value(std::string_view query, std::string_view name);
 
-class Exchange {
+// Where a suspended exchange's middleware chain goes on (the connection; internal to net/).
+class ChainRunner {
+ public:
+  virtual ~ChainRunner() = default;
+  // Runs middleware `next` onwards and then the handler, on the connection's I/O thread.
+  virtual void resume_chain(std::shared_ptr<Exchange> exchange, size_t next) = 0;
+};
+
+class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   using Sink = std::function<void(HttpResponse&&, std::optional<FileBody>&&)>;
 
@@ -98,7 +107,18 @@ class Exchange {
   // The body's size in bytes: the body's, or the Content-Length of a file response.
   static uint64_t body_bytes(const HttpResponse& response);
 
+  // After a middleware returned Flow::kSuspended: goes on with the next middleware and the
+  // handler, on the connection's I/O thread. Call it once, from any thread, instead of
+  // answering.
+  void resume();
+
   // Set by the session before dispatch.
+  // The chain's runner (it outlives the exchange: the sink keeps the connection alive) and the
+  // middleware resume() continues with.
+  void set_chain(ChainRunner* runner, size_t next) {
+    runner_ = runner;
+    next_middleware_ = next;
+  }
   void set_route(const Route* route, std::vector<std::pair<std::string, std::string>> params);
   // Middleware whose after() sees the response (last first); must outlive the exchange.
   void set_middleware(const std::vector<Middleware*>* middleware) { middleware_ = middleware; }
@@ -119,6 +139,8 @@ class Exchange {
   std::optional<Principal> principal_;
   const std::vector<Middleware*>* middleware_ = nullptr;
   Sink sink_;
+  ChainRunner* runner_ = nullptr;
+  size_t next_middleware_ = 0;
   std::atomic<bool> responded_{false};
   size_t bytes_in_ = 0;
 

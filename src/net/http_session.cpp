@@ -36,6 +36,7 @@ bool valid_request_id(std::string_view id) {
 
 template <class Stream>
 class HttpSession final : public SessionBase,
+                          public ChainRunner,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(Stream stream, std::shared_ptr<ServerState> state, std::string remote_ip)
@@ -227,10 +228,30 @@ class HttpSession final : public SessionBase,
     auto ex = make_exchange(parser_->release());
     parser_.reset();
     ex->set_route(match_.route, std::move(match_.params));
-    for (Middleware* m : state_->middleware) {
-      m->before(*ex);
-      if (ex->responded()) return;
+    run_chain(ex, 0);
+  }
+
+  // Middleware `from` onwards, then the handler. A middleware that suspends the exchange comes
+  // back through resume_chain(); meanwhile the connection reads nothing (phase kHandling), so
+  // match_ stays this request's.
+  void run_chain(const std::shared_ptr<Exchange>& ex, size_t from) {
+    const auto& chain = state_->middleware;
+    for (size_t i = from; i < chain.size(); ++i) {
+      ex->set_chain(this, i + 1);  // before before(): it may resume at once from another thread
+      Flow flow = chain[i]->before(ex);
+      if (ex->responded() || flow == Flow::kSuspended) return;
     }
+    handle(ex);
+  }
+
+  void resume_chain(std::shared_ptr<Exchange> ex, size_t next) override {
+    asio::dispatch(stream_.get_executor(),
+                   [self = this->shared_from_this(), ex = std::move(ex), next] {
+                     self->run_chain(ex, next);
+                   });
+  }
+
+  void handle(const std::shared_ptr<Exchange>& ex) {
     const Route* route = match_.route;
     if (!route) {
       if (match_.path_known) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/io_thread.h"
 #include "core/thread_name.h"
 #include "net/server_state.h"
 
@@ -88,6 +89,7 @@ class Server::Impl {
     for (size_t i = 0; i < contexts_.size(); ++i) {
       threads_.emplace_back([c = contexts_[i].get(), i] {
         set_thread_name("vigil-io-" + std::to_string(i));
+        mark_io_thread();
         this_thread_context = c;
         c->run();
         this_thread_context = nullptr;

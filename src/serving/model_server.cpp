@@ -145,6 +145,31 @@ void ModelServer::predict(const ModelHandle& handle, std::vector<float> data, si
   batcher_.submit(handle.model, handle.resolved->label, std::move(data), rows, std::move(done));
 }
 
+void ModelServer::infer(const ModelHandle& handle, std::vector<float> data, size_t rows,
+                        bool explain_too, std::function<void(Expected<Prediction>)> done) {
+  auto finish = [this, resolved = handle.resolved, rows, done = std::move(done)](
+                    Expected<runtime::Tensor> predicted,
+                    std::optional<runtime::Tensor> contributions) {
+    if (!predicted.ok()) return done(predicted.status());
+    record_price(*resolved, rows);
+    done(Prediction{std::move(*predicted), std::move(contributions)});
+  };
+  if (!explain_too) {
+    return predict(handle, std::move(data), rows, [finish](Expected<runtime::Tensor> p) {
+      finish(std::move(p), std::nullopt);
+    });
+  }
+  std::vector<float> copy = data;
+  explain(handle, std::move(copy), rows,
+          [this, handle, data = std::move(data), rows, finish](Expected<runtime::Tensor> c) mutable {
+            if (!c.ok()) return finish(c.status(), std::nullopt);
+            auto contributions = std::make_shared<runtime::Tensor>(std::move(*c));
+            predict(handle, std::move(data), rows, [finish, contributions](Expected<runtime::Tensor> p) {
+              finish(std::move(p), std::move(*contributions));
+            });
+          });
+}
+
 void ModelServer::explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
                           std::function<void(Expected<runtime::Tensor>)> done) {
   boost::asio::post(blocking_, [model = handle.model, data = std::move(data), rows,

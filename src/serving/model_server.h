@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,11 @@ struct ModelHandle {
   std::shared_ptr<const runtime::LoadedModel> model;
 };
 
+struct Prediction {
+  runtime::Tensor values;
+  std::optional<runtime::Tensor> contributions;  // with explain: {rows, [classes,] features + 1}
+};
+
 struct ServingOptions {
   std::chrono::milliseconds resolve_ttl{1000};
 };
@@ -82,6 +88,11 @@ class ModelServer {
   void explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
                std::function<void(Expected<runtime::Tensor>)> done);
 
+  // The prediction of `rows` rows and, with `explain`, each feature's contribution to it
+  // (contributions first, on the blocking pool; then the prediction through the batcher). The
+  // price of the rows is recorded when it succeeds. `done` runs on a batcher thread.
+  void infer(const ModelHandle& handle, std::vector<float> data, size_t rows, bool explain,
+             std::function<void(Expected<Prediction>)> done);
   // Forgets what was resolved for this model name (all refs); a deleted version is also dropped
   // from the model cache.
   void forget(std::string_view model_name, int64_t deleted_version = 0, int64_t model_id = 0);

@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include "core/io_thread.h"
+
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -68,6 +70,33 @@ std::string Rows::get_text(size_t row, size_t col, std::string fallback) const {
 std::string Rows::get_blob(size_t row, size_t col) const {
   if (const auto* b = std::get_if<Blob>(&at(row, col))) return b->bytes;
   return {};
+}
+
+namespace {
+// Debug and sanitizer builds (VIGIL_THREAD_CHECKS, set in CMakeLists.txt) stop a store call
+// made on an I/O thread; release builds pay nothing.
+inline void check_not_io_thread(const char* what) {
+#ifdef VIGIL_THREAD_CHECKS
+  if (on_io_thread()) blocking_call_on_io_thread(what);
+#else
+  (void)what;
+#endif
+}
+}  // namespace
+
+Status Database::read(const std::function<Status(Session&)>& fn) {
+  check_not_io_thread("store::Database::read");
+  return run_read(fn);
+}
+
+Status Database::write(const std::function<Status(Session&)>& fn) {
+  check_not_io_thread("store::Database::write");
+  return run_write(fn);
+}
+
+Status Database::ping() {
+  check_not_io_thread("store::Database::ping");
+  return run_ping();
 }
 
 Expected<Rows> Database::query(std::string_view sql, std::vector<Value> params) {

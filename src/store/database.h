@@ -84,22 +84,32 @@ class Database {
   virtual ~Database() = default;
   virtual Dialect dialect() const = 0;
 
+  // Every call below blocks: never make one on an I/O thread (core/io_thread.h). Debug and
+  // sanitizer builds check it and abort, so a test that does it fails.
+
   // Runs fn on a connection that sees a consistent snapshot. Writes inside fn are a bug.
-  virtual Status read(const std::function<Status(Session&)>& fn) = 0;
+  Status read(const std::function<Status(Session&)>& fn);
   // Runs fn in one transaction: committed when fn returns ok, rolled back otherwise (fn's
-  // status is returned). Writers are serialised on SQLite; on PostgreSQL they run concurrently.
+  // status is returned). Writers are serialised on SQLite; on PostgreSQL they run concurrently
+  // (READ COMMITTED: lock rows with SELECT ... FOR UPDATE to check a rule across rows).
   // A statement that fails dooms the transaction (PostgreSQL aborts it): write() then rolls
   // back and returns that statement's error even when fn returns ok.
-  virtual Status write(const std::function<Status(Session&)>& fn) = 0;
+  Status write(const std::function<Status(Session&)>& fn);
 
   // Cheap round trip to the database; kUnavailable when it cannot be reached.
-  virtual Status ping() = 0;
+  Status ping();
   virtual std::string describe() const = 0;  // "sqlite:var/vigil.db" — no credentials
 
   // Conveniences for one statement. query() runs in read() when the statement starts with
   // SELECT, VALUES, WITH, EXPLAIN, SHOW or TABLE, otherwise (INSERT ... RETURNING) in write().
   Expected<Rows> query(std::string_view sql, std::vector<Value> params = {});
   Expected<int64_t> exec(std::string_view sql, std::vector<Value> params = {});
+
+ protected:
+  // The implementations of read(), write() and ping().
+  virtual Status run_read(const std::function<Status(Session&)>& fn) = 0;
+  virtual Status run_write(const std::function<Status(Session&)>& fn) = 0;
+  virtual Status run_ping() = 0;
 };
 
 struct DatabaseOptions {

@@ -419,15 +419,15 @@ class PgDatabase final : public Database {
     return {};
   }
 
-  Status read(const std::function<Status(Session&)>& fn) override {
+  Status run_read(const std::function<Status(Session&)>& fn) override {
     return transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
   }
 
-  Status write(const std::function<Status(Session&)>& fn) override {
+  Status run_write(const std::function<Status(Session&)>& fn) override {
     return transaction("BEGIN", fn);
   }
 
-  Status ping() override {
+  Status run_ping() override {
     Expected<PgConnection*> conn = checkout();
     if (!conn.ok()) return conn.status();
     CheckIn check_in{this, *conn};

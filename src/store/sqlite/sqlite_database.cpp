@@ -287,7 +287,7 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string describe() const override { return description_; }
 
-  Status read(const std::function<Status(Session&)>& fn) override {
+  Status run_read(const std::function<Status(Session&)>& fn) override {
     Connection& conn = borrow();
     struct GiveBack {
       SqliteDatabase* db;
@@ -303,7 +303,7 @@ class SqliteDatabase final : public Database {
     return status;
   }
 
-  Status write(const std::function<Status(Session&)>& fn) override {
+  Status run_write(const std::function<Status(Session&)>& fn) override {
     std::lock_guard lock(writer_mu_);
     Connection& conn = *writer_;
     VIGIL_RETURN_IF_ERROR(conn.exec_simple("BEGIN IMMEDIATE"));
@@ -318,7 +318,7 @@ class SqliteDatabase final : public Database {
     return conn.exec_simple("COMMIT");
   }
 
-  Status ping() override {
+  Status run_ping() override {
     return read([](Session& session) { return session.query("SELECT 1").status(); });
   }
 

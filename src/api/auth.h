@@ -1,0 +1,27 @@
+// /api/v1/auth/*: register, login (sets the session cookie), logout, me. API.md "Identity".
+// Rules live in auth::AccountService; this file parses, calls it and answers.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+
+#include "auth/account_service.h"
+#include "auth/token_service.h"
+#include "net/router.h"
+
+namespace vigil::api {
+
+struct AuthDeps {
+  auth::AccountService* accounts = nullptr;
+  auth::TokenService* tokens = nullptr;
+  boost::asio::thread_pool* blocking = nullptr;  // the service blocks (store, Argon2)
+  bool secure_cookie = false;                    // set under TLS
+};
+
+void add_auth_routes(net::Router& router, AuthDeps deps);
+
+// A user's public representation (no password hash), shared with /api/v1/users.
+boost::json::object user_json(const auth::User& u);
+boost::json::value user_schema();
+
+}  // namespace vigil::api

@@ -1,0 +1,41 @@
+// What every resource file uses to stay thin: a handler object's member bound as a route
+// handler, and store or other blocking work run on the blocking pool, never on an I/O thread.
+#pragma once
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <exception>
+#include <memory>
+#include <utility>
+
+#include "net/http.h"
+
+namespace vigil::api {
+
+using ExchangePtr = std::shared_ptr<net::Exchange>;
+
+// A route handler calling `fn` on the object `h`, which holds the resource's dependencies and
+// lives as long as the route.
+template <class H>
+net::Handler bind(std::shared_ptr<const H> h, void (H::*fn)(const ExchangePtr&) const) {
+  return [h = std::move(h), fn](const ExchangePtr& ex) { ((*h).*fn)(ex); };
+}
+
+// Runs fn(exchange) on `pool`. fn answers the exchange; an exception it lets out is answered
+// 500 (and logged) rather than lost.
+template <class Fn>
+void off_io(boost::asio::thread_pool& pool, const ExchangePtr& ex, Fn fn) {
+  boost::asio::post(pool, [ex, fn = std::move(fn)]() mutable {
+    try {
+      fn(*ex);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", std::string(ex->request().method_string()),
+                    std::string(ex->path()), e.what());
+      ex->respond_problem(net::http::status::internal_server_error, "internal error");
+    }
+  });
+}
+
+}  // namespace vigil::api
