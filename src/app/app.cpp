@@ -13,6 +13,7 @@
 #include "api/models.h"
 #include "api/ops.h"
 #include "audit/audit_log.h"
+#include "auth/account_service.h"
 #include "auth/login_limiter.h"
 #include "auth/permissions.h"
 #include "auth/token_service.h"
@@ -71,6 +72,10 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
       static_cast<int>(config.get_int("auth.login_max_failures_per_account")),
       static_cast<int>(config.get_int("auth.login_max_failures_per_ip")),
       std::chrono::seconds(config.get_int("auth.login_window_s")));
+  auth::AccountOptions account_options;
+  account_options.open_registration = config.get_bool("auth.open_registration");
+  app->accounts_ = std::make_unique<auth::AccountService>(
+      *app->db_, *app->users_, *app->tokens_, *app->basic_, *app->limiter_, account_options);
   if (config.get_bool("audit.enabled")) {
     audit::AuditOptions ao;
     ao.queue_capacity = static_cast<size_t>(config.get_int("audit.queue_capacity"));
@@ -80,7 +85,7 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
     app->audit_ = std::make_unique<audit::AuditWriter>(*app->db_, ao, app->metrics_);
   }
 
-  auto admin = ensure_first_admin(*app->users_, config);
+  auto admin = ensure_first_admin(*app->accounts_, config);
   if (!admin.ok()) return admin.status();
   app->first_admin_ = *admin;
 

@@ -17,6 +17,7 @@ namespace boost::asio {
 class thread_pool;
 }
 namespace vigil::auth {
+class AccountService;
 class UserStore;
 class TokenService;
 class BasicAuthCache;
@@ -59,6 +60,7 @@ class App {
   MetricsRegistry& metrics() { return metrics_; }
   const FirstAdmin& first_admin() const { return first_admin_; }
   auth::UserStore& users() { return *users_; }
+  auth::AccountService& accounts() { return *accounts_; }
   auth::TokenService& tokens() { return *tokens_; }
   registry::ModelRegistry& models() { return *models_; }
   // Writes every audit record submitted so far (tests).
@@ -82,6 +84,7 @@ class App {
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::BasicAuthCache> basic_;
   std::unique_ptr<auth::LoginLimiter> limiter_;
+  std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<audit::AuditWriter> audit_;
   std::unique_ptr<runtime::RuntimeRegistry> runtimes_;
   std::unique_ptr<registry::ArtifactStore> artifacts_;
@@ -98,8 +101,9 @@ class App {
 // Opens the database named by the configuration (for CLI commands that need only the store).
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config);
 
-// Creates the first admin unless an admin exists. Safe to run concurrently.
-Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config);
+// Creates the first admin (admin_email, admin_password or a generated one) unless an active
+// admin exists. Safe to run concurrently.
+Expected<FirstAdmin> ensure_first_admin(auth::AccountService& accounts, const Config& config);
 
 // Argon2id parameters from the configuration.
 auth::PasswordParams password_params(const Config& config);
