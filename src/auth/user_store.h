@@ -49,6 +49,8 @@ class UserStore {
   // The user and their password hash, for sign-in. kNotFound when unknown.
   Expected<std::pair<User, std::string>> get_with_hash(const std::string& email);
   Expected<UserPage> list(int64_t after_id, int limit);
+  // One column each, checking no rule (not the last active admin, not token revocation):
+  // changes that must keep the account rules go through AccountService.
   Status set_password(int64_t id, const std::string& password);
   // Stores an already-computed hash (rehash on login).
   Status set_password_hash(int64_t id, const std::string& hash);
