@@ -139,10 +139,10 @@ Expected<User> AccountService::update(const Principal& caller, int64_t id,
                                       const AccountChange& change) {
   VIGIL_RETURN_IF_ERROR(validate(change));
   const bool claims_admin = caller.role == kRoleAdmin;
+  if (!claims_admin) VIGIL_RETURN_IF_ERROR(check_user_rules(caller.user_id, id, change, true));
   if (!claims_admin && change.password && !change.current_password) {
     return invalid_field("current_password", "is required to change the password");
   }
-  if (!claims_admin) VIGIL_RETURN_IF_ERROR(check_user_rules(caller.user_id, id, change, true));
 
   // Argon2 runs here, before the transaction, so no writer waits for it.
   PreparedChange prepared{{change.name, std::nullopt, change.role, change.disabled}, {}};
