@@ -108,7 +108,7 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
     app->audit_ = std::make_unique<audit::AuditWriter>(*app->db_, ao, app->metrics_);
   }
 
-  auto admin = ensure_first_admin(*app->users_, config);
+  auto admin = ensure_first_admin(*app->accounts_, config);
   if (!admin.ok()) return admin.status();
   app->first_admin_ = *admin;
 

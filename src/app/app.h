@@ -18,11 +18,11 @@ namespace boost::asio {
 class thread_pool;
 }
 namespace vigil::auth {
+class AccountService;
 class UserStore;
 class TokenService;
 class BasicAuthCache;
 class LoginLimiter;
-class AccountService;
 }  // namespace vigil::auth
 namespace vigil::audit {
 class AuditWriter;
@@ -61,6 +61,7 @@ class App {
   MetricsRegistry& metrics() { return metrics_; }
   const FirstAdmin& first_admin() const { return first_admin_; }
   auth::UserStore& users() { return *users_; }
+  auth::AccountService& accounts() { return *accounts_; }
   auth::TokenService& tokens() { return *tokens_; }
   registry::ModelRegistry& models() { return *models_; }
   // Writes every audit record submitted so far (tests).
@@ -102,8 +103,9 @@ class App {
 // Opens the database named by the configuration (for CLI commands that need only the store).
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config);
 
-// Creates the first admin unless an admin exists. Safe to run concurrently.
-Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config);
+// Creates the first admin (admin_email, admin_password or a generated one) unless an active
+// admin exists. Safe to run concurrently.
+Expected<FirstAdmin> ensure_first_admin(auth::AccountService& accounts, const Config& config);
 
 // What the model registry checks an upload against: the runtimes' kinds, and a load of the
 // file by its runtime in a child process (models.check_exe, models.check_timeout_ms).

@@ -1,5 +1,5 @@
 #include "app/app.h"
-#include "auth/user_store.h"
+#include "auth/account_service.h"
 #include "core/ids.h"
 
 namespace vigil::app {
@@ -11,24 +11,17 @@ auth::PasswordParams password_params(const Config& config) {
   return p;
 }
 
-Expected<FirstAdmin> ensure_first_admin(auth::UserStore& users, const Config& config) {
+Expected<FirstAdmin> ensure_first_admin(auth::AccountService& accounts, const Config& config) {
   FirstAdmin result;
-  auto admins = users.count_admins();
-  if (!admins.ok()) return admins.status();
-  if (*admins > 0) return result;
-
   result.email = config.get_string("admin_email");
   std::string password = config.get_string("admin_password");
   if (password.empty()) {
     password = random_token(12);  // 16 characters, 96 bits
     result.generated_password = password;
   }
-  auto created = users.create(result.email, password, "Administrator", "admin");
-  if (!created.ok()) {
-    // Another process created it first: fine.
-    if (created.status().code() == ErrorCode::kAlreadyExists) return FirstAdmin{};
-    return created.status();
-  }
+  auto created = accounts.ensure_admin(result.email, password);
+  if (!created.ok()) return created.status();
+  if (!created->has_value()) return FirstAdmin{};
   result.created = true;
   return result;
 }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,8 +60,8 @@ struct SignInResult {
 
 class AccountService {
  public:
-  AccountService(store::Database& db, UserStore& users, TokenService& tokens,
-                 BasicAuthCache& basic, LoginLimiter& limiter, AccountOptions options = {});
+  AccountService(store::Database& db, UserStore& users, TokenService& tokens, BasicAuthCache& basic,
+                 LoginLimiter& limiter, AccountOptions options = {});
 
   // Self-service sign-up with role user; kPermissionDenied when registration is closed.
   Expected<User> register_account(const std::string& email, const std::string& password,
@@ -94,16 +95,28 @@ class AccountService {
 
   // Creates the first admin unless an active admin exists (safe to run concurrently from
   // several processes). Returns the account created, or nullopt when there was one already.
-  Expected<std::optional<User>> ensure_admin(const std::string& email,
-                                             const std::string& password);
+  Expected<std::optional<User>> ensure_admin(const std::string& email, const std::string& password);
 
  private:
+  // The stored hash of account `id` when `password` matches it; kPermissionDenied otherwise.
+  Expected<std::string> verify_current_password(int64_t id, const std::string& password);
+  // One Argon2 verification against a hash of no account (made once, with this service's
+  // parameters), so an unknown email costs what a known one does.
+  void spend_a_verification(const std::string& password);
+  // Replaces `hash` with one made with the current parameters, unless it changed meanwhile.
+  // Best effort: the old hash still verifies.
+  void rehash_if_outdated(int64_t id, const std::string& hash, const std::string& password);
+  // Drops the account's cached tokens and Basic credentials (after any change to it).
+  void forget_credentials(int64_t id);
+
   store::Database& db_;
   UserStore& users_;
   TokenService& tokens_;
   BasicAuthCache& basic_;
   LoginLimiter& limiter_;
   AccountOptions options_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;  // set once by spend_a_verification()
 };
 
 }  // namespace vigil::auth

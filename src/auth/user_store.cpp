@@ -44,43 +44,54 @@ Status UserStore::validate_password(const std::string& password) {
   return {};
 }
 
+Status UserStore::validate_name(const std::string& name) {
+  if (name.size() > 200) return invalid_field("name", "must be at most 200 characters");
+  return {};
+}
+
+Status UserStore::validate_role(const std::string& role) {
+  if (!is_valid_role(role)) return invalid_field("role", "must be admin, user or watchdog");
+  return {};
+}
+
 Expected<User> UserStore::create(const std::string& email, const std::string& password,
                                  const std::string& name, const std::string& role) {
   VIGIL_RETURN_IF_ERROR(validate_email(email));
   VIGIL_RETURN_IF_ERROR(validate_password(password));
-  if (!is_valid_role(role)) return invalid_field("role", "must be admin, user or watchdog");
-  if (name.size() > 200) return invalid_field("name", "must be at most 200 characters");
+  VIGIL_RETURN_IF_ERROR(validate_role(role));
+  VIGIL_RETURN_IF_ERROR(validate_name(name));
   auto hash = hash_password(password, params_);
   if (!hash.ok()) return hash.status();
-  std::string now = now_rfc3339();
-  auto rows = db_.query(
-      std::string("INSERT INTO users (email, name, password_hash, role, created_at, updated_at) "
-                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
-          kColumns,
-      {email, name, *hash, role, now, now});
-  if (!rows.ok()) {
-    if (rows.status().code() == ErrorCode::kAlreadyExists) {
-      return already_exists("a user with this email exists");
-    }
-    return rows.status();
-  }
-  return row_to_user(*rows, 0);
+  std::optional<User> created;
+  VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
+    auto user = insert(s, email, *hash, name, role);
+    if (!user.ok()) return user.status();
+    created = std::move(*user);
+    return {};
+  }));
+  return std::move(*created);
 }
 
 Expected<User> UserStore::get(int64_t id) {
-  auto rows = db_.query(std::string("SELECT ") + kColumns + " FROM users WHERE id = $1", {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return not_found("no user " + std::to_string(id));
-  return row_to_user(*rows, 0);
+  std::optional<User> found;
+  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
+    auto user = get(s, id);
+    if (!user.ok()) return user.status();
+    found = std::move(*user);
+    return {};
+  }));
+  return std::move(*found);
 }
 
 Expected<std::pair<User, std::string>> UserStore::get_with_hash(const std::string& email) {
-  auto rows = db_.query(std::string("SELECT ") + kColumns +
-                            ", password_hash FROM users WHERE lower(email) = lower($1)",
-                        {email});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return not_found("no such user");
-  return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, 7));
+  std::optional<std::pair<User, std::string>> found;
+  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
+    auto user = get_with_hash(s, email);
+    if (!user.ok()) return user.status();
+    found = std::move(*user);
+    return {};
+  }));
+  return std::move(*found);
 }
 
 Expected<UserPage> UserStore::list(int64_t after_id, int limit) {
@@ -116,13 +127,13 @@ Status UserStore::set_password_hash(int64_t id, const std::string& hash) {
 }
 
 Status UserStore::set_role(int64_t id, const std::string& role) {
-  if (!is_valid_role(role)) return invalid_field("role", "must be admin, user or watchdog");
+  VIGIL_RETURN_IF_ERROR(validate_role(role));
   return update_one("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3",
                     {role, now_rfc3339(), id});
 }
 
 Status UserStore::set_name(int64_t id, const std::string& name) {
-  if (name.size() > 200) return invalid_field("name", "must be at most 200 characters");
+  VIGIL_RETURN_IF_ERROR(validate_name(name));
   return update_one("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
                     {name, now_rfc3339(), id});
 }
@@ -139,6 +150,105 @@ Expected<int64_t> UserStore::count_admins() {
                         {std::string(kRoleAdmin)});
   if (!rows.ok()) return rows.status();
   return rows->get_int(0, 0);
+}
+
+Expected<User> UserStore::get(store::Session& s, int64_t id) {
+  auto rows = s.query(std::string("SELECT ") + kColumns + " FROM users WHERE id = $1", {{id}});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no user " + std::to_string(id));
+  return row_to_user(*rows, 0);
+}
+
+Expected<std::pair<User, std::string>> UserStore::get_with_hash(store::Session& s,
+                                                                const std::string& email) {
+  auto rows = s.query(std::string("SELECT ") + kColumns +
+                          ", password_hash FROM users WHERE lower(email) = lower($1)",
+                      {{email}});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no such user");
+  return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, 7));
+}
+
+Expected<User> UserStore::insert(store::Session& s, const std::string& email,
+                                 const std::string& password_hash, const std::string& name,
+                                 const std::string& role) {
+  std::string now = now_rfc3339();
+  std::vector<store::Value> params{email, name, password_hash, role, now, now};
+  auto rows = s.query(
+      std::string("INSERT INTO users (email, name, password_hash, role, created_at, updated_at) "
+                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
+          kColumns,
+      params);
+  if (!rows.ok()) {
+    if (rows.status().code() == ErrorCode::kAlreadyExists) {
+      return already_exists("a user with this email exists");
+    }
+    return rows.status();
+  }
+  return row_to_user(*rows, 0);
+}
+
+Status UserStore::update(store::Session& s, int64_t id, const UserColumns& columns) {
+  std::string sql = "UPDATE users SET updated_at = $1";
+  std::vector<store::Value> params{now_rfc3339()};
+  auto set = [&](const char* column, store::Value value) {
+    params.push_back(std::move(value));
+    sql += std::string(", ") + column + " = $" + std::to_string(params.size());
+  };
+  if (columns.name) set("name", *columns.name);
+  if (columns.password_hash) set("password_hash", *columns.password_hash);
+  if (columns.role) set("role", *columns.role);
+  if (columns.disabled) set("disabled", int64_t{*columns.disabled ? 1 : 0});
+  params.push_back(id);
+  sql += " WHERE id = $" + std::to_string(params.size());
+  auto n = s.exec(sql, params);
+  if (!n.ok()) return n.status();
+  if (*n == 0) return not_found("no user " + std::to_string(id));
+  return {};
+}
+
+Expected<bool> UserStore::replace_password_hash(store::Session& s, int64_t id,
+                                                const std::string& old_hash,
+                                                const std::string& new_hash) {
+  std::vector<store::Value> params{new_hash, now_rfc3339(), id, old_hash};
+  auto n = s.exec(
+      "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4",
+      params);
+  if (!n.ok()) return n.status();
+  return *n > 0;
+}
+
+Status UserStore::remove(store::Session& s, int64_t id) {
+  auto n = s.exec("DELETE FROM users WHERE id = $1", {{id}});
+  if (!n.ok()) return n.status();
+  if (*n == 0) return not_found("no user " + std::to_string(id));
+  return {};
+}
+
+Status UserStore::revoke_tokens(store::Session& s, int64_t id) {
+  std::vector<store::Value> params{now_rfc3339(), id};
+  auto n =
+      s.exec("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL", params);
+  return n.ok() ? Status() : n.status();
+}
+
+Expected<std::vector<int64_t>> UserStore::lock_active_admins(store::Session& s,
+                                                             store::Dialect dialect,
+                                                             int64_t also_lock) {
+  std::string sql =
+      "SELECT id, role, disabled FROM users WHERE (role = 'admin' AND disabled = 0) OR id = $1 "
+      "ORDER BY id";
+  if (dialect == store::Dialect::kPostgres) sql += " FOR UPDATE";
+  auto rows = s.query(sql, {{also_lock}});
+  if (!rows.ok()) return rows.status();
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    // Values after any wait: a row changed meanwhile shows its committed state.
+    if (rows->get_text(i, 1) == kRoleAdmin && rows->get_int(i, 2) == 0) {
+      ids.push_back(rows->get_int(i, 0));
+    }
+  }
+  return ids;
 }
 
 }  // namespace vigil::auth

@@ -23,6 +23,15 @@ struct User {
   bool disabled = false;
 };
 
+// Columns of one account to change together; absent members stay as they are.
+struct UserColumns {
+  std::optional<std::string> name;
+  std::optional<std::string> password_hash;
+  std::optional<std::string> role;
+  std::optional<bool> disabled;
+  bool empty() const { return !name && !password_hash && !role && !disabled; }
+};
+
 struct UserPage {
   std::vector<User> items;
   std::optional<int64_t> next_after;  // id to continue after; nullopt on the last page
@@ -40,6 +49,8 @@ class UserStore {
   // The user and their password hash, for sign-in. kNotFound when unknown.
   Expected<std::pair<User, std::string>> get_with_hash(const std::string& email);
   Expected<UserPage> list(int64_t after_id, int limit);
+  // One column each, checking no rule (not the last active admin, not token revocation):
+  // changes that must keep the account rules go through AccountService.
   Status set_password(int64_t id, const std::string& password);
   // Stores an already-computed hash (rehash on login).
   Status set_password_hash(int64_t id, const std::string& hash);
@@ -51,8 +62,40 @@ class UserStore {
 
   const PasswordParams& password_params() const { return params_; }
 
+  // kInvalidArgument naming the field (email, password, name, role).
   static Status validate_email(const std::string& email);
   static Status validate_password(const std::string& password);
+  static Status validate_name(const std::string& name);
+  static Status validate_role(const std::string& role);
+
+  // The same operations on a transaction the caller holds (Database::write or read), so rules
+  // can be checked and changes made in one transaction. They validate nothing.
+  static Expected<User> get(store::Session& s, int64_t id);
+  // kNotFound when no account has this email (compared case-insensitively).
+  static Expected<std::pair<User, std::string>> get_with_hash(store::Session& s,
+                                                              const std::string& email);
+  // kAlreadyExists for a taken email.
+  static Expected<User> insert(store::Session& s, const std::string& email,
+                               const std::string& password_hash, const std::string& name,
+                               const std::string& role);
+  // Changes every given column and updated_at in one statement; kNotFound for an unknown id.
+  static Status update(store::Session& s, int64_t id, const UserColumns& columns);
+  // Replaces the hash only while it is still `old_hash`; false when it was changed meanwhile.
+  static Expected<bool> replace_password_hash(store::Session& s, int64_t id,
+                                              const std::string& old_hash,
+                                              const std::string& new_hash);
+  // Deletes the account (its tokens cascade); kNotFound for an unknown id.
+  static Status remove(store::Session& s, int64_t id);
+  // Revokes every unrevoked token of the account.
+  static Status revoke_tokens(store::Session& s, int64_t id);
+  // The ids of the active admins, in id order. On PostgreSQL their rows and the row of account
+  // `also_lock` (the one about to change, if any) stay locked (FOR UPDATE) until the
+  // transaction ends: concurrent changes to them wait and are then seen, and as every lock is
+  // taken by this one statement in id order, callers cannot deadlock. On SQLite, whose writers
+  // are serialised, it is a plain read.
+  static Expected<std::vector<int64_t>> lock_active_admins(store::Session& s,
+                                                           store::Dialect dialect,
+                                                           int64_t also_lock = 0);
 
  private:
   Status update_one(const std::string& sql, std::vector<store::Value> params);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "auth/account_service.h"
 #include "auth/user_store.h"
 #include "cli/common.h"
 
@@ -18,6 +19,26 @@ std::string read_password(const std::string& flag) {
   std::getline(std::cin, line);
   return line;
 }
+
+// AccountService over the configured store, for one command. The CLI signs nobody in and its
+// caches die with the process: the limiter and caches only complete the service.
+class CliAccounts {
+ public:
+  CliAccounts(store::Database& db, const Config& config)
+      : users_(db, app::password_params(config)),
+        tokens_(db, std::chrono::seconds(config.get_int("auth.token_ttl_s"))),
+        limiter_(1, 1, std::chrono::seconds(1)),
+        service_(db, users_, tokens_, basic_, limiter_) {}
+  auth::AccountService& operator*() { return service_; }
+  auth::AccountService* operator->() { return &service_; }
+
+ private:
+  auth::UserStore users_;
+  auth::TokenService tokens_;
+  auth::BasicAuthCache basic_;
+  auth::LoginLimiter limiter_;
+  auth::AccountService service_;
+};
 
 }  // namespace
 
@@ -37,8 +58,8 @@ void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
     Config config;
     auto db = open_store(common, exit_code, config);
     if (!db) return;
-    auth::UserStore users(*db, app::password_params(config));
-    auto created = users.create(email, read_password(password), name, role);
+    CliAccounts accounts(*db, config);
+    auto created = accounts->create(email, read_password(password), name, role);
     if (!created.ok()) {
       exit_code = fail(created.status());
       return;
@@ -79,17 +100,12 @@ void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
     Config config;
     auto db = open_store(common, exit_code, config);
     if (!db) return;
-    auth::UserStore users(*db, app::password_params(config));
-    auto found = users.get_with_hash(email);
-    if (!found.ok()) {
-      exit_code = fail(found.status());
-      return;
-    }
-    if (Status s = users.set_password(found->first.id, read_password(password)); !s.ok()) {
+    CliAccounts accounts(*db, config);
+    if (Status s = accounts->set_password(email, read_password(password)); !s.ok()) {
       exit_code = fail(s);
       return;
     }
-    std::printf("password of %s changed\n", found->first.email.c_str());
+    std::printf("password of %s changed\n", email.c_str());
   });
 
   static std::string new_role;
@@ -101,25 +117,13 @@ void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
     Config config;
     auto db = open_store(common, exit_code, config);
     if (!db) return;
-    auth::UserStore users(*db);
-    auto found = users.get_with_hash(email);
-    if (!found.ok()) {
-      exit_code = fail(found.status());
+    CliAccounts accounts(*db, config);
+    auto changed = accounts->set_role(email, new_role);
+    if (!changed.ok()) {
+      exit_code = fail(changed.status());
       return;
     }
-    if (found->first.role == "admin" && new_role != "admin") {
-      auto admins = users.count_admins();
-      if (admins.ok() && *admins <= 1) {
-        std::fprintf(stderr, "vigil: %s is the last active admin\n", email.c_str());
-        exit_code = 1;
-        return;
-      }
-    }
-    if (Status s = users.set_role(found->first.id, new_role); !s.ok()) {
-      exit_code = fail(s);
-      return;
-    }
-    std::printf("%s is now %s\n", found->first.email.c_str(), new_role.c_str());
+    std::printf("%s is now %s\n", changed->email.c_str(), changed->role.c_str());
   });
 }
 

@@ -1,0 +1,541 @@
+// AccountService's behaviour suite, one set of tests for every Database implementation. A test
+// binary includes this header once, defines a Backend (as store/store_suite.h describes:
+// set_up() gives a fresh, empty database or skips, tear_down(), url()) and instantiates it:
+//
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AccountSuite, ::testing::Types<SqliteFileBackend>);
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auth/account_service.h"
+#include "auth/password.h"
+#include "store/database.h"
+#include "store/migrations.h"
+
+namespace vigil::auth::testing {
+
+inline const Status& status_of(const Status& s) { return s; }
+template <typename T>
+const Status& status_of(const Expected<T>& e) {
+  return e.status();
+}
+
+#define ASSERT_ACCOUNT_OK(expr)                                            \
+  do {                                                                     \
+    const auto& account_result_ = (expr);                                  \
+    ASSERT_TRUE(::vigil::auth::testing::status_of(account_result_).ok())   \
+        << ::vigil::auth::testing::status_of(account_result_).to_string(); \
+  } while (0)
+#define EXPECT_ACCOUNT_OK(expr)                                            \
+  do {                                                                     \
+    const auto& account_result_ = (expr);                                  \
+    EXPECT_TRUE(::vigil::auth::testing::status_of(account_result_).ok())   \
+        << ::vigil::auth::testing::status_of(account_result_).to_string(); \
+  } while (0)
+
+// libsodium's cheapest Argon2id: the tests are about rules, not hashing.
+inline constexpr PasswordParams kCheapParams{1, 64 * 1024};
+inline constexpr int kMaxFailures = 3;
+inline const std::string kPassword = "password-1";
+
+template <typename Backend>
+class AccountSuite : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_.set_up();
+    if (IsSkipped() || HasFatalFailure()) return;
+    store::DatabaseOptions options;
+    options.url = backend_.url();
+    options.pool_size = 10;  // more than the racing threads, so PostgreSQL writers overlap
+    auto db = store::open_database(options);
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    db_ = std::move(db).value();
+    store::Migrator migrator(*db_);
+    ASSERT_ACCOUNT_OK(migrator.up());
+    users_ = std::make_unique<UserStore>(*db_, kCheapParams);
+    tokens_ = std::make_unique<TokenService>(*db_, std::chrono::hours(1));
+    basic_ = std::make_unique<BasicAuthCache>();
+    limiter_ = std::make_unique<LoginLimiter>(kMaxFailures, 1000, std::chrono::seconds(60));
+    accounts_ = make_service({});
+  }
+  void TearDown() override {
+    accounts_.reset();
+    limiter_.reset();
+    basic_.reset();
+    tokens_.reset();
+    users_.reset();
+    db_.reset();
+    backend_.tear_down();
+  }
+
+  std::unique_ptr<AccountService> make_service(AccountOptions options) {
+    return std::make_unique<AccountService>(*db_, *users_, *tokens_, *basic_, *limiter_, options);
+  }
+
+  User make_user(const std::string& email, const std::string& role = "user") {
+    auto user = accounts_->create(email, kPassword, "Name of " + email, role);
+    EXPECT_TRUE(user.ok()) << user.status().to_string();
+    return user.ok() ? *user : User{};
+  }
+
+  static Principal as(const User& u) {
+    Principal p;
+    p.user_id = u.id;
+    p.email = u.email;
+    p.role = u.role;
+    p.name = u.name;
+    return p;
+  }
+
+  User reload(int64_t id) {
+    auto user = users_->get(id);
+    EXPECT_TRUE(user.ok()) << user.status().to_string();
+    return user.ok() ? *user : User{};
+  }
+
+  int64_t active_admins() {
+    auto n = users_->count_admins();
+    EXPECT_TRUE(n.ok()) << n.status().to_string();
+    return n.ok() ? *n : -1;
+  }
+
+  bool signs_in(const std::string& email, const std::string& password) {
+    return accounts_->sign_in(email, password, "10.0.0.1").status.ok();
+  }
+
+  void delete_all_users() { ASSERT_ACCOUNT_OK(db_->exec("DELETE FROM users")); }
+
+  // Runs `ops` operations from `threads` threads at once, operation i being op(i, a, b) on
+  // two fresh active admins a and b; each must succeed or fail with one of `allowed`. Then
+  // exactly one active admin must remain. Repeated for `rounds` rounds.
+  void race(const std::function<Status(int, const User&, const User&)>& op,
+            const std::vector<ErrorCode>& allowed, int rounds = 5, int ops = 50, int threads = 8) {
+    for (int round = 0; round < rounds; ++round) {
+      delete_all_users();
+      User a = make_user("a" + std::to_string(round) + "@example.com", "admin");
+      User b = make_user("b" + std::to_string(round) + "@example.com", "admin");
+      ASSERT_EQ(active_admins(), 2);
+      std::atomic<int> next{0};
+      std::atomic<int> succeeded{0};
+      std::vector<std::string> unexpected;
+      std::mutex mu;
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+          for (int i = next++; i < ops; i = next++) {
+            Status s = op(i, a, b);
+            if (s.ok()) {
+              ++succeeded;
+            } else if (std::find(allowed.begin(), allowed.end(), s.code()) == allowed.end()) {
+              std::lock_guard lock(mu);
+              unexpected.push_back(s.to_string());
+            }
+          }
+        });
+      }
+      for (auto& t : pool) t.join();
+      EXPECT_TRUE(unexpected.empty()) << "round " << round << ": " << unexpected.front();
+      EXPECT_GE(succeeded.load(), 1) << "round " << round;
+      EXPECT_EQ(active_admins(), 1) << "round " << round;
+      if (HasFailure()) return;
+    }
+  }
+
+  Backend backend_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<UserStore> users_;
+  std::unique_ptr<TokenService> tokens_;
+  std::unique_ptr<BasicAuthCache> basic_;
+  std::unique_ptr<LoginLimiter> limiter_;
+  std::unique_ptr<AccountService> accounts_;
+};
+
+TYPED_TEST_SUITE_P(AccountSuite);
+
+TYPED_TEST_P(AccountSuite, EachValidationErrorNamesItsField) {
+  AccountService& accounts = *this->accounts_;
+  auto field_of = [](const auto& result) { return status_of(result).field(); };
+  EXPECT_EQ(field_of(accounts.create("not-an-email", kPassword, "", "user")), "email");
+  EXPECT_EQ(field_of(accounts.create("x@example.com", "short", "", "user")), "password");
+  EXPECT_EQ(field_of(accounts.create("x@example.com", kPassword, std::string(201, 'n'), "user")),
+            "name");
+  EXPECT_EQ(field_of(accounts.create("x@example.com", kPassword, "", "root")), "role");
+  EXPECT_EQ(field_of(accounts.register_account("x@", kPassword, "")), "email");
+
+  User admin = this->make_user("admin@example.com", "admin");
+  User user = this->make_user("user@example.com");
+  auto as_admin = this->as(admin);
+  EXPECT_EQ(field_of(accounts.update(as_admin, user.id, {.name = std::string(201, 'n')})), "name");
+  EXPECT_EQ(field_of(accounts.update(as_admin, user.id, {.password = "short"})), "password");
+  EXPECT_EQ(field_of(accounts.update(as_admin, user.id, {.role = "root"})), "role");
+  EXPECT_EQ(field_of(accounts.update(this->as(user), user.id, {.password = "password-2"})),
+            "current_password");
+  EXPECT_EQ(field_of(accounts.set_password(user.email, "short")), "password");
+  EXPECT_EQ(field_of(accounts.set_role(user.email, "root")), "role");
+  EXPECT_EQ(accounts.update(as_admin, user.id, {.role = "root"}).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(AccountSuite, CreateAndRegister) {
+  User created = this->make_user("Mixed@Example.com", "watchdog");
+  EXPECT_EQ(created.email, "Mixed@Example.com");  // kept as given
+  EXPECT_EQ(created.role, "watchdog");
+  auto taken = this->accounts_->create("mixed@example.com", kPassword, "", "user");
+  EXPECT_EQ(taken.status().code(), ErrorCode::kAlreadyExists);
+
+  auto registered = this->accounts_->register_account("new@example.com", kPassword, "New");
+  ASSERT_ACCOUNT_OK(registered);
+  EXPECT_EQ(registered->role, "user");
+  auto closed = this->make_service({.open_registration = false});
+  auto refused = closed->register_account("other@example.com", kPassword, "");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+  auto by_admin = closed->create("other@example.com", kPassword, "", "user");
+  EXPECT_ACCOUNT_OK(by_admin);
+}
+
+TYPED_TEST_P(AccountSuite, UsersReadAndChangeOnlyTheirOwnAccount) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  User bob = this->make_user("bob@example.com");
+  EXPECT_EQ(accounts.get(this->as(alice), bob.id).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(accounts.update(this->as(alice), bob.id, {.name = "Hacked"}).status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(this->reload(bob.id).name, bob.name);
+
+  auto own = accounts.get(this->as(alice), alice.id);
+  ASSERT_ACCOUNT_OK(own);
+  EXPECT_EQ(own->email, alice.email);
+  auto renamed = accounts.update(this->as(alice), alice.id, {.name = "Alice"});
+  ASSERT_ACCOUNT_OK(renamed);
+  EXPECT_EQ(renamed->name, "Alice");
+  EXPECT_ACCOUNT_OK(accounts.get(this->as(admin), bob.id));
+  EXPECT_EQ(accounts.get(this->as(admin), 999999).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(accounts.update(this->as(admin), 999999, {.name = "x"}).status().code(),
+            ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(AccountSuite, ChangingOwnPasswordNeedsTheCurrentOne) {
+  AccountService& accounts = *this->accounts_;
+  User alice = this->make_user("alice@example.com");
+  auto wrong = accounts.update(this->as(alice), alice.id,
+                               {.password = "password-2", .current_password = "not-it-at-all"});
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(wrong.status().message(), "current_password is wrong");
+  EXPECT_TRUE(this->signs_in(alice.email, kPassword));
+
+  auto right = accounts.update(this->as(alice), alice.id,
+                               {.password = "password-2", .current_password = kPassword});
+  ASSERT_ACCOUNT_OK(right);
+  EXPECT_TRUE(this->signs_in(alice.email, "password-2"));
+  EXPECT_FALSE(this->signs_in(alice.email, kPassword));
+}
+
+TYPED_TEST_P(AccountSuite, OnlyAdminsChangeRolesOrDisable) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  for (const AccountChange& change :
+       {AccountChange{.role = "admin"}, AccountChange{.disabled = true},
+        AccountChange{.name = "Alice", .disabled = false}}) {
+    auto refused = accounts.update(this->as(alice), alice.id, change);
+    EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+    EXPECT_EQ(refused.status().message(), "only an admin can change roles or disable accounts");
+  }
+  User after = this->reload(alice.id);
+  EXPECT_EQ(after.role, "user");
+  EXPECT_EQ(after.name, alice.name);
+
+  auto promoted = accounts.update(this->as(admin), alice.id, {.role = "admin"});
+  ASSERT_ACCOUNT_OK(promoted);
+  EXPECT_EQ(promoted->role, "admin");
+}
+
+TYPED_TEST_P(AccountSuite, ADemotedAdminNoLongerActsAsOne) {
+  AccountService& accounts = *this->accounts_;
+  User a = this->make_user("a@example.com", "admin");
+  User b = this->make_user("b@example.com", "admin");
+  User user = this->make_user("user@example.com");
+  ASSERT_ACCOUNT_OK(accounts.update(this->as(a), b.id, {.role = "user"}));
+  // b's principal still says admin (a token cached a moment ago); the store says otherwise.
+  auto stale = this->as(b);
+  for (const auto& [id, change] : {std::pair{a.id, AccountChange{.role = "user"}},
+                                   std::pair{user.id, AccountChange{.name = "Renamed"}},
+                                   std::pair{b.id, AccountChange{.role = "admin"}},
+                                   std::pair{b.id, AccountChange{.password = "password-2"}}}) {
+    EXPECT_EQ(accounts.update(stale, id, change).status().code(), ErrorCode::kPermissionDenied);
+  }
+  EXPECT_EQ(this->reload(user.id).name, user.name);
+  EXPECT_EQ(this->reload(b.id).role, "user");
+  EXPECT_EQ(this->reload(a.id).role, "admin");
+  // What any user may do still works.
+  EXPECT_ACCOUNT_OK(accounts.update(stale, b.id, {.name = "Bee"}));
+}
+
+TYPED_TEST_P(AccountSuite, TheLastActiveAdminStays) {
+  AccountService& accounts = *this->accounts_;
+  User a = this->make_user("a@example.com", "admin");
+  User disabled_admin = this->make_user("off@example.com", "admin");
+  ASSERT_ACCOUNT_OK(accounts.update(this->as(a), disabled_admin.id, {.disabled = true}));
+  ASSERT_EQ(this->active_admins(), 1);
+
+  auto codes = {accounts.update(this->as(a), a.id, {.role = "user"}).status().code(),
+                accounts.update(this->as(a), a.id, {.disabled = true}).status().code(),
+                accounts.remove(a.id).code(),
+                accounts.set_role(a.email, "watchdog").status().code()};
+  for (ErrorCode code : codes) EXPECT_EQ(code, ErrorCode::kConflict);
+  EXPECT_EQ(accounts.remove(a.id).message(), "this is the last active admin");
+  EXPECT_EQ(this->active_admins(), 1);
+  // A disabled admin is no admin to keep: it may go.
+  EXPECT_ACCOUNT_OK(accounts.remove(disabled_admin.id));
+
+  User b = this->make_user("b@example.com", "admin");
+  EXPECT_ACCOUNT_OK(accounts.set_role(a.email, "user"));
+  EXPECT_EQ(accounts.remove(b.id).code(), ErrorCode::kConflict);
+  EXPECT_EQ(this->active_admins(), 1);
+}
+
+TYPED_TEST_P(AccountSuite, ConcurrentDemotionsLeaveOneAdmin) {
+  this->race(
+      [this](int i, const User& a, const User& b) {
+        const User& actor = i % 2 == 0 ? a : b;
+        const User& target = i % 2 == 0 ? b : a;
+        return this->accounts_->update(this->as(actor), target.id, {.role = "user"}).status();
+      },
+      {ErrorCode::kConflict, ErrorCode::kPermissionDenied});
+}
+
+TYPED_TEST_P(AccountSuite, ConcurrentDisablesLeaveOneAdmin) {
+  this->race(
+      [this](int i, const User& a, const User& b) {
+        const User& actor = i % 2 == 0 ? a : b;
+        const User& target = i % 2 == 0 ? b : a;
+        return this->accounts_->update(this->as(actor), target.id, {.disabled = true}).status();
+      },
+      {ErrorCode::kConflict, ErrorCode::kPermissionDenied});
+}
+
+TYPED_TEST_P(AccountSuite, ConcurrentDeletesLeaveOneAdmin) {
+  this->race([this](int i, const User& a,
+                    const User& b) { return this->accounts_->remove(i % 2 == 0 ? b.id : a.id); },
+             {ErrorCode::kConflict, ErrorCode::kNotFound});
+}
+
+TYPED_TEST_P(AccountSuite, ConcurrentMixedChangesLeaveOneAdmin) {
+  this->race(
+      [this](int i, const User& a, const User& b) {
+        const User& actor = i % 2 == 0 ? a : b;
+        const User& target = i % 2 == 0 ? b : a;
+        switch (i % 3) {
+          case 0: return this->accounts_->remove(target.id);
+          case 1: return this->accounts_->set_role(target.email, "watchdog").status();
+          default:
+            return this->accounts_->update(this->as(actor), target.id, {.disabled = true}).status();
+        }
+      },
+      {ErrorCode::kConflict, ErrorCode::kPermissionDenied, ErrorCode::kNotFound});
+}
+
+TYPED_TEST_P(AccountSuite, AnUpdateAppliesAllOfItsFieldsOrNone) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  auto as_admin = this->as(admin);
+
+  // The last field is invalid: nothing before it is applied.
+  auto invalid = accounts.update(as_admin, alice.id,
+                                 {.name = "Renamed", .password = "password-2", .role = "root"});
+  EXPECT_EQ(invalid.status().field(), "role");
+  // A rule refuses it inside the transaction: nothing is applied either.
+  auto refused = accounts.update(as_admin, admin.id,
+                                 {.name = "Renamed", .password = "password-2", .role = "user"});
+  EXPECT_EQ(refused.status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(this->reload(alice.id).name, alice.name);
+  EXPECT_EQ(this->reload(admin.id).name, admin.name);
+  EXPECT_TRUE(this->signs_in(alice.email, kPassword));
+  EXPECT_TRUE(this->signs_in(admin.email, kPassword));
+
+  // The store fails after the users row was changed (revoking tokens, whose table is gone):
+  // the whole update is rolled back.
+  ASSERT_ACCOUNT_OK(this->db_->exec("DROP TABLE tokens"));
+  auto failed = accounts.update(as_admin, alice.id, {.name = "Renamed", .disabled = true});
+  EXPECT_FALSE(failed.ok());
+  User after = this->reload(alice.id);
+  EXPECT_EQ(after.name, alice.name);
+  EXPECT_FALSE(after.disabled);
+
+  auto applied = accounts.update(as_admin, alice.id, {.name = "Renamed", .role = "watchdog"});
+  ASSERT_ACCOUNT_OK(applied);
+  EXPECT_EQ(applied->name, "Renamed");
+  EXPECT_EQ(applied->role, "watchdog");
+}
+
+TYPED_TEST_P(AccountSuite, DisablingOrANewPasswordRevokesTokens) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  User bob = this->make_user("bob@example.com");
+  auto alice_token = this->tokens_->issue(alice);
+  auto bob_token = this->tokens_->issue(bob);
+  ASSERT_ACCOUNT_OK(alice_token);
+  ASSERT_ACCOUNT_OK(bob_token);
+  // Resolved once, so a cached principal would answer if the service forgot to drop it.
+  ASSERT_EQ(this->tokens_->resolve(alice_token->token).outcome, AuthOutcome::kOk);
+  ASSERT_EQ(this->tokens_->resolve(bob_token->token).outcome, AuthOutcome::kOk);
+
+  ASSERT_ACCOUNT_OK(accounts.update(this->as(admin), alice.id, {.disabled = true}));
+  EXPECT_NE(this->tokens_->resolve(alice_token->token).outcome, AuthOutcome::kOk);
+  EXPECT_EQ(this->tokens_->resolve(bob_token->token).outcome, AuthOutcome::kOk);
+  // Enabling again does not bring the revoked token back.
+  ASSERT_ACCOUNT_OK(accounts.update(this->as(admin), alice.id, {.disabled = false}));
+  EXPECT_NE(this->tokens_->resolve(alice_token->token).outcome, AuthOutcome::kOk);
+
+  ASSERT_ACCOUNT_OK(accounts.set_password(bob.email, "password-2"));
+  EXPECT_NE(this->tokens_->resolve(bob_token->token).outcome, AuthOutcome::kOk);
+  EXPECT_TRUE(this->signs_in(bob.email, "password-2"));
+}
+
+TYPED_TEST_P(AccountSuite, RemoveDeletesTheAccountAndItsTokens) {
+  AccountService& accounts = *this->accounts_;
+  this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  auto token = this->tokens_->issue(alice);
+  ASSERT_ACCOUNT_OK(token);
+  ASSERT_EQ(this->tokens_->resolve(token->token).outcome, AuthOutcome::kOk);
+  ASSERT_ACCOUNT_OK(accounts.remove(alice.id));
+  EXPECT_NE(this->tokens_->resolve(token->token).outcome, AuthOutcome::kOk);
+  EXPECT_EQ(this->users_->get(alice.id).status().code(), ErrorCode::kNotFound);
+  auto tokens_left = this->db_->query("SELECT COUNT(*) FROM tokens WHERE user_id = $1", {alice.id});
+  ASSERT_ACCOUNT_OK(tokens_left);
+  EXPECT_EQ(tokens_left->get_int(0, 0), 0);
+  EXPECT_EQ(accounts.remove(alice.id).code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(AccountSuite, SignInChecksThePasswordAndIssuesASession) {
+  AccountService& accounts = *this->accounts_;
+  User alice = this->make_user("alice@example.com");
+  auto result = accounts.sign_in("ALICE@example.com", kPassword, "10.0.0.1");
+  ASSERT_ACCOUNT_OK(result.status);
+  ASSERT_TRUE(result.signed_in.has_value());
+  EXPECT_EQ(result.signed_in->user.id, alice.id);
+  Resolved resolved = this->tokens_->resolve(result.signed_in->token.token);
+  ASSERT_EQ(resolved.outcome, AuthOutcome::kOk);
+  EXPECT_EQ(resolved.principal.user_id, alice.id);
+
+  auto unknown = accounts.sign_in("nobody@example.com", kPassword, "10.0.0.1");
+  EXPECT_EQ(unknown.status.code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(unknown.status.message(), "wrong email or password");
+  EXPECT_FALSE(unknown.signed_in.has_value());
+  auto wrong = accounts.sign_in(alice.email, "password-2", "10.0.0.1");
+  EXPECT_EQ(wrong.status.code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(wrong.status.message(), unknown.status.message());
+}
+
+TYPED_TEST_P(AccountSuite, WrongPasswordsAreThrottled) {
+  AccountService& accounts = *this->accounts_;
+  User alice = this->make_user("alice@example.com");
+  for (int i = 0; i < kMaxFailures; ++i) {
+    auto wrong = accounts.sign_in(i % 2 ? "Alice@Example.com" : alice.email, "wrong-password",
+                                  "10.0.0." + std::to_string(i));
+    EXPECT_EQ(wrong.status.code(), ErrorCode::kUnauthenticated) << i;
+  }
+  // Throttled before the password is checked, from any address, even with the right password.
+  auto throttled = accounts.sign_in(alice.email, kPassword, "10.0.0.99");
+  EXPECT_EQ(throttled.status.code(), ErrorCode::kResourceExhausted);
+  EXPECT_GT(throttled.retry_after_s, 0);
+  EXPECT_EQ(throttled.status.message(),
+            "too many failed sign-ins; retry in " + std::to_string(throttled.retry_after_s) + " s");
+  EXPECT_FALSE(throttled.signed_in.has_value());
+  User bob = this->make_user("bob@example.com");
+  EXPECT_TRUE(this->signs_in(bob.email, kPassword));
+}
+
+TYPED_TEST_P(AccountSuite, ADisabledAccountCannotSignIn) {
+  User admin = this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  ASSERT_ACCOUNT_OK(this->accounts_->update(this->as(admin), alice.id, {.disabled = true}));
+  auto refused = this->accounts_->sign_in(alice.email, kPassword, "10.0.0.1");
+  EXPECT_EQ(refused.status.code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused.status.message(), "the account is disabled");
+  EXPECT_FALSE(refused.signed_in.has_value());
+}
+
+TYPED_TEST_P(AccountSuite, SignInRehashesAnOutdatedHash) {
+  User alice = this->make_user("alice@example.com");
+  auto weak = hash_password(kPassword, PasswordParams{1, 8 * 1024});  // libsodium's minimum
+  ASSERT_ACCOUNT_OK(weak);
+  ASSERT_TRUE(password_needs_rehash(*weak, kCheapParams));
+  ASSERT_ACCOUNT_OK(this->users_->set_password_hash(alice.id, *weak));
+
+  ASSERT_TRUE(this->signs_in(alice.email, kPassword));
+  auto stored = this->users_->get_with_hash(alice.email);
+  ASSERT_ACCOUNT_OK(stored);
+  EXPECT_NE(stored->second, *weak);
+  EXPECT_FALSE(password_needs_rehash(stored->second, kCheapParams));
+  EXPECT_TRUE(verify_password(kPassword, stored->second));
+  EXPECT_TRUE(this->signs_in(alice.email, kPassword));
+}
+
+TYPED_TEST_P(AccountSuite, CliOperationsByEmail) {
+  AccountService& accounts = *this->accounts_;
+  this->make_user("admin@example.com", "admin");
+  User alice = this->make_user("alice@example.com");
+  auto promoted = accounts.set_role("ALICE@example.com", "admin");
+  ASSERT_ACCOUNT_OK(promoted);
+  EXPECT_EQ(promoted->id, alice.id);
+  EXPECT_EQ(promoted->role, "admin");
+  EXPECT_EQ(accounts.set_role("nobody@example.com", "user").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(accounts.set_password("nobody@example.com", "password-2").code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(AccountSuite, EnsureAdminIsIdempotent) {
+  AccountService& accounts = *this->accounts_;
+  auto first = accounts.ensure_admin("root@example.com", kPassword);
+  ASSERT_ACCOUNT_OK(first);
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->role, "admin");
+  auto second = accounts.ensure_admin("root@example.com", kPassword);
+  ASSERT_ACCOUNT_OK(second);
+  EXPECT_FALSE(second->has_value());
+  EXPECT_EQ(this->active_admins(), 1);
+
+  // From several threads at once on an empty store: one creates, the others find it.
+  this->delete_all_users();
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      auto result = accounts.ensure_admin("root@example.com", kPassword);
+      EXPECT_TRUE(result.ok()) << result.status().to_string();
+      if (result.ok() && result->has_value()) ++created;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(this->active_admins(), 1);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(AccountSuite, EachValidationErrorNamesItsField, CreateAndRegister,
+                            UsersReadAndChangeOnlyTheirOwnAccount,
+                            ChangingOwnPasswordNeedsTheCurrentOne, OnlyAdminsChangeRolesOrDisable,
+                            ADemotedAdminNoLongerActsAsOne, TheLastActiveAdminStays,
+                            ConcurrentDemotionsLeaveOneAdmin, ConcurrentDisablesLeaveOneAdmin,
+                            ConcurrentDeletesLeaveOneAdmin, ConcurrentMixedChangesLeaveOneAdmin,
+                            AnUpdateAppliesAllOfItsFieldsOrNone,
+                            DisablingOrANewPasswordRevokesTokens,
+                            RemoveDeletesTheAccountAndItsTokens,
+                            SignInChecksThePasswordAndIssuesASession, WrongPasswordsAreThrottled,
+                            ADisabledAccountCannotSignIn, SignInRehashesAnOutdatedHash,
+                            CliOperationsByEmail, EnsureAdminIsIdempotent);
+
+}  // namespace vigil::auth::testing
