@@ -22,14 +22,13 @@ class ArtifactHandlers {
     off_io(*d_.blocking, ex, [registry = d_.registry](net::Exchange& ex) {
       auto v = registry->resolve(ex.param("name"), ex.param("v"));
       if (!v.ok()) return respond_status(ex, v.status());
-      net::ImmutableFile file{
-          .etag = "\"" + v->sha256 + "\"",
-          .size = static_cast<uint64_t>(v->size),
-          .local_path = [registry, sha = v->sha256]() -> Expected<std::string> {
-            auto path = registry->artifacts().local_path(sha);
-            if (!path.ok()) return path.status();
-            return path->string();
-          }};
+      net::ImmutableFile file{.etag = "\"" + v->sha256 + "\"",
+                              .size = static_cast<uint64_t>(v->size),
+                              .local_path = [registry, sha = v->sha256]() -> Expected<std::string> {
+                                auto path = registry->artifacts().local_path(sha);
+                                if (!path.ok()) return path.status();
+                                return path->string();
+                              }};
       net::respond_immutable_file(ex, file);
     });
   }

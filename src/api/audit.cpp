@@ -100,8 +100,9 @@ net::RouteSpec list_spec() {
     params.push_back({p, "query"});
   }
   return {.operation_id = "listAudit",
-          .summary = "Every API call, newest first; filter by user (id or email), method, "
-                     "path_prefix, status, since, until (RFC 3339 or epoch ms)",
+          .summary =
+              "Every API call, newest first; filter by user (id or email), method, "
+              "path_prefix, status, since, until (RFC 3339 or epoch ms)",
           .tag = "audit",
           .action = "audit.read",
           .params = std::move(params),

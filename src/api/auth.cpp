@@ -131,25 +131,24 @@ class AuthHandlers {
 };
 
 net::RouteSpec register_spec() {
-  return {.operation_id = "register",
-          .summary = "Create an account (role user); off when auth.open_registration is false",
-          .tag = "auth",
-          .action = "public",
-          .request_schema =
-              object_schema({{"email", "string"}, {"password", "string"}, {"name", "string"}},
-                            {"email", "password"}),
-          .responses = {{201, "Created", user_schema()},
-                        problem_response(403, "Registration is closed"),
-                        problem_response(409, "Email taken")}};
+  return {
+      .operation_id = "register",
+      .summary = "Create an account (role user); off when auth.open_registration is false",
+      .tag = "auth",
+      .action = "public",
+      .request_schema = object_schema(
+          {{"email", "string"}, {"password", "string"}, {"name", "string"}}, {"email", "password"}),
+      .responses = {{201, "Created", user_schema()},
+                    problem_response(403, "Registration is closed"),
+                    problem_response(409, "Email taken")}};
 }
 
 net::RouteSpec login_spec() {
-  json::value signed_in = json::object{
-      {"type", "object"},
-      {"properties",
-       {{"token", {{"type", "string"}}},
-        {"expires_at", {{"type", "string"}}},
-        {"user", user_schema()}}}};
+  json::value signed_in = json::object{{"type", "object"},
+                                       {"properties",
+                                        {{"token", {{"type", "string"}}},
+                                         {"expires_at", {{"type", "string"}}},
+                                         {"user", user_schema()}}}};
   return {.operation_id = "login",
           .summary = "Sign in with email and password (JSON or form); sets the session cookie",
           .tag = "auth",
@@ -170,15 +169,15 @@ net::RouteSpec logout_spec() {
 }
 
 net::RouteSpec me_spec() {
-  return {.operation_id = "getMe",
-          .summary = "The signed-in caller",
-          .tag = "auth",
-          .action = "self",
-          .responses = {{200, "The caller",
-                         object_schema({{"id", "integer"},
-                                        {"email", "string"},
-                                        {"name", "string"},
-                                        {"role", "string"}})}}};
+  return {
+      .operation_id = "getMe",
+      .summary = "The signed-in caller",
+      .tag = "auth",
+      .action = "self",
+      .responses = {
+          {200, "The caller",
+           object_schema(
+               {{"id", "integer"}, {"email", "string"}, {"name", "string"}, {"role", "string"}})}}};
 }
 
 }  // namespace

@@ -147,8 +147,9 @@ void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved r) {
   bool is_public = action == "public";
   if (r.outcome == auth::AuthOutcome::kOk) {
     bool allowed = is_public || auth::role_allows(r.principal.role, action);
-    std::string detail =
-        allowed ? std::string() : "the " + r.principal.role + " role may not do this (" + action + ")";
+    std::string detail = allowed
+                             ? std::string()
+                             : "the " + r.principal.role + " role may not do this (" + action + ")";
     ex.set_principal(std::move(r.principal));
     if (!allowed) ex.respond_problem(status::forbidden, detail);
     return;

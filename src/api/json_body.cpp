@@ -4,7 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include <charconv>
+#include "core/strings.h"
 
 namespace vigil::api {
 namespace json = boost::json;
@@ -13,14 +13,9 @@ using net::http::status;
 namespace {
 
 bool media_type_is(std::string_view header, std::string_view type) {
-  auto semi = header.find(';');
-  std::string_view base = header.substr(0, semi);
+  std::string_view base = header.substr(0, header.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  if (base.size() != type.size()) return false;
-  for (size_t i = 0; i < base.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(base[i])) != type[i]) return false;
-  }
-  return true;
+  return iequals(base, type);
 }
 
 bool is_json_type(std::string_view header) {
@@ -37,19 +32,14 @@ std::optional<json::object> read_json_object(net::Exchange& ex, bool allow_form)
   std::string_view type(req[net::http::field::content_type].data(),
                         req[net::http::field::content_type].size());
   if (allow_form && media_type_is(type, "application/x-www-form-urlencoded")) {
+    auto pairs = net::decode_query(std::string_view(req.body().data(), req.body().size()));
+    if (!pairs.ok()) {
+      respond_status(ex, malformed("", "malformed form: " + pairs.status().message()));
+      return std::nullopt;
+    }
     json::object obj;
-    std::string_view rest(req.body().data(), req.body().size());
-    while (!rest.empty()) {
-      auto amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      if (pair.empty()) continue;
-      auto eq = pair.find('=');
-      std::string key = net::percent_decode(pair.substr(0, eq), true);
-      std::string value = eq == std::string_view::npos
-                              ? std::string()
-                              : net::percent_decode(pair.substr(eq + 1), true);
-      if (!obj.contains(key)) obj[key] = value;
+    for (auto& [key, value] : *pairs) {
+      if (!obj.contains(key)) obj[key] = value;  // the first of a repeated field counts
     }
     return obj;
   }
@@ -147,38 +137,40 @@ std::string encode_cursor(int64_t id) {
   return out;
 }
 
+namespace {
+
+// A cursor from encode_cursor(): "c<id>" in URL-safe base64.
+std::optional<int64_t> decode_cursor(std::string_view cursor) {
+  if (cursor.size() > 64) return std::nullopt;
+  std::string raw(cursor.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), cursor.data(),
+                        cursor.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len < 2 || raw[0] != 'c') {
+    return std::nullopt;
+  }
+  return parse_int<int64_t>(std::string_view(raw.data() + 1, len - 1));
+}
+
+}  // namespace
+
 std::optional<Page> read_page(net::Exchange& ex) {
   Page page;
   if (auto limit = ex.query("limit")) {
-    int v = 0;
-    auto [p, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
-    if (ec != std::errc() || p != limit->data() + limit->size() || v < 1 || v > 1000) {
-      ex.respond_problem(status::unprocessable_entity, "limit must be an integer from 1 to 1000",
-                         {{"limit", "must be an integer from 1 to 1000"}});
+    auto v = parse_int<int>(*limit, 1, 1000);
+    if (!v) {
+      respond_status(ex, invalid_field("limit", "must be an integer from 1 to 1000"));
       return std::nullopt;
     }
-    page.limit = v;
+    page.limit = *v;
   }
   if (auto cursor = ex.query("cursor"); cursor && !cursor->empty()) {
-    std::string raw(cursor->size(), '\0');
-    size_t len = 0;
-    bool ok = cursor->size() <= 64 &&
-              sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(),
-                                cursor->data(), cursor->size(), nullptr, &len, nullptr,
-                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0;
-    int64_t id = 0;
-    if (ok && len > 1 && raw[0] == 'c') {
-      auto [p, ec] = std::from_chars(raw.data() + 1, raw.data() + len, id);
-      ok = ec == std::errc() && p == raw.data() + len;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      ex.respond_problem(status::unprocessable_entity, "cursor is not one this server gave out",
-                         {{"cursor", "invalid"}});
+    page.cursor = decode_cursor(*cursor);
+    if (!page.cursor) {
+      respond_status(ex, invalid_field("cursor", "is not one this server gave out"));
       return std::nullopt;
     }
-    page.cursor = id;
   }
   return page;
 }
@@ -201,9 +193,9 @@ void respond_status(net::Exchange& ex, const Status& s) {
     case ErrorCode::kInvalidArgument: {
       std::vector<net::FieldError> errors;
       if (!s.field().empty()) errors.push_back({s.field(), s.message()});
-      return ex.respond_problem(s.code() == ErrorCode::kMalformed ? status::bad_request
-                                                                  : status::unprocessable_entity,
-                                s.detail(), errors);
+      return ex.respond_problem(
+          s.code() == ErrorCode::kMalformed ? status::bad_request : status::unprocessable_entity,
+          s.detail(), errors);
     }
     case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.detail());
     case ErrorCode::kAlreadyExists:

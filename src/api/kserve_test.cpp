@@ -153,7 +153,8 @@ TEST(KServe, BinaryTensorExtension) {
   double wide[4] = {1, 2, 3, 4};
   std::string json64 =
       R"({"inputs":[{"name":"x","shape":[2,2],"datatype":"FP64","parameters":{"binary_data_size":32}}]})";
-  r = parse_with_header(json64 + std::string(reinterpret_cast<const char*>(wide), sizeof wide), e, json64.size());
+  r = parse_with_header(json64 + std::string(reinterpret_cast<const char*>(wide), sizeof wide), e,
+                        json64.size());
   ASSERT_TRUE(r) << e.message;
   EXPECT_EQ(r->data[3], 4.0f);
 

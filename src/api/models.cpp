@@ -176,11 +176,12 @@ net::RouteSpec list_spec() {
 }
 
 net::RouteSpec get_spec() {
-  return {.operation_id = "getModel",
-          .summary = "A model with all its versions and the latest 100 alias moves",
-          .tag = "models",
-          .action = "models.read",
-          .responses = {{200, "The model", model_schema()}, problem_response(404, "No such model")}};
+  return {
+      .operation_id = "getModel",
+      .summary = "A model with all its versions and the latest 100 alias moves",
+      .tag = "models",
+      .action = "models.read",
+      .responses = {{200, "The model", model_schema()}, problem_response(404, "No such model")}};
 }
 
 net::RouteSpec get_version_spec() {
@@ -198,12 +199,12 @@ net::RouteSpec set_alias_spec() {
           .tag = "models",
           .action = "models.write",
           .request_schema = object_schema({{"version", "integer"}}, {"version"}),
-          .responses = {{200, "The alias moved",
-                         object_schema({{"alias", "string"},
-                                        {"version", "integer"},
-                                        {"previous_version", "integer"}})},
-                        problem_response(404, "No such model or version"),
-                        problem_response(422, "Bad alias or version")}};
+          .responses = {
+              {200, "The alias moved",
+               object_schema(
+                   {{"alias", "string"}, {"version", "integer"}, {"previous_version", "integer"}})},
+              problem_response(404, "No such model or version"),
+              problem_response(422, "Bad alias or version")}};
 }
 
 net::RouteSpec remove_version_spec() {

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/strings.h"
+
 namespace vigil::api {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -26,7 +22,7 @@ std::string param(std::string_view header_value, std::string_view key) {
     std::string_view rest = trim(header_value.substr(pos));
     size_t eq = rest.find('=');
     if (eq == std::string_view::npos) continue;
-    if (lower(trim(rest.substr(0, eq))) != key) continue;
+    if (to_lower(trim(rest.substr(0, eq))) != key) continue;
     std::string_view v = trim(rest.substr(eq + 1));
     if (!v.empty() && v.front() == '"') {
       std::string out;
@@ -79,10 +75,10 @@ Expected<std::vector<MultipartPart>> parse_multipart(std::string_view content_ty
       head = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
       size_t colon = line.find(':');
       if (colon == std::string_view::npos) return invalid_argument("malformed multipart header");
-      std::string field = lower(trim(line.substr(0, colon)));
+      std::string field = to_lower(trim(line.substr(0, colon)));
       std::string_view value = trim(line.substr(colon + 1));
       if (field == "content-disposition") {
-        if (lower(value.substr(0, value.find(';'))) != "form-data") {
+        if (to_lower(value.substr(0, value.find(';'))) != "form-data") {
           return invalid_argument("multipart part is not form-data");
         }
         has_disposition = true;

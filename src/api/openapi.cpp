@@ -5,6 +5,7 @@
 #include <set>
 
 #include "auth/permissions.h"
+#include "core/strings.h"
 
 namespace vigil::api {
 namespace json = boost::json;
@@ -101,8 +102,7 @@ json::value build_openapi(const net::Router& router, const std::string& version)
       for (const auto& r : a->roles) roles.push_back(json::value(r));
     }
     op["x-vigil-roles"] = std::move(roles);
-    std::string method(net::http::to_string(route->method));
-    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string method = to_lower(net::http::to_string(route->method));
     auto& item = paths[route->pattern];
     if (item.is_null()) item = json::object{};
     item.as_object()[method] = std::move(op);

@@ -130,16 +130,17 @@ net::RouteSpec health_spec() {
 }
 
 net::RouteSpec readiness_spec() {
-  return {.operation_id = "getReadiness",
-          .summary = "Store and queue reachable, migrations current",
-          .tag = "operations",
-          .action = "public",
-          .responses = {{200, "Ready",
-                         json::object{{"type", "object"},
-                                      {"properties",
-                                       {{"status", {{"type", "string"}}},
-                                        {"checks", {{"type", "object"}}}}}}},
-                        problem_response(503, "Not ready")}};
+  return {
+      .operation_id = "getReadiness",
+      .summary = "Store and queue reachable, migrations current",
+      .tag = "operations",
+      .action = "public",
+      .responses = {
+          {200, "Ready",
+           json::object{{"type", "object"},
+                        {"properties",
+                         {{"status", {{"type", "string"}}}, {"checks", {{"type", "object"}}}}}}},
+          problem_response(503, "Not ready")}};
 }
 
 net::RouteSpec metrics_spec() {

@@ -153,12 +153,12 @@ class PredictHandlers {
     if (!rows.ok()) return respond_status(*ex, rows.status());
     auto e = ex->query("explain");
     bool explain = e && (*e == "true" || *e == "1");
-    d_.server->acquire(std::string(ex->param("name")), ex->query("version").value_or(""),
-                       [d = d_, ex, rows = std::move(*rows),
-                        explain](Expected<serving::ModelHandle> handle) {
-                         if (!handle.ok()) return respond_status(*ex, handle.status());
-                         run(d, ex, *handle, rows, explain);
-                       });
+    d_.server->acquire(
+        std::string(ex->param("name")), ex->query("version").value_or(""),
+        [d = d_, ex, rows = std::move(*rows), explain](Expected<serving::ModelHandle> handle) {
+          if (!handle.ok()) return respond_status(*ex, handle.status());
+          run(d, ex, *handle, rows, explain);
+        });
   }
 
  private:
@@ -166,9 +166,10 @@ class PredictHandlers {
                   const NamedRows& rows, bool explain) {
     const auto& model = *h.resolved;
     if (model.features.empty()) {
-      return respond_status(*ex, invalid_field("features", "model " + model.label +
-                                                               " has no feature names in its "
-                                                               "metadata; use /v2/models/{name}/infer"));
+      return respond_status(*ex,
+                            invalid_field("features", "model " + model.label +
+                                                          " has no feature names in its "
+                                                          "metadata; use /v2/models/{name}/infer"));
     }
     std::vector<net::FieldError> errors;
     std::vector<float> data = to_matrix(rows, model, errors);
@@ -192,27 +193,28 @@ class PredictHandlers {
 };
 
 net::RouteSpec predict_spec(int64_t max_body_bytes) {
-  return {.operation_id = "predict",
-          .summary = "Predict with named features: {features:{…}} or {rows:[{…}]}",
-          .tag = "inference",
-          .action = "predict",
-          .params = {{"version", "query",
-                      "A version number, latest, or an alias (default: production, else latest)"},
-                     {"explain", "query", "true: add per-feature contributions",
-                      json::object{{"type", "boolean"}}}},
-          .request_schema =
-              json::object{{"type", "object"},
-                           {"properties",
-                            {{"features", {{"type", "object"}}},
-                             {"rows", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}},
-          .responses = {{200, "Predictions",
-                         object_schema({{"model", "string"},
-                                        {"version", "integer"},
-                                        {"predictions", "array"},
-                                        {"contributions", "array"}})},
-                        problem_response(404, "No such model or version"),
-                        problem_response(422, "Unknown feature names or non-numeric values, named")},
-          .max_body_bytes = max_body_bytes};
+  return {
+      .operation_id = "predict",
+      .summary = "Predict with named features: {features:{…}} or {rows:[{…}]}",
+      .tag = "inference",
+      .action = "predict",
+      .params = {{"version", "query",
+                  "A version number, latest, or an alias (default: production, else latest)"},
+                 {"explain", "query", "true: add per-feature contributions",
+                  json::object{{"type", "boolean"}}}},
+      .request_schema =
+          json::object{{"type", "object"},
+                       {"properties",
+                        {{"features", {{"type", "object"}}},
+                         {"rows", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}},
+      .responses = {{200, "Predictions",
+                     object_schema({{"model", "string"},
+                                    {"version", "integer"},
+                                    {"predictions", "array"},
+                                    {"contributions", "array"}})},
+                    problem_response(404, "No such model or version"),
+                    problem_response(422, "Unknown feature names or non-numeric values, named")},
+      .max_body_bytes = max_body_bytes};
 }
 
 }  // namespace

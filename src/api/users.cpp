@@ -112,11 +112,9 @@ net::RouteSpec create_spec() {
           .summary = "Create a user account with a role",
           .tag = "users",
           .action = "users.write",
-          .request_schema = object_schema({{"email", "string"},
-                                           {"password", "string"},
-                                           {"role", "string"},
-                                           {"name", "string"}},
-                                          {"email", "password", "role"}),
+          .request_schema = object_schema(
+              {{"email", "string"}, {"password", "string"}, {"role", "string"}, {"name", "string"}},
+              {"email", "password", "role"}),
           .responses = {{201, "Created", user_schema()}, problem_response(409, "Email taken")}};
 }
 
@@ -130,8 +128,9 @@ net::RouteSpec get_spec() {
 
 net::RouteSpec update_spec() {
   return {.operation_id = "updateUser",
-          .summary = "Change a user: admins any field; users their own name and password "
-                     "(with current_password). All fields change, or none.",
+          .summary =
+              "Change a user: admins any field; users their own name and password "
+              "(with current_password). All fields change, or none.",
           .tag = "users",
           .action = "users.self",
           .request_schema = object_schema({{"name", "string"},

@@ -35,15 +35,15 @@ json::object metadata_json(const serving::ModelHandle& h,
   int64_t features = static_cast<int64_t>(h.model->num_features());
   json::array out_shape{-1};
   for (int64_t dim : h.model->row_output_shape()) out_shape.push_back(dim);
-  return {{"name", h.resolved->name},
-          {"versions", std::move(vs)},
-          {"platform", "vigil-" + h.resolved->kind},
-          {"inputs", json::array{{{"name", "input-0"},
-                                  {"datatype", "FP32"},
-                                  {"shape", json::array{-1, features ? features : -1}}}}},
-          {"outputs", json::array{{{"name", "predict"},
-                                   {"datatype", "FP32"},
-                                   {"shape", std::move(out_shape)}}}}};
+  return {
+      {"name", h.resolved->name},
+      {"versions", std::move(vs)},
+      {"platform", "vigil-" + h.resolved->kind},
+      {"inputs", json::array{{{"name", "input-0"},
+                              {"datatype", "FP32"},
+                              {"shape", json::array{-1, features ? features : -1}}}}},
+      {"outputs",
+       json::array{{{"name", "predict"}, {"datatype", "FP32"}, {"shape", std::move(out_shape)}}}}};
 }
 
 class V2Handlers {
@@ -74,12 +74,12 @@ class V2Handlers {
   }
 
   void model_ready(const ExchangePtr& ex) const {
-    d_.server->acquire(std::string(ex->param("name")), version_ref(*ex),
-                       [ex](Expected<serving::ModelHandle> handle) {
-                         if (!handle.ok()) return respond_status(*ex, handle.status());
-                         ex->respond_json(status::ok,
-                                          {{"name", handle->resolved->name}, {"ready", true}});
-                       });
+    d_.server->acquire(
+        std::string(ex->param("name")), version_ref(*ex),
+        [ex](Expected<serving::ModelHandle> handle) {
+          if (!handle.ok()) return respond_status(*ex, handle.status());
+          ex->respond_json(status::ok, {{"name", handle->resolved->name}, {"ready", true}});
+        });
   }
 
   void infer(const ExchangePtr& ex) const {
@@ -100,20 +100,19 @@ class V2Handlers {
   void run(const ExchangePtr& ex, const serving::ModelHandle& h, V2InferRequest& request) const {
     size_t expected = h.model->num_features();
     if (expected != 0 && request.cols != expected) {
-      return respond_status(*ex, invalid_field("inputs[0].shape",
-                                               "the model expects " + std::to_string(expected) +
-                                                   " features, got " +
-                                                   std::to_string(request.cols)));
+      return respond_status(
+          *ex,
+          invalid_field("inputs[0].shape", "the model expects " + std::to_string(expected) +
+                                               " features, got " + std::to_string(request.cols)));
     }
     d_.server->infer(h, std::move(request.data), request.rows, request.explain,
                      [ex, resolved = h.resolved, id = request.id](Expected<serving::Prediction> p) {
                        if (!p.ok()) return respond_status(*ex, p.status());
                        net::HttpResponse res{status::ok, 11};
                        res.set(field::content_type, "application/json");
-                       res.body() = v2_infer_response(resolved->name, resolved->version, id,
-                                                      p->values,
-                                                      p->contributions ? &*p->contributions
-                                                                       : nullptr);
+                       res.body() =
+                           v2_infer_response(resolved->name, resolved->version, id, p->values,
+                                             p->contributions ? &*p->contributions : nullptr);
                        ex->respond(std::move(res));
                      });
   }
@@ -190,8 +189,9 @@ net::RouteSpec infer_spec(bool versioned, int64_t max_body_bytes) {
                                         {"id", {{"type", "string"}}},
                                         {"outputs", {{"type", "array"}}}}}};
   return {.operation_id = versioned ? "v2InferVersion" : "v2Infer",
-          .summary = "KServe v2 inference (dynamic batching; parameters.explain adds "
-                     "contributions)",
+          .summary =
+              "KServe v2 inference (dynamic batching; parameters.explain adds "
+              "contributions)",
           .tag = "inference",
           .action = "predict",
           .request_schema = infer_schema(),

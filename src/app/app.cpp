@@ -6,11 +6,11 @@
 
 #include <filesystem>
 
-#include "api/audit_middleware.h"
-#include "api/auth_middleware.h"
 #include "api/artifacts.h"
 #include "api/audit.h"
+#include "api/audit_middleware.h"
 #include "api/auth.h"
+#include "api/auth_middleware.h"
 #include "api/models.h"
 #include "api/ops.h"
 #include "api/predict.h"
@@ -39,8 +39,7 @@
 
 namespace vigil::app {
 
-registry::ModelChecks model_checks(const Config& config,
-                                   const runtime::RuntimeRegistry& runtimes) {
+registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes) {
   std::string exe = config.get_string("models.check_exe");
   if (exe.empty()) {
     std::error_code ec;

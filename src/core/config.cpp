@@ -3,19 +3,15 @@
 #include <toml++/toml.h>
 
 #include <cassert>
-#include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include "core/strings.h"
 
 extern char** environ;
 
 namespace vigil {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 const ConfigKeySpec* find_spec(const std::string& key) {
   for (const auto& spec : config_keys()) {
@@ -30,11 +26,9 @@ Status validate(const ConfigKeySpec& spec, const std::string& value, const std::
   };
   switch (spec.type) {
     case ConfigType::kInt: {
-      int64_t v = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) {
-        return bad("expected an integer, got '" + value + "'");
-      }
+      auto parsed = parse_int<int64_t>(value);
+      if (!parsed) return bad("expected an integer, got '" + value + "'");
+      int64_t v = *parsed;
       if (v < spec.min || v > spec.max) {
         return bad("must be between " + std::to_string(spec.min) + " and " +
                    std::to_string(spec.max) + ", got " + value);
@@ -42,7 +36,7 @@ Status validate(const ConfigKeySpec& spec, const std::string& value, const std::
       return {};
     }
     case ConfigType::kBool: {
-      std::string v = lower(value);
+      std::string v = to_lower(value);
       if (v == "true" || v == "false" || v == "1" || v == "0" || v == "yes" || v == "no" ||
           v == "on" || v == "off") {
         return {};
@@ -105,10 +99,10 @@ std::string env_name_to_key(const std::string& name) {
       key += '.';
       ++i;
     } else {
-      key += static_cast<char>(std::tolower(static_cast<unsigned char>(rest[i])));
+      key += rest[i];
     }
   }
-  return key;
+  return to_lower(key);
 }
 
 Expected<std::vector<std::pair<std::string, std::string>>> parse_dotenv(const std::string& text) {
@@ -234,15 +228,13 @@ std::string Config::get_string(const std::string& key) const { return entry(key)
 int64_t Config::get_int(const std::string& key) const {
   const auto& e = entry(key);
   assert(e.spec->type == ConfigType::kInt);
-  int64_t v = 0;
-  std::from_chars(e.value.data(), e.value.data() + e.value.size(), v);
-  return v;
+  return parse_int<int64_t>(e.value).value_or(0);
 }
 
 bool Config::get_bool(const std::string& key) const {
   const auto& e = entry(key);
   assert(e.spec->type == ConfigType::kBool);
-  std::string v = lower(e.value);
+  std::string v = to_lower(e.value);
   return v == "true" || v == "1" || v == "yes" || v == "on";
 }
 

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
+#include "core/strings.h"
 #include "net/http.h"
 #include "net/middleware.h"
 
@@ -60,44 +62,42 @@ Exchange::~Exchange() {
   }
 }
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+std::optional<std::string> decode_component(std::string_view s, bool plus_is_space) {
+  auto pct = boost::urls::make_pct_string_view(s);
+  if (!pct) return std::nullopt;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = plus_is_space;
+  return pct->decode(opts);
 }
 
-std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+Expected<std::vector<std::pair<std::string, std::string>>> decode_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
     auto eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    if (percent_decode(key, true) != name) continue;
-    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    auto key = decode_component(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>(std::string())
+                                              : decode_component(pair.substr(eq + 1), true);
+    if (!key || !value) return malformed("", "an invalid percent-escape in " + std::string(pair));
+    out.emplace_back(std::move(*key), std::move(*value));
   }
-  return std::nullopt;
+  return out;
+}
+
+bool valid_target(std::string_view target) {
+  return boost::urls::make_pct_string_view(target).has_value();
 }
 
 std::optional<std::string> Exchange::query(std::string_view name) const {
-  return query_value(query_, name);
+  auto pairs = decode_query(query_);  // the session answered 400 to an invalid target
+  if (!pairs.ok()) return std::nullopt;
+  for (auto& [key, value] : *pairs) {
+    if (key == name) return std::move(value);
+  }
+  return std::nullopt;
 }
 
 std::string_view Exchange::param(std::string_view name) const {
@@ -144,12 +144,8 @@ void Exchange::finish(HttpResponse response, std::optional<FileBody> file) {
 uint64_t Exchange::body_bytes(const HttpResponse& response) {
   if (!response.body().empty()) return response.body().size();
   auto it = response.find(http::field::content_length);
-  uint64_t n = 0;
-  if (it != response.end()) {
-    auto v = it->value();
-    std::from_chars(v.data(), v.data() + v.size(), n);
-  }
-  return n;
+  if (it == response.end()) return 0;
+  return parse_int<uint64_t>(std::string_view(it->value().data(), it->value().size())).value_or(0);
 }
 
 Expected<FileBody> open_file_body(const std::string& path, uint64_t offset, uint64_t length) {

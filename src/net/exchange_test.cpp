@@ -26,6 +26,30 @@ TEST(ExchangeTest, QueryParametersAreDecoded) {
   ex->respond(make_problem(http::status::ok, "done"));
 }
 
+TEST(ExchangeTest, QueryDecodingFollowsFormRules) {
+  auto pairs = decode_query("a=1&b=x+y%20z&&c&=v&a=2&raw={x}|[1]&plus=%2B");
+  ASSERT_TRUE(pairs.ok());
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"a", "1"}, {"b", "x y z"},     {"c", ""},    {"", "v"},
+      {"a", "2"}, {"raw", "{x}|[1]"}, {"plus", "+"}};
+  EXPECT_EQ(*pairs, want);
+  EXPECT_EQ(decode_query("a=%zz").status().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(decode_query("a=%4").status().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(decode_query("%=1").status().code(), ErrorCode::kMalformed);
+  EXPECT_TRUE(decode_query("").ok());
+  // The first of a repeated parameter counts.
+  EXPECT_EQ(make("/p?a=1&a=2")->query("a").value_or("?"), "1");
+}
+
+TEST(ExchangeTest, PathComponentsKeepPlusAndTargetsNeedValidEscapes) {
+  EXPECT_EQ(decode_component("a+b%2Fc", false).value_or("?"), "a+b/c");
+  EXPECT_EQ(decode_component("a+b", true).value_or("?"), "a b");
+  EXPECT_FALSE(decode_component("100%", false));
+  EXPECT_TRUE(valid_target("/api/v1/models/a%20b?x=%41&y={z}"));
+  EXPECT_FALSE(valid_target("/api/v1/models/a%2"));
+  EXPECT_FALSE(valid_target("/api?x=%g0"));
+}
+
 TEST(ExchangeTest, FirstResponseWinsAndCarriesTheRequestId) {
   HttpResponse got;
   int calls = 0;

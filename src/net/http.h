@@ -53,12 +53,15 @@ HttpResponse make_problem(http::status status, std::string_view detail,
                           std::string_view type = "about:blank");
 HttpResponse make_json(http::status status, const boost::json::value& body);
 
-// Percent-decoding of a URL component ('+' as space in query strings). Invalid escapes are kept
-// as they are.
-std::string percent_decode(std::string_view s, bool plus_is_space);
-// The decoded value of the first `name` parameter of a query string; "" for `name` or
-// `name=`, nullopt when absent.
-std::optional<std::string> query_value(std::string_view query, std::string_view name);
+// One percent-encoded component of a URL (a path segment, a query key or value), decoded by
+// Boost.URL; with `plus_is_space` (queries and forms) '+' is a space. nullopt when an escape
+// is invalid ("%zz", a lone "%"). Other bytes pass as they are: clients send {, |, [ raw.
+std::optional<std::string> decode_component(std::string_view s, bool plus_is_space);
+// The pairs of a query string or an application/x-www-form-urlencoded body, in order ("a" and
+// "a=" both give an empty value). kMalformed for an invalid escape.
+Expected<std::vector<std::pair<std::string, std::string>>> decode_query(std::string_view query);
+// Whether every escape in a request target (path and query) is valid.
+bool valid_target(std::string_view target);
 
 // Where a suspended exchange's middleware chain goes on (the connection; internal to net/).
 class ChainRunner {

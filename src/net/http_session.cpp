@@ -228,6 +228,11 @@ class HttpSession final : public SessionBase,
     auto ex = make_exchange(parser_->release());
     parser_.reset();
     ex->set_route(match_.route, std::move(match_.params));
+    std::string_view target(ex->request().target().data(), ex->request().target().size());
+    if (!valid_target(target)) {
+      return ex->respond_problem(http::status::bad_request,
+                                 "malformed request target: an invalid percent-escape");
+    }
     run_chain(ex, 0);
   }
 
@@ -245,10 +250,8 @@ class HttpSession final : public SessionBase,
   }
 
   void resume_chain(std::shared_ptr<Exchange> ex, size_t next) override {
-    asio::dispatch(stream_.get_executor(),
-                   [self = this->shared_from_this(), ex = std::move(ex), next] {
-                     self->run_chain(ex, next);
-                   });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(), ex = std::move(ex),
+                                            next] { self->run_chain(ex, next); });
   }
 
   void handle(const std::shared_ptr<Exchange>& ex) {

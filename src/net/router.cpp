@@ -31,7 +31,11 @@ bool is_param(std::string_view seg) {
   return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
 }
 
-std::string decode(std::string_view s) { return percent_decode(s, false); }
+// A path segment decoded; as it is when an escape is invalid (the session refuses such targets
+// before routing; this keeps match() total).
+std::string decode(std::string_view s) {
+  return decode_component(s, false).value_or(std::string(s));
+}
 
 }  // namespace
 

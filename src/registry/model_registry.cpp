@@ -6,6 +6,7 @@
 
 #include "core/ids.h"
 #include "core/names.h"
+#include "core/strings.h"
 
 namespace vigil::registry {
 
@@ -93,10 +94,7 @@ Status alias_name_error(std::string_view alias) {
 
 std::optional<int64_t> parse_version_number(std::string_view s) {
   if (s.empty() || s.size() > 18 || s[0] == '0') return std::nullopt;
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
+  return parse_int<int64_t>(s, 1);
 }
 
 ModelRegistry::ModelRegistry(store::Database& db, ArtifactStore& artifacts)

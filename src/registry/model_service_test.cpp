@@ -15,8 +15,11 @@ class ModelServiceTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(cache_); }
 
   Upload upload(std::string name, std::optional<std::string> kind, std::string metadata = "{}") {
-    return {.name = std::move(name), .kind = std::move(kind), .bytes = "bytes",
-            .metadata = std::move(metadata), .user_id = 0};
+    return {.name = std::move(name),
+            .kind = std::move(kind),
+            .bytes = "bytes",
+            .metadata = std::move(metadata),
+            .user_id = 0};
   }
 
   vigil::testing::MigratedSqlite sqlite_;

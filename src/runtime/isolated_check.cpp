@@ -23,6 +23,8 @@
 
 extern char** environ;
 
+#include "core/strings.h"
+
 namespace vigil::runtime {
 namespace {
 
@@ -274,11 +276,9 @@ int model_check_main(const RuntimeRegistry& runtimes, std::string_view kind, std
   std::string line;
   if (!std::getline(in, line))
     return fail(out, kModelCheckFailed, "no metadata length line on stdin");
-  size_t metadata_len = 0;
-  auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), metadata_len);
-  if (ec != std::errc() || p != line.data() + line.size() || metadata_len > (64u << 20)) {
-    return fail(out, kModelCheckFailed, "bad metadata length line");
-  }
+  auto parsed_len = parse_int<size_t>(line, 0, size_t{64} << 20);
+  if (!parsed_len) return fail(out, kModelCheckFailed, "bad metadata length line");
+  const size_t metadata_len = *parsed_len;
   std::string metadata_text(metadata_len, '\0');
   in.read(metadata_text.data(), static_cast<std::streamsize>(metadata_len));
   if (static_cast<size_t>(in.gcount()) != metadata_len)

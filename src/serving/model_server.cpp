@@ -155,19 +155,20 @@ void ModelServer::infer(const ModelHandle& handle, std::vector<float> data, size
     done(Prediction{std::move(*predicted), std::move(contributions)});
   };
   if (!explain_too) {
-    return predict(handle, std::move(data), rows, [finish](Expected<runtime::Tensor> p) {
-      finish(std::move(p), std::nullopt);
-    });
+    return predict(handle, std::move(data), rows,
+                   [finish](Expected<runtime::Tensor> p) { finish(std::move(p), std::nullopt); });
   }
   std::vector<float> copy = data;
-  explain(handle, std::move(copy), rows,
-          [this, handle, data = std::move(data), rows, finish](Expected<runtime::Tensor> c) mutable {
-            if (!c.ok()) return finish(c.status(), std::nullopt);
-            auto contributions = std::make_shared<runtime::Tensor>(std::move(*c));
-            predict(handle, std::move(data), rows, [finish, contributions](Expected<runtime::Tensor> p) {
-              finish(std::move(p), std::move(*contributions));
-            });
-          });
+  explain(
+      handle, std::move(copy), rows,
+      [this, handle, data = std::move(data), rows, finish](Expected<runtime::Tensor> c) mutable {
+        if (!c.ok()) return finish(c.status(), std::nullopt);
+        auto contributions = std::make_shared<runtime::Tensor>(std::move(*c));
+        predict(handle, std::move(data), rows,
+                [finish, contributions](Expected<runtime::Tensor> p) {
+                  finish(std::move(p), std::move(*contributions));
+                });
+      });
 }
 
 void ModelServer::explain(const ModelHandle& handle, std::vector<float> data, size_t rows,

@@ -84,6 +84,14 @@ inline void check_not_io_thread(const char* what) {
 }
 }  // namespace
 
+bool thread_checks_enabled() {
+#ifdef VIGIL_THREAD_CHECKS
+  return true;
+#else
+  return false;
+#endif
+}
+
 Status Database::read(const std::function<Status(Session&)>& fn) {
   check_not_io_thread("store::Database::read");
   return run_read(fn);

@@ -121,6 +121,9 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;  // SQLite: how long to wait for another process's lock
 };
 
+// Whether this build stops store calls made on an I/O thread (debug and sanitizer builds).
+bool thread_checks_enabled();
+
 // Opens the database the URL names. kInvalidArgument for an unknown scheme; kUnavailable when
 // the server cannot be reached.
 Expected<std::unique_ptr<Database>> open_database(const DatabaseOptions& options);

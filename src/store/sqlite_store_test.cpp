@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <thread>
 
+#include "core/io_thread.h"
 #include "store/store_suite.h"
 
 namespace vigil::store::testing {
@@ -163,3 +165,30 @@ TEST(SqliteDatabase, UnopenableFileIsUnavailable) {
 
 }  // namespace
 }  // namespace vigil::store::testing
+
+namespace vigil::store {
+namespace {
+
+// Debug and sanitizer builds (those the CI's ASan run uses) stop any store call made on an I/O
+// thread, so a test that forgets to leave the I/O thread fails at the call.
+TEST(StoreThreadCheck, AStoreCallOnAnIoThreadAborts) {
+  if (!thread_checks_enabled()) GTEST_SKIP() << "release build: the check is compiled out";
+  auto db = open_database({.url = "sqlite::memory:"});
+  ASSERT_TRUE(db.ok());
+  Database& d = **db;
+  EXPECT_DEATH(
+      {
+        std::thread t([&] {
+          mark_io_thread();
+          (void)d.ping();
+        });
+        t.join();
+      },
+      "store::Database::ping called on an I/O thread");
+  // Off the I/O threads the same call is fine.
+  std::thread ok([&] { EXPECT_TRUE(d.ping().ok()); });
+  ok.join();
+}
+
+}  // namespace
+}  // namespace vigil::store

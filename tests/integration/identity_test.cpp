@@ -6,6 +6,9 @@
 #include <sodium.h>
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "auth/token_service.h"
 #include "auth/user_store.h"
 #include "core/ids.h"
@@ -253,6 +256,78 @@ TEST_P(IdentityTest, DisablingAnAccountEndsItsSessions) {
                 .status,
             200);
   EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(token)).status, 401);
+}
+
+// "The last active admin stays" holds under concurrency: two admins demote each other (then
+// disable each other) with 50 requests from 8 connections at once, and exactly one active admin
+// is left every time. Each request is checked inside one store transaction.
+TEST_P(IdentityTest, ConcurrentDemotionsLeaveOneAdmin) {
+  auto& users = app_->app().users();
+  const int64_t ids[2] = {1, account("admin").first};
+  for (const char* change : {R"({"role":"user"})", R"({"disabled":true})"}) {
+    for (int round = 0; round < 2; ++round) {
+      // Fresh sessions: disabling revokes the loser's.
+      std::pair<int64_t, std::string> admins[2];
+      for (int k = 0; k < 2; ++k) {
+        auto user = users.get(ids[k]);
+        ASSERT_TRUE(user.ok());
+        auto issued = app_->app().tokens().issue(*user);
+        ASSERT_TRUE(issued.ok());
+        admins[k] = {ids[k], issued->token};
+      }
+      std::atomic<int> next{0}, ok{0}, unexpected{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+          HttpClient client(app_->port());
+          for (int i; (i = next++) < 50;) {
+            const auto& [caller_id, caller] = admins[i % 2];
+            const int64_t other = admins[1 - i % 2].first;
+            auto r = client.request(
+                http::verb::patch, "/api/v1/users/" + std::to_string(other), change,
+                {{"Authorization", "Bearer " + caller}, {"Content-Type", "application/json"}});
+            if (r.status == 200) ++ok;
+            // 403: the caller lost its role (or its session) a moment ago; 409: the last admin.
+            if (r.status != 200 && r.status != 403 && r.status != 409 && r.status != 401) {
+              ++unexpected;
+            }
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      EXPECT_GE(ok.load(), 1) << change;
+      EXPECT_EQ(unexpected.load(), 0) << change;
+      auto active = app_->app().users().count_admins();
+      ASSERT_TRUE(active.ok());
+      ASSERT_EQ(*active, 1) << change << " round " << round;
+      // Restore the other admin through the store, for the next round.
+      for (int64_t id : ids) {
+        ASSERT_TRUE(users.set_role(id, "admin").ok());
+        ASSERT_TRUE(users.set_disabled(id, false).ok());
+        app_->app().tokens().forget_user(id);
+      }
+    }
+  }
+}
+
+// PATCH applies every field or none: a bad last field leaves the first unchanged.
+TEST_P(IdentityTest, AFailedPatchChangesNothing) {
+  std::string admin = login("admin@localhost", "admin-password-1");
+  auto [id, token] = account("user");
+  const std::string path = "/api/v1/users/" + std::to_string(id);
+  auto before = client_->get(path, bearer(admin));
+  ASSERT_EQ(before.status, 200);
+  for (const char* body :
+       {R"({"name":"Renamed","role":"king"})", R"({"name":"Renamed","password":"short"})",
+        R"({"name":"Renamed","disabled":"yes"})"}) {
+    auto r = call(http::verb::patch, path, body, bearer(admin));
+    EXPECT_EQ(r.status, 422) << body << " " << r.body;
+    ASSERT_TRUE(r.json().as_object().contains("errors")) << r.body;
+  }
+  auto after = client_->get(path, bearer(admin));
+  EXPECT_EQ(after.json().at("name"), before.json().at("name"));
+  EXPECT_EQ(after.json().at("updated_at"), before.json().at("updated_at"));
+  EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(token)).status, 200);
 }
 
 // Every route of the OpenAPI document, called as anonymous, user, watchdog and admin: public

@@ -160,6 +160,17 @@ TEST(ServerTest, UnknownRouteAndWrongMethodAreProblems) {
   EXPECT_EQ(r.header("allow"), "GET");
 }
 
+// Path and query components are decoded by Boost.URL; an invalid percent-escape anywhere in
+// the target is a 400 before any route runs, and a valid target with raw { } | still routes.
+TEST(ServerTest, InvalidEscapesInTheTargetGet400) {
+  TestApp t;
+  HttpClient client(t.port());
+  expect_problem(client.get("/healthz?x=%zz"), 400);
+  expect_problem(client.get("/api/v1/models/a%2"), 400);
+  EXPECT_EQ(client.get("/healthz?x=%41&y={z}|").status, 200);
+  EXPECT_EQ(client.get("/api/v1/models/na%6De").status, 401);  // routed, then refused
+}
+
 TEST(ServerTest, MalformedRequestGets400AndServerLives) {
   TestApp t;
   RawConnection raw(t.port());

@@ -16,6 +16,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "core/strings.h"
 #include "runtime/model_input.h"
 
 namespace vigil::runtime {
@@ -58,9 +59,7 @@ std::optional<int64_t> config_int(const boost::json::object& obj, std::string_vi
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
   if (const auto* s = v->if_string()) {
-    int64_t n = 0;
-    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
-    if (ec == std::errc() && p == s->data() + s->size()) return n;
+    return parse_int<int64_t>(std::string_view(s->data(), s->size()));
   }
   return std::nullopt;
 }
