@@ -5,6 +5,7 @@
 
 #include "auth/password.h"
 #include "auth/permissions.h"
+#include "core/ids.h"
 #include "core/strings.h"
 
 namespace vigil::auth {
@@ -75,8 +76,12 @@ Expected<User> apply_change(store::Session& s, store::Dialect dialect, const Pri
   }
   if (prepared.columns.empty()) return target;
   VIGIL_RETURN_IF_ERROR(UserStore::update(s, id, prepared.columns));
-  if (prepared.columns.password_hash || (change.disabled && *change.disabled)) {
+  if (change.disabled && *change.disabled) {
     VIGIL_RETURN_IF_ERROR(UserStore::revoke_tokens(s, id));
+  } else if (prepared.columns.password_hash) {
+    // A new password signs out every other session; the one making the change stays.
+    const bool own = caller.user_id == id && !caller.token.empty();
+    VIGIL_RETURN_IF_ERROR(UserStore::revoke_tokens(s, id, own ? sha256_hex(caller.token) : ""));
   }
   return UserStore::get(s, id);
 }

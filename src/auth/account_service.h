@@ -78,7 +78,8 @@ class AccountService {
   // account; users only their own name and password, the password with a correct
   // current_password. The caller's own role is read again inside the transaction, so a caller
   // demoted a moment ago cannot act as an admin. Revokes the account's tokens when it is
-  // disabled or its password changes, and drops its cached credentials.
+  // disabled or its password changes (a caller changing their own password keeps the session
+  // they made the change with), and drops its cached credentials.
   Expected<User> update(const Principal& caller, int64_t id, const AccountChange& change);
   // Deletes the account and its tokens (admins only: the route's permission says so).
   Status remove(int64_t id);

@@ -405,6 +405,24 @@ TYPED_TEST_P(AccountSuite, DisablingOrANewPasswordRevokesTokens) {
   EXPECT_TRUE(this->signs_in(bob.email, "password-2"));
 }
 
+// A user changing their own password stays signed in with the session they did it from; every
+// other session of theirs ends.
+TYPED_TEST_P(AccountSuite, ANewPasswordKeepsOnlyTheSessionThatSetIt) {
+  AccountService& accounts = *this->accounts_;
+  User alice = this->make_user("alice@example.com");
+  auto here = this->tokens_->issue(alice);
+  auto elsewhere = this->tokens_->issue(alice);
+  ASSERT_ACCOUNT_OK(here);
+  ASSERT_ACCOUNT_OK(elsewhere);
+  Principal caller = this->as(alice);
+  caller.token = here->token;
+  ASSERT_ACCOUNT_OK(
+      accounts.update(caller, alice.id, {.password = "password-2", .current_password = kPassword}));
+  EXPECT_EQ(this->tokens_->resolve(here->token).outcome, AuthOutcome::kOk);
+  EXPECT_NE(this->tokens_->resolve(elsewhere->token).outcome, AuthOutcome::kOk);
+  EXPECT_TRUE(this->signs_in(alice.email, "password-2"));
+}
+
 TYPED_TEST_P(AccountSuite, RemoveDeletesTheAccountAndItsTokens) {
   AccountService& accounts = *this->accounts_;
   this->make_user("admin@example.com", "admin");
@@ -533,6 +551,7 @@ REGISTER_TYPED_TEST_SUITE_P(AccountSuite, EachValidationErrorNamesItsField, Crea
                             ConcurrentDeletesLeaveOneAdmin, ConcurrentMixedChangesLeaveOneAdmin,
                             AnUpdateAppliesAllOfItsFieldsOrNone,
                             DisablingOrANewPasswordRevokesTokens,
+                            ANewPasswordKeepsOnlyTheSessionThatSetIt,
                             RemoveDeletesTheAccountAndItsTokens,
                             SignInChecksThePasswordAndIssuesASession, WrongPasswordsAreThrottled,
                             ADisabledAccountCannotSignIn, SignInRehashesAnOutdatedHash,

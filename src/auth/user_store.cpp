@@ -225,10 +225,12 @@ Status UserStore::remove(store::Session& s, int64_t id) {
   return {};
 }
 
-Status UserStore::revoke_tokens(store::Session& s, int64_t id) {
-  std::vector<store::Value> params{now_rfc3339(), id};
-  auto n =
-      s.exec("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL", params);
+Status UserStore::revoke_tokens(store::Session& s, int64_t id, const std::string& keep_hash) {
+  std::vector<store::Value> params{now_rfc3339(), id, keep_hash};
+  auto n = s.exec(
+      "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL "
+      "AND token_hash <> $3",
+      params);
   return n.ok() ? Status() : n.status();
 }
 

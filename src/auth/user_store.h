@@ -86,8 +86,9 @@ class UserStore {
                                               const std::string& new_hash);
   // Deletes the account (its tokens cascade); kNotFound for an unknown id.
   static Status remove(store::Session& s, int64_t id);
-  // Revokes every unrevoked token of the account.
-  static Status revoke_tokens(store::Session& s, int64_t id);
+  // Revokes every unrevoked token of the account but the one whose SHA-256 is `keep_hash`
+  // (empty: keep none).
+  static Status revoke_tokens(store::Session& s, int64_t id, const std::string& keep_hash = {});
   // The ids of the active admins, in id order. On PostgreSQL their rows and the row of account
   // `also_lock` (the one about to change, if any) stay locked (FOR UPDATE) until the
   // transaction ends: concurrent changes to them wait and are then seen, and as every lock is

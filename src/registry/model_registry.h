@@ -4,7 +4,7 @@
 // compared case-insensitively; model names are stored as given, aliases in lower case.
 //
 // The registry checks names, versions and references; whether a runtime can load the bytes is
-// the caller's concern (api/models.cpp checks before add_version). Thread-safe; every method
+// the caller's concern (ModelService checks before add_version). Thread-safe; every method
 // blocks on the store, so call it off the I/O threads when it writes.
 #pragma once
 
