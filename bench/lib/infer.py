@@ -116,6 +116,8 @@ def goal(spec, name, med, errors):
         ok = vigil * spec.rows >= spec.min_rows_per_s and errors == 0
         need = f"{spec.min_rows_per_s:,.0f}".replace(",", " ")
         return f"≥ {need} rows/s, no errors", ok
+    if name == "vigil-base":
+        return "before/after: Vigil ÷ vigil-base, no goal", None
     if name == "vigil-nobatch" and spec.batching_beats_off:
         return ("Vigil > vigil-nobatch (batching on beats off)",
                 None if vigil is None else vigil > med[name])

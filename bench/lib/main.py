@@ -33,6 +33,9 @@ def parse_args(argv):
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
                    help="the binary under test (build/release/vigil)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="a second Vigil binary (e.g. built from main before a change), measured "
+                        "in the same run as target vigil-base; S1-S3 add it by default")
     p.add_argument("--results-dir", type=Path, default=servers.REPO / "bench" / "results")
     p.add_argument("--no-results", action="store_true", help="print only, write no file")
     p.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
@@ -55,6 +58,10 @@ def parse_args(argv):
     if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
     args.vigil = args.vigil.resolve()
+    if args.baseline is not None:
+        args.baseline = args.baseline.resolve()
+    elif args.targets and scenarios.BASELINE in args.targets:
+        p.error(f"--targets names {scenarios.BASELINE}, which needs --baseline BIN")
     return args
 
 
@@ -71,6 +78,8 @@ def main(argv):
 
     if any(scenarios.needs_vigil(s, args.targets) for s in args.scenarios):
         servers.require_vigil(args.vigil)
+    if args.baseline is not None:
+        servers.require_vigil(args.baseline)
 
     started = report.now()
     command = "bench/run " + " ".join(map(shlex.quote, argv))

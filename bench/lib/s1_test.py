@@ -30,6 +30,19 @@ class TargetsTest(unittest.TestCase):
         self.assertEqual(scenarios.s1_targets(["vigil-noaudit", "nginx"], False),
                          ["vigil-noaudit", "nginx"])
 
+    def test_baseline_joins_the_defaults_next_to_vigil(self):
+        args = types.SimpleNamespace(baseline=Path("/tmp/vigil-before"))
+        self.assertEqual(scenarios.with_baseline(["vigil", "nginx"], args),
+                         ["vigil", "vigil-base", "nginx"])
+        self.assertEqual(scenarios.with_baseline(["vigil", "nginx"],
+                                                 types.SimpleNamespace(baseline=None)),
+                         ["vigil", "nginx"])
+        self.assertEqual(scenarios.vigil_binary("vigil-base", args), Path("/tmp/vigil-before"))
+        # Without the audit pair, vigil and vigil-base are measured back to back.
+        for run in range(4):
+            order = scenarios.s1_rotation(["vigil", "vigil-base", "nginx"], run)
+            self.assertEqual(abs(order.index("vigil") - order.index("vigil-base")), 1, order)
+
     def test_paired_rotation_keeps_vigil_and_noaudit_back_to_back(self):
         targets = ["vigil", "vigil-noaudit", "nginx", "flask", "fastapi"]
         orders = [scenarios.paired_rotation(targets, run) for run in range(8)]

@@ -14,11 +14,14 @@ TARGETS = ["vigil", "vigil-noaudit", "nginx", "flask", "fastapi"]
 # S2/S3's: Vigil with its defaults (dynamic batching on), the same binary with batching off, and
 # the Python peers (nginx cannot predict).
 INFER_TARGETS = ["vigil", "vigil-nobatch", "flask", "fastapi"]
+# With --baseline BIN: that binary with Vigil's defaults, measured in the same run as the binary
+# under test, for a before/after comparison (S1-S3; "Vigil ÷ target" is after ÷ before).
+BASELINE = "vigil-base"
 # Every name --targets accepts; each scenario measures those of them it knows (scenario_targets).
-ALL_TARGETS = list(dict.fromkeys(TARGETS + INFER_TARGETS))
+ALL_TARGETS = list(dict.fromkeys(TARGETS + INFER_TARGETS + [BASELINE]))
 # The settings each Vigil target adds to the defaults.
 VIGIL_ENV = {"vigil": {}, "vigil-noaudit": {"VIGIL_AUDIT__ENABLED": "false"},
-             "vigil-nobatch": {"VIGIL_INFERENCE__MAX_BATCH_ROWS": "1"}}
+             "vigil-nobatch": {"VIGIL_INFERENCE__MAX_BATCH_ROWS": "1"}, BASELINE: {}}
 
 # S1 as BENCHMARKS.md specifies it: GET /api/v1/auth/me with a Bearer token. Vigil's token comes
 # from POST /api/v1/auth/login (one login per Vigil server), each Python peer's is seeded into its
@@ -31,7 +34,9 @@ S1_PATHS = ("auto", "auth", "healthz")  # --s1-path
 S1_ME = {"id": 1, "email": "admin@localhost", "name": "Administrator", "role": "admin"}
 S1_CONNECTIONS, S1_THREADS = 32, 2
 # Vigil with the audit log off: the same load on the same binary, for the audit cost.
-VIGIL_TARGETS = ("vigil", "vigil-noaudit")
+AUDIT_PAIR = ("vigil", "vigil-noaudit")
+# The S1 targets that are Vigil servers (they log in, and may answer /auth/me with more fields).
+VIGIL_TARGETS = AUDIT_PAIR + (BASELINE,)
 PEERS_CHECKING_TOKENS = ("flask", "fastapi")  # nginx is a fixed body, Vigil is checked by its tests
 # Goals: from BENCHMARKS.md, Vigil's req/s over each peer's and Vigil's own p99; the project's
 # own, the audit cost, 1 − (vigil req/s ÷ vigil-noaudit req/s).
@@ -45,9 +50,24 @@ def progress(text):
     print(text, file=sys.stderr, flush=True)
 
 
+def vigil_binary(name, args):
+    """The binary a Vigil target runs: --baseline for vigil-base, else --vigil."""
+    return args.baseline if name == BASELINE else args.vigil
+
+
+def with_baseline(targets, args):
+    """A scenario's default targets, plus vigil-base right after vigil when --baseline is given."""
+    if not getattr(args, "baseline", None) or BASELINE in targets:
+        return list(targets)
+    out = []
+    for t in targets:
+        out += [t, BASELINE] if t == "vigil" else [t]
+    return out
+
+
 def _start(name, args):
     if name in VIGIL_ENV:
-        server = servers.vigil(args.vigil, name=name, env=VIGIL_ENV[name])
+        server = servers.vigil(vigil_binary(name, args), name=name, env=VIGIL_ENV[name])
     else:
         server = servers.PEER_FACTORIES[name]()
     server.start()
@@ -80,7 +100,7 @@ def rotation(targets, run):
     return targets[k:] + targets[:k]
 
 
-def paired_rotation(targets, run, pair=VIGIL_TARGETS):
+def paired_rotation(targets, run, pair=AUDIT_PAIR):
     """rotation(), with the two targets of `pair` (when both are measured) kept back to back as
     one slot, the first of them alternating from run to run: their ratio (the audit cost) is
     then read from two runs seconds apart, not minutes, and this machine's drift between runs
@@ -101,6 +121,14 @@ def s1_targets(explicit, auth):
     return [t for t in TARGETS if auth or t != "vigil-noaudit"]
 
 
+def s1_rotation(targets, run):
+    """S1's order in run `run`: the audit pair back to back (paired_rotation), or, without it,
+    vigil and vigil-base back to back, so a before/after ratio is read on runs seconds apart."""
+    if all(t in targets for t in AUDIT_PAIR) or BASELINE not in targets:
+        return paired_rotation(targets, run)
+    return paired_rotation(targets, run, ("vigil", BASELINE))
+
+
 def _pct(x):
     return f"{x * 100:.1f} %"
 
@@ -116,7 +144,7 @@ def _plan(args, running):
     explicit = scenario_targets("S1", args.targets)
     if args.s1_path == "healthz":
         return False, s1_targets(explicit, False), "--s1-path healthz was given"
-    candidates = s1_targets(explicit, True)
+    candidates = s1_targets(explicit, True) if explicit else with_baseline(s1_targets(None, True), args)
     probe = next((t for t in VIGIL_TARGETS if t in candidates), None)
     if probe is None:
         return True, candidates, None  # the peers alone: they have the auth route
@@ -128,7 +156,8 @@ def _plan(args, running):
     if args.s1_path == "auth":
         raise BenchError(f"{args.vigil} answers POST /api/v1/auth/login with 404 (no auth "
                          f"endpoints in this build) and --s1-path auth was given")
-    return False, s1_targets(explicit, False), (
+    return False, s1_targets(explicit, False) if explicit else with_baseline(
+        s1_targets(None, False), args), (
         f"{probe}'s POST /api/v1/auth/login answered 404: this binary ({args.vigil}) has no auth "
         f"endpoints yet")
 
@@ -188,7 +217,7 @@ def s1(args):
                                          f"though the first Vigil server logged in")
             _check(name, running[name], auth)
         for run in range(args.runs):
-            for name in paired_rotation(targets, run):
+            for name in s1_rotation(targets, run):
                 server = running[name]
                 url = server.url + path
                 headers = [f"Authorization: Bearer {server.token}"] if auth else []
@@ -217,6 +246,8 @@ def s1(args):
         if name == "vigil":
             goal = f"p99 ≤ {S1_MAX_P99_MS:g} ms, no errors"
             ok = p99 <= S1_MAX_P99_MS and errors == 0
+        elif name == BASELINE:
+            goal, ok = "before/after: Vigil ÷ vigil-base, no goal", None
         elif name == "vigil-noaudit":
             goal = f"audit cost ≤ {_pct(S1_MAX_AUDIT_COST)}"
             ok = None
@@ -290,7 +321,7 @@ def _start_infer(name, args, running):
     server.token = servers.login(server)
     if server.token is None:
         raise BenchError(f"{name}: POST /api/v1/auth/login answered 404: this binary "
-                         f"({args.vigil}) has no auth endpoints, which S2/S3 need to upload "
+                         f"({vigil_binary(name, args)}) has no auth endpoints, which S2/S3 need to upload "
                          f"the model")
     servers.upload_model(server, server.token)
     return server
@@ -328,7 +359,7 @@ def _batch_stats(server):
 
 def _infer(args, spec):
     """KServe v2 infer throughput: wrk POSTs the same body to every target, runs interleaved."""
-    targets = scenario_targets(spec.scenario, args.targets) or list(INFER_TARGETS)
+    targets = scenario_targets(spec.scenario, args.targets) or with_baseline(INFER_TARGETS, args)
     with open(servers.MODEL_EXPECTED) as f:
         expected = json.load(f)
     rows, predictions = infer.cycle(expected["rows"], expected["predictions"], spec.rows)
@@ -446,4 +477,5 @@ def s11(args):
 
 SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S11": s11}
 NEEDS_VIGIL = {"S11"}
-SCENARIO_TARGETS = {"S1": TARGETS, "S2": INFER_TARGETS, "S3": INFER_TARGETS}
+SCENARIO_TARGETS = {"S1": TARGETS + [BASELINE], "S2": INFER_TARGETS + [BASELINE],
+                    "S3": INFER_TARGETS + [BASELINE]}
