@@ -1,4 +1,5 @@
-// Outside input: a JSON (or form) request body, read the way every endpoint reads it.
+// Outside input: a JSON (or form) request body, read the way every endpoint reads it, and the
+// same bytes as a query string (net::decode_query, which Exchange::query uses).
 #include <cstdint>
 #include <string>
 
@@ -26,5 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)vigil::api::read_page(ex);
     if (!ex.responded()) ex.respond_json(http::status::ok, {});
   }
+  // A query decodes exactly when its escapes are valid, which the session checks per target.
+  std::string_view query(reinterpret_cast<const char*>(data), size);
+  if (vigil::net::decode_query(query).ok() != vigil::net::valid_target(query)) __builtin_trap();
   return 0;
 }
