@@ -41,12 +41,12 @@ Credentials basic_credentials(std::string_view encoded) {
 Credentials credentials_of(const net::HttpRequest& req) {
   auto authz = req[net::http::field::authorization];
   std::string_view header(authz.data(), authz.size());
-  if (header.size() > 7 && iequals(header.substr(0, 7), "Bearer ")) {
-    return {Credentials::Kind::kBearer, header.substr(7)};
-  }
-  if (header.size() > 6 && iequals(header.substr(0, 6), "Basic ")) {
-    return basic_credentials(header.substr(6));
-  }
+  auto scheme_is = [&](std::string_view scheme) {  // "Bearer " as sent, else in any case
+    return header.size() > scheme.size() &&
+           (header.starts_with(scheme) || iequals(header.substr(0, scheme.size()), scheme));
+  };
+  if (scheme_is("Bearer ")) return {Credentials::Kind::kBearer, header.substr(7)};
+  if (scheme_is("Basic ")) return basic_credentials(header.substr(6));
   if (!header.empty()) return {Credentials::Kind::kMalformed};
   auto cookie = req[net::http::field::cookie];
   std::string_view token =
@@ -56,12 +56,10 @@ Credentials credentials_of(const net::HttpRequest& req) {
 }
 
 // The principal's scheme and token, once a token resolved.
-auth::Resolved with_token(auth::Resolved r, const Credentials& c) {
-  if (r.outcome == auth::AuthOutcome::kOk) {
-    r.principal.scheme = c.kind == Credentials::Kind::kBearer ? "bearer" : "cookie";
-    r.principal.token = std::string(c.token);
-  }
-  return r;
+void set_token(auth::Resolved& r, const Credentials& c) {
+  if (r.outcome != auth::AuthOutcome::kOk) return;
+  r.principal.scheme = c.kind == Credentials::Kind::kBearer ? "bearer" : "cookie";
+  r.principal.token.assign(c.token.data(), c.token.size());
 }
 
 }  // namespace
@@ -109,40 +107,42 @@ auth::Resolved AuthMiddleware::basic(std::string_view email, std::string_view pa
   return r;
 }
 
-std::optional<auth::Resolved> AuthMiddleware::authenticate_cached(const net::HttpRequest& req) {
+bool AuthMiddleware::authenticate_cached(const net::HttpRequest& req, auth::Resolved& out) {
   Credentials c = credentials_of(req);
   switch (c.kind) {
-    case Credentials::Kind::kNone: return auth::Resolved{};
-    case Credentials::Kind::kMalformed: return auth::Resolved{auth::AuthOutcome::kInvalid, {}};
+    case Credentials::Kind::kNone: out.outcome = auth::AuthOutcome::kMissing; return true;
+    case Credentials::Kind::kMalformed: out.outcome = auth::AuthOutcome::kInvalid; return true;
     case Credentials::Kind::kBearer:
-    case Credentials::Kind::kCookie: {
-      auto r = tokens_.resolve_cached(c.token);
-      if (!r) return std::nullopt;
-      return with_token(std::move(*r), c);
-    }
-    case Credentials::Kind::kBasic: {
-      auth::Resolved r{auth::AuthOutcome::kOk, {}};
-      if (!basic_.lookup(basic_.key(c.email, c.password), r.principal)) return std::nullopt;
-      r.principal.scheme = "basic";
-      return r;
-    }
+    case Credentials::Kind::kCookie:
+      if (!tokens_.resolve_cached(c.token, out)) return false;
+      set_token(out, c);
+      return true;
+    case Credentials::Kind::kBasic:
+      if (!basic_.lookup(basic_.key(c.email, c.password), out.principal)) return false;
+      out.outcome = auth::AuthOutcome::kOk;
+      out.principal.scheme = "basic";
+      return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 auth::Resolved AuthMiddleware::authenticate(const net::HttpRequest& req) {
   Credentials c = credentials_of(req);
+  auth::Resolved r;
   switch (c.kind) {
-    case Credentials::Kind::kNone: return {};
-    case Credentials::Kind::kMalformed: return {auth::AuthOutcome::kInvalid, {}};
+    case Credentials::Kind::kNone: break;
+    case Credentials::Kind::kMalformed: r.outcome = auth::AuthOutcome::kInvalid; break;
     case Credentials::Kind::kBearer:
-    case Credentials::Kind::kCookie: return with_token(tokens_.resolve(c.token), c);
-    case Credentials::Kind::kBasic: return basic(c.email, c.password);
+    case Credentials::Kind::kCookie:
+      r = tokens_.resolve(c.token);
+      set_token(r, c);
+      break;
+    case Credentials::Kind::kBasic: r = basic(c.email, c.password); break;
   }
-  return {};
+  return r;
 }
 
-void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved r) {
+void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved&& r) {
   const std::string& action = ex.route()->spec.action;
   bool is_public = action == "public";
   if (r.outcome == auth::AuthOutcome::kOk) {
@@ -176,8 +176,9 @@ void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved r) {
 
 net::Flow AuthMiddleware::before(const std::shared_ptr<net::Exchange>& ex) {
   if (!ex->route()) return net::Flow::kNext;
-  if (auto quick = authenticate_cached(ex->request())) {
-    admit(*ex, std::move(*quick));
+  auth::Resolved r;
+  if (authenticate_cached(ex->request(), r)) {
+    admit(*ex, std::move(r));
     return net::Flow::kNext;
   }
   boost::asio::post(blocking_, [this, ex] {

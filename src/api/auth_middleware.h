@@ -11,8 +11,6 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include <optional>
-
 #include "auth/token_service.h"
 #include "auth/user_store.h"
 #include "net/middleware.h"
@@ -28,12 +26,13 @@ class AuthMiddleware final : public net::Middleware {
 
   // Resolves the request's credentials. Blocking (store, Argon2): not on an I/O thread.
   auth::Resolved authenticate(const net::HttpRequest& req);
-  // The same when it can be decided without blocking; nullopt when only authenticate() can.
-  std::optional<auth::Resolved> authenticate_cached(const net::HttpRequest& req);
+  // The same, into `out`, when it can be decided without blocking; false when only
+  // authenticate() can.
+  bool authenticate_cached(const net::HttpRequest& req, auth::Resolved& out);
 
  private:
   // Sets the principal, or answers the exchange with the outcome's problem.
-  static void admit(net::Exchange& ex, auth::Resolved r);
+  static void admit(net::Exchange& ex, auth::Resolved&& r);
   auth::Resolved basic(std::string_view email, std::string_view password);
   auth::UserStore& users_;
   auth::TokenService& tokens_;

@@ -96,26 +96,28 @@ Expected<TokenService::Issued> TokenService::issue(const User& user, const std::
 
 namespace {
 
-Resolved from_entry(PrincipalCache::Entry e) {
-  Resolved r;
+void from_entry(PrincipalCache::Entry& e, Resolved& r) {
   if (e.expires_at <= std::chrono::system_clock::now()) {
     r.outcome = AuthOutcome::kExpired;
-    return r;
+    return;
   }
   r.outcome = AuthOutcome::kOk;
   r.principal = std::move(e.principal);
-  return r;
 }
 
 bool malformed(std::string_view token) { return token.empty() || token.size() > 256; }
 
 }  // namespace
 
-std::optional<Resolved> TokenService::resolve_cached(std::string_view token) {
-  if (malformed(token)) return Resolved{AuthOutcome::kInvalid, {}};
+bool TokenService::resolve_cached(std::string_view token, Resolved& out) {
+  if (malformed(token)) {
+    out.outcome = AuthOutcome::kInvalid;
+    return true;
+  }
   PrincipalCache::Entry e;
-  if (!cache_->get(sha256_hex(token), e)) return std::nullopt;
-  return from_entry(std::move(e));
+  if (!cache_->get(sha256_hex(token), e)) return false;
+  from_entry(e, out);
+  return true;
 }
 
 Resolved TokenService::resolve(std::string_view token) {
@@ -155,7 +157,8 @@ Resolved TokenService::resolve(std::string_view token) {
     e.cached_until = Clock::now() + cache_ttl_;
     cache_->put(hash, e);
   }
-  return from_entry(std::move(e));
+  from_entry(e, r);
+  return r;
 }
 
 Status TokenService::revoke(std::string_view token) {

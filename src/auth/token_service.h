@@ -40,9 +40,9 @@ class TokenService {
                          std::chrono::seconds ttl = std::chrono::seconds(0));
   // Blocking on a cache miss (a store query): not on an I/O thread.
   Resolved resolve(std::string_view token);
-  // What resolve() would say, when the cache can say it without the store (and a malformed
-  // token); nullopt when only resolve() can. Never blocks.
-  std::optional<Resolved> resolve_cached(std::string_view token);
+  // What resolve() would say, into `out`, when the cache can say it without the store (and for
+  // a malformed token); false when only resolve() can. Never blocks.
+  bool resolve_cached(std::string_view token, Resolved& out);
   // Revoking an unknown token is ok (idempotent).
   Status revoke(std::string_view token);
   Status revoke_all(int64_t user_id);
