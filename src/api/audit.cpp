@@ -72,10 +72,7 @@ class AuditHandlers {
     off_io(*d_.blocking, ex, [db = d_.db, q = std::move(q)](net::Exchange& ex) {
       auto result = audit::query_audit(*db, q);
       if (!result.ok()) return respond_status(ex, result.status());
-      net::HttpResponse res{status::ok, 11};
-      res.set(net::http::field::content_type, "application/json");
-      res.body() = page_json(*result);
-      ex.respond(std::move(res));
+      ex.respond_json_text(status::ok, page_json(*result));
     });
   }
 

@@ -39,10 +39,7 @@ class OpsHandlers {
 
   void health(const ExchangePtr& ex) const {
     static const std::string kBody = R"({"status":"ok"})";
-    net::HttpResponse res{status::ok, 11};
-    res.set(net::http::field::content_type, "application/json");
-    res.body() = kBody;
-    ex->respond(std::move(res));
+    ex->respond_json_text(status::ok, kBody);
   }
 
   void readiness(const ExchangePtr& ex) const {
@@ -80,10 +77,7 @@ class DocsHandlers {
   // Built when first asked, so it covers every route added before the server started.
   void openapi(const ExchangePtr& ex) const {
     std::call_once(built_, [&] { document_ = json::serialize(build_openapi(router_, version_)); });
-    net::HttpResponse res{status::ok, 11};
-    res.set(net::http::field::content_type, "application/json");
-    res.body() = document_;
-    ex->respond(std::move(res));
+    ex->respond_json_text(status::ok, document_);
   }
 
   void index(const ExchangePtr& ex) const {

@@ -12,7 +12,6 @@
 
 namespace vigil::api {
 namespace json = boost::json;
-using net::http::field;
 using net::http::status;
 using net::http::verb;
 
@@ -182,10 +181,7 @@ class PredictHandlers {
     d.server->infer(h, std::move(data), n, explain,
                     [ex, resolved = h.resolved, n](Expected<serving::Prediction> p) {
                       if (!p.ok()) return respond_status(*ex, p.status());
-                      net::HttpResponse res{status::ok, 11};
-                      res.set(field::content_type, "application/json");
-                      res.body() = prediction_json(*resolved, *p, n);
-                      ex->respond(std::move(res));
+                      ex->respond_json_text(status::ok, prediction_json(*resolved, *p, n));
                     });
   }
 

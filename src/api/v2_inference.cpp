@@ -10,7 +10,6 @@
 
 namespace vigil::api {
 namespace json = boost::json;
-using net::http::field;
 using net::http::status;
 using net::http::verb;
 
@@ -108,12 +107,10 @@ class V2Handlers {
     d_.server->infer(h, std::move(request.data), request.rows, request.explain,
                      [ex, resolved = h.resolved, id = request.id](Expected<serving::Prediction> p) {
                        if (!p.ok()) return respond_status(*ex, p.status());
-                       net::HttpResponse res{status::ok, 11};
-                       res.set(field::content_type, "application/json");
-                       res.body() =
+                       ex->respond_json_text(
+                           status::ok,
                            v2_infer_response(resolved->name, resolved->version, id, p->values,
-                                             p->contributions ? &*p->contributions : nullptr);
-                       ex->respond(std::move(res));
+                                             p->contributions ? &*p->contributions : nullptr));
                      });
   }
 

@@ -170,6 +170,13 @@ void Exchange::respond_json(http::status status, const boost::json::value& body)
   respond(make_json(status, body));
 }
 
+void Exchange::respond_json_text(http::status status, std::string body) {
+  HttpResponse res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  respond(std::move(res));
+}
+
 void Exchange::respond_problem(http::status status, std::string_view detail,
                                const std::vector<FieldError>& errors) {
   respond(make_problem(status, detail, errors));

@@ -104,6 +104,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Content-Length to file.length (the response's own body is ignored).
   void respond_file(HttpResponse response, FileBody file);
   void respond_json(http::status status, const boost::json::value& body);
+  // JSON already written as text (bodies built by hand on hot paths).
+  void respond_json_text(http::status status, std::string body);
   void respond_problem(http::status status, std::string_view detail,
                        const std::vector<FieldError>& errors = {});
   bool responded() const { return responded_.load(std::memory_order_acquire); }
