@@ -156,13 +156,6 @@ void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved&& r) {
   }
   if (is_public) return;
   switch (r.outcome) {
-    case auth::AuthOutcome::kMissing: {
-      auto res = net::make_problem(status::unauthorized,
-                                   "sign in: send a Bearer token, the "
-                                   "vigil_session cookie or Basic credentials");
-      res.set(net::http::field::www_authenticate, "Bearer realm=\"vigil\"");
-      return ex.respond(std::move(res));
-    }
     case auth::AuthOutcome::kExpired:
       return ex.respond_problem(status::forbidden, "the token has expired; sign in again");
     case auth::AuthOutcome::kDisabled:
@@ -170,8 +163,16 @@ void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved&& r) {
     case auth::AuthOutcome::kUnavailable:
       return ex.respond_problem(status::service_unavailable,
                                 "credentials cannot be checked: the store is unavailable; retry");
-    default: return ex.respond_problem(status::unauthorized, "invalid credentials");
+    default: break;
   }
+  // Every 401 says how to authenticate (RFC 9110 §11.6.1).
+  auto res = net::make_problem(status::unauthorized,
+                               r.outcome == auth::AuthOutcome::kMissing
+                                   ? "sign in: send a Bearer token, the vigil_session cookie or "
+                                     "Basic credentials"
+                                   : "invalid credentials");
+  res.set(net::http::field::www_authenticate, "Bearer realm=\"vigil\"");
+  ex.respond(std::move(res));
 }
 
 net::Flow AuthMiddleware::before(const std::shared_ptr<net::Exchange>& ex) {

@@ -10,8 +10,6 @@ namespace vigil::api {
 namespace json = boost::json;
 using net::http::status;
 
-namespace {
-
 bool media_type_is(std::string_view header, std::string_view type) {
   std::string_view base = header.substr(0, header.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
@@ -20,12 +18,10 @@ bool media_type_is(std::string_view header, std::string_view type) {
 
 bool is_json_type(std::string_view header) {
   if (media_type_is(header, "application/json")) return true;
-  auto semi = header.find(';');
-  std::string_view base = header.substr(0, semi);
-  return base.size() > 5 && base.substr(base.size() - 5) == "+json";
+  std::string_view base = header.substr(0, header.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  return base.size() > 5 && iequals(base.substr(base.size() - 5), "+json");
 }
-
-}  // namespace
 
 std::optional<json::object> read_json_object(net::Exchange& ex, bool allow_form) {
   const auto& req = ex.request();

@@ -15,6 +15,11 @@
 
 namespace vigil::api {
 
+// Whether a Content-Type header names `type` (parameters and ASCII case aside), or any JSON type
+// (application/json, application/…+json).
+bool media_type_is(std::string_view header, std::string_view type);
+bool is_json_type(std::string_view header);
+
 // Parses the body as a JSON object (Content-Type application/json, or any +json type). With
 // `allow_form`, application/x-www-form-urlencoded fields become string members.
 std::optional<boost::json::object> read_json_object(net::Exchange& ex, bool allow_form = false);

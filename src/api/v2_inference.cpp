@@ -10,6 +10,7 @@
 
 namespace vigil::api {
 namespace json = boost::json;
+using net::http::field;
 using net::http::status;
 using net::http::verb;
 
@@ -24,6 +25,14 @@ Expected<std::optional<size_t>> json_header_length(const net::HttpRequest& req) 
   auto n = parse_int<size_t>(std::string_view(h->value().data(), h->value().size()));
   if (!n) return malformed("Inference-Header-Content-Length", "not a byte count");
   return std::optional<size_t>(*n);
+}
+
+// An infer body is JSON; with the binary tensor extension it may also be sent as octet-stream.
+bool infer_media_type(const net::HttpRequest& req, bool binary_extension) {
+  auto h = req[field::content_type];
+  std::string_view type(h.data(), h.size());
+  return is_json_type(type) ||
+         (binary_extension && media_type_is(type, "application/octet-stream"));
 }
 
 // The metadata document of a loaded version and the model's versions.
@@ -84,6 +93,11 @@ class V2Handlers {
   void infer(const ExchangePtr& ex) const {
     auto header = json_header_length(ex->request());
     if (!header.ok()) return respond_status(*ex, header.status());
+    if (!infer_media_type(ex->request(), header->has_value())) {
+      return ex->respond_problem(status::unsupported_media_type,
+                                 "send application/json (or application/octet-stream with "
+                                 "Inference-Header-Content-Length)");
+    }
     auto req = parse_v2_infer(ex->request().body(), d_.max_rows, *header);
     if (!req.ok()) return respond_status(*ex, req.status());
     auto request = std::make_shared<V2InferRequest>(std::move(*req));
@@ -195,6 +209,7 @@ net::RouteSpec infer_spec(bool versioned, int64_t max_body_bytes) {
           .responses = {{200, "Predictions", std::move(response)},
                         problem_response(400, "Not JSON"),
                         problem_response(404, "No such model or version"),
+                        problem_response(415, "Not application/json"),
                         problem_response(
                             422, "Bad input; names the field and the expected feature count")},
           .max_body_bytes = max_body_bytes};

@@ -1,6 +1,7 @@
 #include "net/file_response.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/strings.h"
 
@@ -9,9 +10,14 @@ namespace {
 
 using http::field;
 
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// A byte position; one too large for 64 bits is past the end of any file (UINT64_MAX).
 std::optional<uint64_t> byte_position(std::string_view s) {
-  if (s.size() > 19) return std::nullopt;  // beyond any file; also keeps from_chars in range
-  return parse_int<uint64_t>(s);
+  if (!all_digits(s)) return std::nullopt;
+  return parse_int<uint64_t>(s).value_or(UINT64_MAX);
 }
 
 std::string_view trim(std::string_view s) {
@@ -51,6 +57,11 @@ Expected<std::optional<ByteRange>> parse_range(std::string_view header, uint64_t
   return Result(ByteRange{*first, end - *first + 1});
 }
 
+bool if_range_allows(std::string_view if_range, std::string_view etag) {
+  if_range = trim(if_range);
+  return !if_range.starts_with("W/") && if_range == etag;  // strong comparison only
+}
+
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   if (trim(if_none_match) == "*") return true;
   while (!if_none_match.empty()) {
@@ -75,7 +86,9 @@ void respond_immutable_file(Exchange& ex, const ImmutableFile& file) {
   }
   ByteRange range{0, file.size};
   bool partial = false;
-  if (auto r = req.find(field::range); r != req.end()) {
+  auto if_range = req.find(field::if_range);
+  bool range_applies = if_range == req.end() || if_range_allows(if_range->value(), file.etag);
+  if (auto r = req.find(field::range); r != req.end() && range_applies) {
     auto parsed = parse_range(r->value(), file.size);
     if (!parsed.ok()) {
       auto res = make_problem(http::status::range_not_satisfiable, "the range is outside the file");

@@ -25,6 +25,10 @@ struct ByteRange {
 // range cannot be satisfied (416).
 Expected<std::optional<ByteRange>> parse_range(std::string_view header, uint64_t size);
 
+// Whether Range applies under an If-Range header: only when it names exactly `etag` (a strong
+// match). A date never matches (no Last-Modified is sent), so the whole file is served.
+bool if_range_allows(std::string_view if_range, std::string_view etag);
+
 // Whether an If-None-Match header matches `etag` (quoted, as sent in ETag): "*", or a list
 // member equal to it under the weak comparison (a W/ prefix is ignored).
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
@@ -39,8 +43,9 @@ struct ImmutableFile {
 };
 
 // Answers the exchange's request for `file`: 304 when If-None-Match matches, 416 for an
-// unsatisfiable Range, 206 for a satisfiable one, else 200. Blocking (it may open the file):
-// call it off the I/O threads. A file that cannot be opened is 503.
+// unsatisfiable Range, 206 for a satisfiable one (unless an If-Range does not match), else 200.
+// Blocking (it may open the file): call it off the I/O threads. A file that cannot be opened is
+// 503.
 void respond_immutable_file(Exchange& ex, const ImmutableFile& file);
 
 }  // namespace vigil::net

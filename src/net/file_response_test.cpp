@@ -37,8 +37,8 @@ TEST(ParseRange, ClampsToTheFile) {
 }
 
 TEST(ParseRange, IgnoresWhatItDoesNotServe) {
-  for (const char* h : {"items=0-1", "bytes=0-1,5-6", "bytes=abc", "bytes=5-1", "bytes=-",
-                        "bytes=99999999999999999999-", "bytes= 1-2"}) {
+  for (const char* h :
+       {"items=0-1", "bytes=0-1,5-6", "bytes=abc", "bytes=5-1", "bytes=-", "bytes= 1-2"}) {
     EXPECT_EQ(range(h, 100), std::nullopt) << h;
   }
 }
@@ -48,6 +48,24 @@ TEST(ParseRange, UnsatisfiableIsAnError) {
   EXPECT_FALSE(parse_range("bytes=-0", 100).ok());
   EXPECT_FALSE(parse_range("bytes=-1", 0).ok());
   EXPECT_EQ(parse_range("bytes=100-", 100).status().code(), ErrorCode::kFailedPrecondition);
+  // Past the end of any file, 64 bits or more.
+  EXPECT_FALSE(parse_range("bytes=18446744073709551615-", 100).ok());
+  EXPECT_FALSE(parse_range("bytes=99999999999999999999-", 100).ok());
+  // A suffix or a last position beyond 64 bits is the whole file, or up to its end.
+  auto r = range("bytes=-99999999999999999999", 100);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->length, 100u);
+  r = range("bytes=10-99999999999999999999", 100);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->length, 90u);
+}
+
+TEST(IfRange, OnlyTheSameStrongTagKeepsTheRange) {
+  EXPECT_TRUE(if_range_allows("\"abc\"", "\"abc\""));
+  EXPECT_TRUE(if_range_allows(" \"abc\" ", "\"abc\""));
+  EXPECT_FALSE(if_range_allows("W/\"abc\"", "\"abc\""));
+  EXPECT_FALSE(if_range_allows("\"old\"", "\"abc\""));
+  EXPECT_FALSE(if_range_allows("Sat, 05 Dec 2026 10:00:00 GMT", "\"abc\""));
 }
 
 TEST(EtagMatches, ListsStarAndWeakTags) {

@@ -150,6 +150,22 @@ TEST_P(IdentityTest, FormLoginAndBasicCredentials) {
   EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", "Basic !!!"}}).status, 401);
 }
 
+// Every 401 says how to authenticate; the scheme name is case-insensitive (RFC 9110 §11.1).
+TEST_P(IdentityTest, UnauthorizedSaysHowAndSchemesIgnoreCase) {
+  std::string token = login("admin@localhost", "admin-password-1");
+  for (const char* authz : {"", "Bearer not-a-token", "Basic !!!", "Digest x"}) {
+    Headers h;
+    if (*authz) h["Authorization"] = authz;
+    auto r = client_->get("/api/v1/auth/me", h);
+    EXPECT_EQ(r.status, 401) << authz;
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"vigil\"") << authz;
+  }
+  for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR "}) {
+    EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", scheme + token}}).status, 200)
+        << scheme;
+  }
+}
+
 TEST_P(IdentityTest, MissingInvalidAndExpiredTokens) {
   auto none = client_->get("/api/v1/auth/me");
   EXPECT_EQ(none.status, 401);

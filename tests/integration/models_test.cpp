@@ -225,6 +225,21 @@ TEST_P(ModelsTest, ArtifactsHaveETagsAndRanges) {
   EXPECT_EQ(client_->get(path, h).body, file.substr(file.size() - 5));
   h["Range"] = "bytes=" + std::to_string(file.size()) + "-";
   EXPECT_EQ(client_->get(path, h).status, 416);
+  h["Range"] = "bytes=18446744073709551615-";  // past any file: 416, not the whole file
+  EXPECT_EQ(client_->get(path, h).status, 416);
+  // If-Range: the range only for the same strong ETag; otherwise the whole file (a resumed
+  // download of another version must not be spliced).
+  h["Range"] = "bytes=10-19";
+  h["If-Range"] = etag;
+  EXPECT_EQ(client_->get(path, h).status, 206);
+  for (const char* other : {"\"0000\"", "Sat, 05 Dec 2026 10:00:00 GMT"}) {
+    h["If-Range"] = other;
+    auto whole = client_->get(path, h);
+    EXPECT_EQ(whole.status, 200) << other;
+    EXPECT_EQ(whole.body, file) << other;
+  }
+  h["If-Range"] = "W/" + etag;
+  EXPECT_EQ(client_->get(path, h).status, 200);
   EXPECT_EQ(client_->get("/api/v1/models/bc/versions/2/artifact", admin_).status, 404);
 }
 
@@ -321,6 +336,15 @@ TEST_P(ModelsTest, KServeV2ErrorsNameTheField) {
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("expects 30 features"), std::string::npos) << r.body;
   EXPECT_EQ(infer("{not json").status, 400);
+  // The body must say it is JSON.
+  const std::string one =
+      R"({"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})";
+  for (const char* type : {"image/png", "text/plain", ""}) {
+    Headers typed = admin_;
+    if (*type) typed.emplace("Content-Type", type);
+    EXPECT_EQ(client_->request(http::verb::post, "/v2/models/bc/infer", one, typed).status, 415)
+        << type;
+  }
   EXPECT_EQ(infer(R"({"inputs":[]})").status, 422);
   EXPECT_EQ(infer(R"({"inputs":[{"shape":[1,2],"datatype":"BYTES","data":[1,2]}]})").status, 422);
   EXPECT_EQ(infer(R"({"inputs":[{"shape":[1,2],"datatype":"FP32","data":[1]}]})").status, 422);
