@@ -78,11 +78,12 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-AuthMiddleware::AuthMiddleware(auth::UserStore& users, auth::TokenService& tokens,
+AuthMiddleware::AuthMiddleware(auth::AccountService& accounts, auth::TokenService& tokens,
                                auth::BasicAuthCache& basic, boost::asio::thread_pool& blocking)
-    : users_(users), tokens_(tokens), basic_(basic), blocking_(blocking) {}
+    : accounts_(accounts), tokens_(tokens), basic_(basic), blocking_(blocking) {}
 
-auth::Resolved AuthMiddleware::basic(std::string_view email, std::string_view password) {
+auth::Resolved AuthMiddleware::basic(const std::string& email, const std::string& password,
+                                     const std::string& remote_ip) {
   auth::Resolved r{auth::AuthOutcome::kInvalid, {}};
   std::string key = basic_.key(email, password);
   if (basic_.lookup(key, r.principal)) {
@@ -90,17 +91,19 @@ auth::Resolved AuthMiddleware::basic(std::string_view email, std::string_view pa
     r.principal.scheme = "basic";
     return r;
   }
-  auto found = users_.get_with_hash(std::string(email));
-  if (!found.ok() && found.status().code() != ErrorCode::kNotFound) {
-    r.outcome = auth::AuthOutcome::kUnavailable;
-    return r;
+  // The sign-in checks: shared failure limits, the timing equaliser, the rehash.
+  auto checked = accounts_.check_password(email, password, remote_ip);
+  switch (checked.status.code()) {
+    case ErrorCode::kOk: break;
+    case ErrorCode::kUnauthenticated: return r;
+    case ErrorCode::kPermissionDenied: r.outcome = auth::AuthOutcome::kDisabled; return r;
+    case ErrorCode::kResourceExhausted:
+      r.outcome = auth::AuthOutcome::kThrottled;
+      r.retry_after_s = checked.retry_after_s;
+      return r;
+    default: r.outcome = auth::AuthOutcome::kUnavailable; return r;
   }
-  if (!found.ok() || !auth::verify_password(password, found->second)) return r;
-  const auth::User& u = found->first;
-  if (u.disabled) {
-    r.outcome = auth::AuthOutcome::kDisabled;
-    return r;
-  }
+  const auth::User& u = checked.signed_in->user;
   r.outcome = auth::AuthOutcome::kOk;
   r.principal = {u.id, u.email, u.role, u.name, "basic", {}};
   basic_.store(key, r.principal);
@@ -126,7 +129,8 @@ bool AuthMiddleware::authenticate_cached(const net::HttpRequest& req, auth::Reso
   return false;
 }
 
-auth::Resolved AuthMiddleware::authenticate(const net::HttpRequest& req) {
+auth::Resolved AuthMiddleware::authenticate(const net::HttpRequest& req,
+                                            const std::string& remote_ip) {
   Credentials c = credentials_of(req);
   auth::Resolved r;
   switch (c.kind) {
@@ -137,7 +141,7 @@ auth::Resolved AuthMiddleware::authenticate(const net::HttpRequest& req) {
       r = tokens_.resolve(c.token);
       set_token(r, c);
       break;
-    case Credentials::Kind::kBasic: r = basic(c.email, c.password); break;
+    case Credentials::Kind::kBasic: r = basic(c.email, c.password, remote_ip); break;
   }
   return r;
 }
@@ -163,6 +167,13 @@ void AuthMiddleware::admit(net::Exchange& ex, auth::Resolved&& r) {
     case auth::AuthOutcome::kUnavailable:
       return ex.respond_problem(status::service_unavailable,
                                 "credentials cannot be checked: the store is unavailable; retry");
+    case auth::AuthOutcome::kThrottled: {
+      auto res =
+          net::make_problem(status::too_many_requests, "too many failed sign-ins; retry in " +
+                                                           std::to_string(r.retry_after_s) + " s");
+      res.set(net::http::field::retry_after, std::to_string(r.retry_after_s));
+      return ex.respond(std::move(res));
+    }
     default: break;
   }
   // Every 401 says how to authenticate (RFC 9110 §11.6.1).
@@ -183,7 +194,7 @@ net::Flow AuthMiddleware::before(const std::shared_ptr<net::Exchange>& ex) {
     return net::Flow::kNext;
   }
   boost::asio::post(blocking_, [this, ex] {
-    admit(*ex, authenticate(ex->request()));
+    admit(*ex, authenticate(ex->request(), ex->remote_ip()));
     if (!ex->responded()) ex->resume();
   });
   return net::Flow::kSuspended;

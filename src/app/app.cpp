@@ -193,7 +193,7 @@ Status App::start() {
     middleware_.push_back(std::make_unique<api::AuditMiddleware>(*audit_));
   }
   middleware_.push_back(
-      std::make_unique<api::AuthMiddleware>(*users_, *tokens_, *basic_, *blocking_));
+      std::make_unique<api::AuthMiddleware>(*accounts_, *tokens_, *basic_, *blocking_));
   std::vector<net::Middleware*> chain;
   for (auto& m : middleware_) chain.push_back(m.get());
 

@@ -217,8 +217,8 @@ Expected<User> AccountService::set_role(const std::string& email, const std::str
   return updated;
 }
 
-SignInResult AccountService::sign_in(const std::string& email, const std::string& password,
-                                     const std::string& remote_ip) {
+SignInResult AccountService::check_password(const std::string& email, const std::string& password,
+                                            const std::string& remote_ip) {
   const std::string account = to_lower(email);
   if (int wait = limiter_.retry_after(account, remote_ip); wait > 0) {
     return {{ErrorCode::kResourceExhausted,
@@ -239,9 +239,17 @@ SignInResult AccountService::sign_in(const std::string& email, const std::string
   if (user.disabled) return {denied("the account is disabled")};
   limiter_.record_success(account);
   rehash_if_outdated(user.id, found->second, password);
-  auto issued = tokens_.issue(user);
+  return {{}, 0, SignedIn{user, {}}};
+}
+
+SignInResult AccountService::sign_in(const std::string& email, const std::string& password,
+                                     const std::string& remote_ip) {
+  SignInResult result = check_password(email, password, remote_ip);
+  if (!result.status.ok()) return result;
+  auto issued = tokens_.issue(result.signed_in->user);
   if (!issued.ok()) return {issued.status()};
-  return {{}, 0, SignedIn{user, std::move(*issued)}};
+  result.signed_in->token = std::move(*issued);
+  return result;
 }
 
 Expected<std::optional<User>> AccountService::ensure_admin(const std::string& email,

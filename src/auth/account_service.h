@@ -93,6 +93,11 @@ class AccountService {
   // password made with older parameters, and issues a session token.
   SignInResult sign_in(const std::string& email, const std::string& password,
                        const std::string& remote_ip);
+  // The same checks without a token, for Basic credentials: the failure limits (shared with
+  // sign_in, so neither path sidesteps the other), the timing equaliser, the rehash. Ok with
+  // the account in `signed_in->user` (its token empty).
+  SignInResult check_password(const std::string& email, const std::string& password,
+                              const std::string& remote_ip);
 
   // Creates the first admin unless an active admin exists (safe to run concurrently from
   // several processes). Returns the account created, or nullopt when there was one already.

@@ -18,11 +18,13 @@
 namespace vigil::auth {
 
 // kUnavailable: the store could not be asked; the caller is neither accepted nor rejected.
-enum class AuthOutcome { kOk, kMissing, kInvalid, kExpired, kDisabled, kUnavailable };
+// kThrottled: too many failed attempts for the account or address; retry later.
+enum class AuthOutcome { kOk, kMissing, kInvalid, kExpired, kDisabled, kUnavailable, kThrottled };
 
 struct Resolved {
   AuthOutcome outcome = AuthOutcome::kMissing;
-  Principal principal;  // valid when kOk
+  Principal principal;    // valid when kOk
+  int retry_after_s = 0;  // with kThrottled
 };
 
 class TokenService {

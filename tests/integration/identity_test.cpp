@@ -199,6 +199,36 @@ TEST_P(IdentityTest, FailedSignInsAreRateLimited) {
   login("other@example.com", "password-123");
 }
 
+// One limiter for every credential path: wrong Basic passwords count toward the sign-in limits,
+// and an account /login refuses (429) is refused over Basic too, even with the right password.
+TEST_P(IdentityTest, BasicSharesTheSignInLimits) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", basic("admin@localhost", "nope")}})
+                  .status,
+              401);
+  }
+  auto limited = client_->get("/api/v1/auth/me",
+                              {{"Authorization", basic("admin@localhost", "admin-password-1")}});
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  EXPECT_EQ(
+      post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "admin-password-1"}})
+          .status,
+      429);
+  // The other way round: failed sign-ins lock Basic out for that account.
+  ASSERT_TRUE(app_->app().users().create("other@example.com", "password-123", "", "user").ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(post("/api/v1/auth/login", {{"email", "other@example.com"}, {"password", "wrong-1"}})
+                  .status,
+              401);
+  }
+  EXPECT_EQ(
+      client_
+          ->get("/api/v1/auth/me", {{"Authorization", basic("other@example.com", "password-123")}})
+          .status,
+      429);
+}
+
 TEST_P(IdentityTest, AdminManagesUsersAndUsersOnlyThemselves) {
   std::string admin = login("admin@localhost", "admin-password-1");
   auto created =
