@@ -37,6 +37,8 @@ class V2Handler {
   json::value release() { return st_.release(); }
   bool data_seen() const { return data_seen_; }
   const std::optional<Status>& data_error() const { return data_error_; }
+  // The index of the first value of the data with a fractional part (1.5), if any.
+  std::optional<size_t> first_fraction() const { return first_fraction_; }
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -126,7 +128,14 @@ class V2Handler {
     return true;
   }
   bool on_double(double d, json::string_view, json::error_code&) {
-    if (data_depth_ > 0) return number(static_cast<float>(d));
+    if (data_depth_ > 0) {
+      // 1e999 parses as infinity, 1e39 overflows a float: neither is a value a model can take.
+      if (!std::isfinite(d) || std::abs(d) > std::numeric_limits<float>::max()) {
+        return out_of_range();
+      }
+      if (!first_fraction_ && std::trunc(d) != d) first_fraction_ = data_.size();
+      return number(static_cast<float>(d));
+    }
     begin_value();
     st_.push_double(d);
     return true;
@@ -164,6 +173,13 @@ class V2Handler {
     if (!data_error_) data_.push_back(v);
     return true;
   }
+  bool out_of_range() {
+    if (!data_error_) {
+      data_error_ = invalid_field(
+          "inputs[0].data", "value " + std::to_string(data_.size()) + " is out of range for FP32");
+    }
+    return true;
+  }
   bool bad_value() {
     if (!data_error_) {
       data_error_ = invalid_field(
@@ -179,6 +195,7 @@ class V2Handler {
   int data_depth_ = 0;      // > 0: inside inputs[0].data, at this array depth
   bool data_seen_ = false;  // inputs[0].data was an array
   std::optional<Status> data_error_;
+  std::optional<size_t> first_fraction_;
 };
 
 void append_tensor(std::string& out, const char* name, const runtime::Tensor& t) {
@@ -303,14 +320,19 @@ Status read_binary_data(const json::value& binary_size, std::string_view dt,
   return {};
 }
 
-// The values the SAX handler collected from inputs[0].data.
-Status check_json_data(const json::object& in, const V2Handler& handler,
+// The values the SAX handler collected from inputs[0].data, against the datatype `dt`.
+Status check_json_data(const json::object& in, const V2Handler& handler, std::string_view dt,
                        const V2InferRequest& req) {
   const auto* data = in.if_contains("data");
   if (!data || !data->is_array() || !handler.data_seen()) {
     return invalid_field("inputs[0].data", "required: an array of numbers (null = missing)");
   }
   if (const auto& e = handler.data_error()) return *e;
+  if (auto at = handler.first_fraction(); at && (dt == "INT32" || dt == "INT64")) {
+    return invalid_field(
+        "inputs[0].data",
+        "value " + std::to_string(*at) + " is not an integer (datatype " + std::string(dt) + ")");
+  }
   const size_t expected = req.rows * req.cols;
   if (req.data.size() != expected) {
     return invalid_field("inputs[0].data", "has " + std::to_string(req.data.size()) +
@@ -338,7 +360,7 @@ Status read_document(const json::object& o, const V2Handler& handler, size_t max
       return read_binary_data(*size, *dt, binary, have_header, req);
     }
   }
-  return check_json_data(in, handler, req);
+  return check_json_data(in, handler, *dt, req);
 }
 
 }  // namespace

@@ -97,6 +97,15 @@ TEST(KServe, BadDataIsReportedAfterTheOtherMembers) {
            {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[true]}]} x)", 400, "",
             "not JSON"},
            {R"({"inputs":[{"shape":[1,1],"datatype":"FP32","data":[1,]}]})", 400, "", "not JSON"},
+           // Values a float cannot hold, and fractions where the datatype is an integer.
+           {R"({"inputs":[{"shape":[1,2],"datatype":"FP64","data":[1,1e999]}]})", 422,
+            "inputs[0].data", "value 1 is out of range"},
+           {R"({"inputs":[{"shape":[1,2],"datatype":"FP64","data":[-1e39,1]}]})", 422,
+            "inputs[0].data", "value 0 is out of range"},
+           {R"({"inputs":[{"shape":[1,2],"datatype":"INT32","data":[1,1.5]}]})", 422,
+            "inputs[0].data", "value 1 is not an integer"},
+           {R"({"inputs":[{"shape":[1,2],"datatype":"INT64","data":[2.25,1]}]})", 422,
+            "inputs[0].data", "value 0 is not an integer"},
        }) {
     Error e;
     EXPECT_FALSE(parse(c.body, e)) << c.body;
