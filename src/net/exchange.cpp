@@ -87,6 +87,25 @@ Expected<std::vector<std::pair<std::string, std::string>>> decode_query(std::str
   return out;
 }
 
+std::optional<HeadError> head_error(const HttpRequest& request) {
+  const size_t hosts = request.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && request.version() >= 11)) {
+    return HeadError{http::status::bad_request, "HTTP/1.1 needs exactly one Host header"};
+  }
+  for (const auto& f : request) {
+    if (f.name() != http::field::transfer_encoding) continue;
+    std::string_view value(f.value().data(), f.value().size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (!iequals(value, "chunked")) {
+      return HeadError{http::status::not_implemented,
+                       "only the chunked transfer coding is supported, not " + std::string(value)};
+    }
+  }
+  return std::nullopt;
+}
+
 bool valid_target(std::string_view target) {
   // Most targets have no escape at all: one memchr instead of Boost.URL's byte loop.
   if (target.find('%') == std::string_view::npos) return true;

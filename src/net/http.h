@@ -63,6 +63,15 @@ Expected<std::vector<std::pair<std::string, std::string>>> decode_query(std::str
 // Whether every escape in a request target (path and query) is valid.
 bool valid_target(std::string_view target);
 
+struct HeadError {
+  http::status status;
+  std::string detail;
+};
+// What is wrong with a request head that parsed (RFC 9112): an HTTP/1.1 request without exactly
+// one Host, or more than one Host on HTTP/1.0 (400); a transfer coding other than chunked, which
+// would be ignored (501). nullopt when the head is acceptable.
+std::optional<HeadError> head_error(const HttpRequest& request);
+
 // Where a suspended exchange's middleware chain goes on (the connection; internal to net/).
 class ChainRunner {
  public:

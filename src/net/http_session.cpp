@@ -128,6 +128,10 @@ class HttpSession final : public SessionBase,
   void on_head(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     auto& req = parser_->get();
+    if (auto bad = head_error(req)) {
+      close_after_ = true;  // the body is not read, so the connection cannot be reused
+      return reject(bad->status, bad->detail);
+    }
     match_ = state_->router.match(req.method(), path_of(req.target()));
     size_t limit = state_->options.max_body_bytes;
     if (match_.route && match_.route->spec.max_body_bytes >= 0) {

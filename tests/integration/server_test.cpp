@@ -160,6 +160,32 @@ TEST(ServerTest, UnknownRouteAndWrongMethodAreProblems) {
   EXPECT_EQ(r.header("allow"), "GET");
 }
 
+// RFC 9112: HTTP/1.1 needs exactly one Host (400 otherwise), and a transfer coding the server
+// would ignore is 501, not silently dropped.
+TEST(ServerTest, HostAndTransferCodingsAreChecked) {
+  TestApp t;
+  for (const char* head :
+       {"GET /healthz HTTP/1.1\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    RawConnection raw(t.port());
+    raw.send(head);
+    EXPECT_EQ(testing::status_of(raw.read_all(2s)), 400) << head;
+  }
+  RawConnection gzip(t.port());
+  gzip.send(
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  EXPECT_EQ(testing::status_of(gzip.read_all(2s)), 501);
+  RawConnection http10(t.port());
+  http10.send("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(testing::status_of(http10.read_all(2s)), 200);
+  RawConnection chunked(t.port());
+  chunked.send(
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  EXPECT_EQ(testing::status_of(chunked.read_all(2s)), 422);  // read, parsed, fields missing
+  expect_still_serving(t.port());
+}
+
 // Path and query components are decoded by Boost.URL; an invalid percent-escape anywhere in
 // the target is a 400 before any route runs, and a valid target with raw { } | still routes.
 TEST(ServerTest, InvalidEscapesInTheTargetGet400) {
