@@ -10,17 +10,21 @@ namespace vigil::api {
 namespace json = boost::json;
 using net::http::status;
 
+namespace {
+// "type/subtype" of a Content-Type header, without its parameters.
+std::string_view media_type(std::string_view header) {
+  return trim(header.substr(0, header.find(';')));
+}
+}  // namespace
+
 bool media_type_is(std::string_view header, std::string_view type) {
-  std::string_view base = header.substr(0, header.find(';'));
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  return iequals(base, type);
+  return iequals(media_type(header), type);
 }
 
 bool is_json_type(std::string_view header) {
-  if (media_type_is(header, "application/json")) return true;
-  std::string_view base = header.substr(0, header.find(';'));
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  return base.size() > 5 && iequals(base.substr(base.size() - 5), "+json");
+  std::string_view base = media_type(header);
+  return iequals(base, "application/json") ||
+         (base.size() > 5 && iequals(base.substr(base.size() - 5), "+json"));
 }
 
 std::optional<json::object> read_json_object(net::Exchange& ex, bool allow_form) {

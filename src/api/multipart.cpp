@@ -8,12 +8,6 @@
 namespace vigil::api {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The value of `key` among `; key=value` / `; key="value"` parameters.
 std::string param(std::string_view header_value, std::string_view key) {
   size_t pos = 0;

@@ -15,6 +15,8 @@ namespace vigil {
 std::string to_lower(std::string_view s);
 // Equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b);
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view trim(std::string_view s);
 
 // The decimal integer that is all of `s` (no sign for unsigned types, no '+', no spaces, no
 // other bytes), within [min, max]; nullopt otherwise.

@@ -18,6 +18,12 @@ TEST(Strings, IequalsIgnoresAsciiCaseOnly) {
   EXPECT_FALSE(iequals("\xc3\x89", "\xc3\xa9"));
 }
 
+TEST(Strings, TrimDropsSpacesAndTabsAtBothEnds) {
+  EXPECT_EQ(trim(" \t a b \t"), "a b");
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_EQ(trim("x"), "x");
+}
+
 TEST(Strings, ParseIntTakesTheWholeStringOnly) {
   EXPECT_EQ(parse_int<int>("42"), 42);
   EXPECT_EQ(parse_int<int64_t>("-7"), -7);

@@ -94,10 +94,7 @@ std::optional<HeadError> head_error(const HttpRequest& request) {
   }
   for (const auto& f : request) {
     if (f.name() != http::field::transfer_encoding) continue;
-    std::string_view value(f.value().data(), f.value().size());
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    std::string_view value = trim(std::string_view(f.value().data(), f.value().size()));
     if (!iequals(value, "chunked")) {
       return HeadError{http::status::not_implemented,
                        "only the chunked transfer coding is supported, not " + std::string(value)};

@@ -20,12 +20,6 @@ std::optional<uint64_t> byte_position(std::string_view s) {
   return parse_int<uint64_t>(s).value_or(UINT64_MAX);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string content_range(const ByteRange& r, uint64_t size) {
   return "bytes " + std::to_string(r.first) + "-" + std::to_string(r.first + r.length - 1) + "/" +
          std::to_string(size);
