@@ -203,6 +203,10 @@ Status App::start() {
   o.io_threads = static_cast<int>(config_.get_int("server.io_threads"));
   o.max_header_bytes = static_cast<size_t>(config_.get_int("server.max_header_bytes"));
   o.max_body_bytes = static_cast<size_t>(config_.get_int("server.max_body_bytes"));
+  o.max_body_bytes_in_flight =
+      static_cast<size_t>(config_.get_int("server.max_body_bytes_in_flight"));
+  o.max_body_bytes_per_client =
+      static_cast<size_t>(config_.get_int("server.max_body_bytes_per_client"));
   o.header_timeout = std::chrono::milliseconds(config_.get_int("server.header_timeout_ms"));
   o.body_timeout = std::chrono::milliseconds(config_.get_int("server.body_timeout_ms"));
   o.idle_timeout = std::chrono::milliseconds(config_.get_int("server.idle_timeout_ms"));

@@ -156,6 +156,7 @@ void Exchange::finish(HttpResponse response, std::optional<FileBody> file) {
     }
   }
   response.set("X-Request-Id", request_id_);
+  body_reservation_.release();  // before the client can see the answer and send the next body
   sink_(std::move(response), std::move(file));
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/principal.h"
 #include "core/status.h"
+#include "net/body_budget.h"
 
 namespace vigil::net {
 
@@ -139,6 +140,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Bytes of the request as received (head + body), for the audit log.
   size_t bytes_in() const { return bytes_in_; }
   void set_bytes_in(size_t n) { bytes_in_ = n; }
+  // The body bytes this request holds in the server's budget, released when it is answered.
+  void hold(BodyBudget::Reservation r) { body_reservation_ = std::move(r); }
 
  private:
   HttpRequest request_;
@@ -157,6 +160,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   size_t next_middleware_ = 0;
   std::atomic<bool> responded_{false};
   size_t bytes_in_ = 0;
+  BodyBudget::Reservation body_reservation_;
 
   void finish(HttpResponse response, std::optional<FileBody> file);
 };

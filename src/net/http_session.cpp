@@ -144,33 +144,113 @@ class HttpSession final : public SessionBase,
                                                          std::to_string(limit) + " bytes");
     }
     parser_->body_limit(limit);
-    if (parser_->is_done()) return dispatch();
-    if (beast::iequals(req[http::field::expect], "100-continue")) {
-      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      arm(state_->options.body_timeout);
-      return asio::async_write(stream_, asio::buffer(kContinue),
-                               [self = this->shared_from_this()](beast::error_code wec, size_t) {
-                                 self->disarm();
-                                 if (wec) return self->close_now();
-                                 self->read_body();
-                               });
+    if (parser_->is_done() || take_buffered_body()) {
+      body_pending_ = false;
+      auto whole = parser_->release();
+      parser_.reset();
+      return begin_exchange(std::move(whole));
     }
-    read_body();
+    // The caller is authenticated and authorised on the head; the body is read only once the
+    // middleware let the request through (run_chain → read_body).
+    body_pending_ = true;
+    HttpRequest head;
+    head.base() = parser_->get().base();
+    begin_exchange(std::move(head));
   }
 
-  void read_body() {
+  // A body that arrived whole with its head (at most one read buffer, so it is in memory
+  // already) is parsed at once: small requests take the same path as before.
+  bool take_buffered_body() {
+    auto len = parser_->content_length();
+    if (!len || buffer_.size() < *len) return false;
+    beast::error_code ec;
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      bytes_in_ += used;
+      if (ec || used == 0) break;
+    }
+    return parser_->is_done();
+  }
+
+  void begin_exchange(HttpRequest req) {
+    phase_ = Phase::kHandling;
+    auto ex = make_exchange(std::move(req));
+    ex->set_route(match_.route, std::move(match_.params));
+    std::string_view target(ex->request().target().data(), ex->request().target().size());
+    if (!valid_target(target)) {
+      return ex->respond_problem(http::status::bad_request,
+                                 "malformed request target: an invalid percent-escape");
+    }
+    run_chain(ex, 0);
+  }
+
+  // The middleware let the request through: its body is read now, charged to the server's and
+  // the client's body budget (refused with 503 or 429 when either is full), then the handler
+  // runs. 100 Continue goes only to callers who got this far.
+  void read_body(const std::shared_ptr<Exchange>& ex) {
+    body_ex_ = ex;
+    reservation_ = state_->body_budget.open(remote_ip_);
+    if (auto len = parser_->content_length(); len && !charge(*len)) return;
     phase_ = Phase::kBody;
     arm(state_->options.body_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                       self->disarm();
-                       self->bytes_in_ += n;
-                       if (ec) return self->on_read_error(ec);
-                       self->dispatch();
-                     });
+    if (beast::iequals(ex->request()[http::field::expect], "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue),
+                               [self = this->shared_from_this()](beast::error_code wec, size_t) {
+                                 if (wec) return self->on_read_error(wec);
+                                 self->read_body_some();
+                               });
+    }
+    read_body_some();
+  }
+
+  // Bytes for the body; false (and the request answered) when a budget is full.
+  bool charge(size_t n) {
+    auto refusal = reservation_.grow(n);
+    if (refusal == BodyBudget::Refusal::kNone) return true;
+    close_after_ = true;
+    bool server = refusal == BodyBudget::Refusal::kServer;
+    (server ? state_->bodies_refused_server : state_->bodies_refused_client).inc();
+    auto res =
+        make_problem(server ? http::status::service_unavailable : http::status::too_many_requests,
+                     server ? "the server is receiving too many request bodies at once; retry"
+                            : "this client is sending too many request bodies at once; retry");
+    res.set(http::field::retry_after, "1");
+    answer(std::move(res));
+    return false;
+  }
+
+  void read_body_some() {
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->bytes_in_ += n;
+                            if (ec) return self->on_read_error(ec);
+                            if (!self->parser_->content_length()) {  // chunked: charged as it grows
+                              size_t size = self->parser_->get().body().size();
+                              if (size > self->reservation_.bytes() &&
+                                  !self->charge(size - self->reservation_.bytes()))
+                                return;
+                            }
+                            if (!self->parser_->is_done()) return self->read_body_some();
+                            self->disarm();
+                            self->body_done();
+                          });
+  }
+
+  void body_done() {
+    auto ex = std::move(body_ex_);
+    body_pending_ = false;
+    phase_ = Phase::kHandling;
+    ex->mutable_request().body() = std::move(parser_->get().body());
+    parser_.reset();
+    ex->set_bytes_in(bytes_in_);
+    ex->hold(std::move(reservation_));
+    handle(ex);
   }
 
   void on_read_error(beast::error_code ec) {
+    disarm();
     close_after_ = true;
     if (timed_out_ && (phase_ == Phase::kHead || phase_ == Phase::kBody)) {
       timed_out_ = false;
@@ -191,17 +271,29 @@ class HttpSession final : public SessionBase,
       return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
     }
     close_now();
+    // The client went away mid-body: its exchange is answered for the record (audit, metrics);
+    // nothing is written.
+    if (body_ex_) {
+      std::exchange(body_ex_, nullptr)
+          ->respond_problem(http::status::bad_request, "the request body was not sent in full");
+    }
   }
 
   // Answers a request the server refuses itself; middleware still sees it.
   void reject(http::status status, const std::string& detail) {
+    answer(make_problem(status, detail));
+  }
+
+  // Answers the request being read: the exchange waiting for its body, or a new one for a
+  // request refused on (or before) its head.
+  void answer(HttpResponse res) {
     linger_ = true;  // what the client still sends is read and dropped before closing
+    if (body_ex_) return std::exchange(body_ex_, nullptr)->respond(std::move(res));
     HttpRequest req;
     if (parser_ && parser_->is_header_done()) {
       req.base() = parser_->get().base();
     }
-    auto ex = make_exchange(std::move(req));
-    ex->respond(make_problem(status, detail));
+    make_exchange(std::move(req))->respond(std::move(res));
   }
 
   std::shared_ptr<Exchange> make_exchange(HttpRequest req) {
@@ -227,19 +319,6 @@ class HttpSession final : public SessionBase,
     return ex;
   }
 
-  void dispatch() {
-    phase_ = Phase::kHandling;
-    auto ex = make_exchange(parser_->release());
-    parser_.reset();
-    ex->set_route(match_.route, std::move(match_.params));
-    std::string_view target(ex->request().target().data(), ex->request().target().size());
-    if (!valid_target(target)) {
-      return ex->respond_problem(http::status::bad_request,
-                                 "malformed request target: an invalid percent-escape");
-    }
-    run_chain(ex, 0);
-  }
-
   // Middleware `from` onwards, then the handler. A middleware that suspends the exchange comes
   // back through resume_chain(); meanwhile the connection reads nothing (phase kHandling), so
   // match_ stays this request's.
@@ -250,6 +329,7 @@ class HttpSession final : public SessionBase,
       Flow flow = chain[i]->before(ex);
       if (ex->responded() || flow == Flow::kSuspended) return;
     }
+    if (body_pending_) return read_body(ex);
     handle(ex);
   }
 
@@ -298,6 +378,13 @@ class HttpSession final : public SessionBase,
       return;
     }
     upgrade_.reset();
+    if (body_pending_) {      // answered on its head: the body stays unread, and the connection
+      body_pending_ = false;  // cannot carry another request
+      body_ex_.reset();
+      reservation_.release();
+      close_after_ = true;
+      linger_ = true;
+    }
     phase_ = Phase::kWriting;
     res.version(req_version_);
     bool keep = keep_alive_ && !close_after_ && !state_->stopping.load();
@@ -498,6 +585,8 @@ class HttpSession final : public SessionBase,
   std::optional<FileBody> file_;  // the rest of a file body being written
   std::vector<char> chunk_;       // its current chunk
   std::shared_ptr<Exchange> upgrade_;
+  std::shared_ptr<Exchange> body_ex_;    // through the middleware, its body being read
+  BodyBudget::Reservation reservation_;  // that body's bytes
   Phase phase_ = Phase::kIdle;
   uint64_t id_ = 0;
   size_t bytes_in_ = 0;
@@ -512,7 +601,8 @@ class HttpSession final : public SessionBase,
   bool keep_alive_ = true;
   bool is_head_ = false;
   bool close_after_ = false;
-  bool linger_ = false;  // close with linger(): a request was refused before it was all read
+  bool body_pending_ = false;  // the current exchange began on its head; its body is unread
+  bool linger_ = false;        // close with linger(): a request was refused before it was all read
 };
 
 }  // namespace

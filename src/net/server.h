@@ -1,7 +1,11 @@
 // Server: listener, I/O threads and the live sessions. HTTP/1.1 with keep-alive, WebSocket
 // upgrade for routes added with Router::add_websocket, optional TLS.
 //
-// Limits: request head size (431), body size per route (413), the time to send a head
+// Requests are authenticated and authorised on their head: the middleware chain runs before a
+// body is read, so a caller who will be refused never sends it (no 100 Continue, no buffering).
+//
+// Limits: request head size (431), body size per route (413), body bytes in flight for the
+// server (503) and per client address (429), the time to send a head
 // (header_timeout) or a body (body_timeout) — slow clients get 408 and the connection closes —,
 // idle keep-alive (idle_timeout), and the number of open connections.
 //
@@ -29,6 +33,9 @@ struct ServerOptions {
   int io_threads = 0;  // 0: hardware concurrency
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
+  // Request bodies held in memory at once (see BodyBudget): the whole server, one client address.
+  size_t max_body_bytes_in_flight = size_t{1} << 30;
+  size_t max_body_bytes_per_client = size_t{512} << 20;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{60000};
   std::chrono::milliseconds idle_timeout{60000};

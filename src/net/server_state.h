@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "net/body_budget.h"
 #include "net/middleware.h"
 #include "net/router.h"
 #include "net/server.h"
@@ -39,7 +40,18 @@ struct ServerState {
         http_connections(reg.gauge("vigil_http_connections", "Open HTTP connections")),
         ws_sessions(reg.gauge("vigil_websocket_sessions", "Open WebSocket sessions")),
         rejected_connections(reg.counter("vigil_http_connections_rejected_total",
-                                         "Connections closed at accept: over max_connections")) {}
+                                         "Connections closed at accept: over max_connections")),
+        body_budget(options.max_body_bytes_in_flight, options.max_body_bytes_per_client,
+                    &reg.gauge("vigil_http_body_bytes_in_flight",
+                               "Request body bytes being received or handled")),
+        bodies_refused_server(reg.counter("vigil_http_bodies_refused_total",
+                                          "Requests refused before their body was read: the "
+                                          "server's or the client's body budget was full",
+                                          {{"limit", "server"}})),
+        bodies_refused_client(reg.counter("vigil_http_bodies_refused_total",
+                                          "Requests refused before their body was read: the "
+                                          "server's or the client's body budget was full",
+                                          {{"limit", "client"}})) {}
 
   uint64_t add_session(std::weak_ptr<SessionBase> s) {
     std::lock_guard lock(mu);
@@ -67,6 +79,9 @@ struct ServerState {
   Gauge& http_connections;
   Gauge& ws_sessions;
   Counter& rejected_connections;
+  BodyBudget body_budget;
+  Counter& bodies_refused_server;
+  Counter& bodies_refused_client;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> open_connections{0};
   std::optional<boost::asio::ssl::context> ssl;

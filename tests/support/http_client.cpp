@@ -91,9 +91,13 @@ HttpResult HttpClient::request(http::verb method, const std::string& target,
   return result;
 }
 
-RawConnection::RawConnection(uint16_t port) : socket_(ioc_) {
+RawConnection::RawConnection(uint16_t port, const std::string& from) : socket_(ioc_) {
   beast::error_code ec;
-  socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (!from.empty()) {
+    socket_.open(tcp::v4(), ec);
+    if (!ec) socket_.bind(tcp::endpoint(asio::ip::make_address(from), 0), ec);
+  }
+  if (!ec) socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
 }
 
 bool RawConnection::send(const std::string& bytes) {
@@ -103,10 +107,26 @@ bool RawConnection::send(const std::string& bytes) {
 }
 
 std::string RawConnection::read_all(std::chrono::milliseconds timeout) {
+  return read_until(timeout, [](const std::string&) { return false; });
+}
+
+std::string RawConnection::read_response(std::chrono::milliseconds timeout) {
+  return read_until(timeout, [](const std::string& out) {
+    auto head_end = out.find("\r\n\r\n");
+    if (head_end == std::string::npos) return false;
+    if (out.starts_with("HTTP/1.1 1")) return true;  // an interim response has no body
+    auto length = out.find("\r\nContent-Length: ");
+    size_t body = length < head_end ? std::stoul(out.substr(length + 18)) : 0;
+    return out.size() >= head_end + 4 + body;
+  });
+}
+
+std::string RawConnection::read_until(std::chrono::milliseconds timeout,
+                                      const std::function<bool(const std::string&)>& done) {
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
-  while (true) {
+  while (!done(out)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;

@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,14 +50,20 @@ class HttpClient {
 // A plain TCP connection for raw bytes.
 class RawConnection {
  public:
-  explicit RawConnection(uint16_t port);
+  // `from`: the local address to connect from (any of 127.0.0.0/8 is loopback), or the default.
+  explicit RawConnection(uint16_t port, const std::string& from = {});
   bool send(const std::string& bytes);
   // Reads until the peer closes or `timeout` passes; returns what arrived.
   std::string read_all(std::chrono::milliseconds timeout);
+  // Reads one response (its head and Content-Length bytes of body, or one interim head) without
+  // waiting for the close; what arrived when `timeout` passes.
+  std::string read_response(std::chrono::milliseconds timeout);
   // true when the peer closed the connection within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout);
 
  private:
+  std::string read_until(std::chrono::milliseconds timeout,
+                         const std::function<bool(const std::string&)>& done);
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::socket socket_;
 };
