@@ -2,7 +2,7 @@
 // ETag, If-None-Match and single byte ranges (net/file_response.h). API.md "Model registry".
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include "net/router.h"
 #include "registry/model_registry.h"
@@ -11,7 +11,7 @@ namespace vigil::api {
 
 struct ArtifactDeps {
   registry::ModelRegistry* registry = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;  // the store, and fetching the bytes into the cache
+  BlockingPool* blocking = nullptr;  // the store, and fetching the bytes into the cache
 };
 
 void add_artifact_routes(net::Router& router, ArtifactDeps deps);

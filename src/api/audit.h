@@ -1,7 +1,7 @@
 // /api/v1/audit: every API call, newest first, with filters. API.md "Audit log".
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include "net/router.h"
 #include "store/database.h"
@@ -10,7 +10,7 @@ namespace vigil::api {
 
 struct AuditDeps {
   store::Database* db = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;  // a query may scan 200 000 records
+  BlockingPool* blocking = nullptr;  // a query may scan 200 000 records
 };
 
 void add_audit_routes(net::Router& router, AuditDeps deps);

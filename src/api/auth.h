@@ -2,8 +2,8 @@
 // Rules live in auth::AccountService; this file parses, calls it and answers.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
+#include "core/blocking_pool.h"
 
 #include "auth/account_service.h"
 #include "auth/token_service.h"
@@ -14,8 +14,8 @@ namespace vigil::api {
 struct AuthDeps {
   auth::AccountService* accounts = nullptr;
   auth::TokenService* tokens = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;  // the service blocks (store, Argon2)
-  bool secure_cookie = false;                    // set under TLS
+  BlockingPool* blocking = nullptr;  // the service blocks (store, Argon2)
+  bool secure_cookie = false;        // set under TLS
 };
 
 void add_auth_routes(net::Router& router, AuthDeps deps);

@@ -1,8 +1,8 @@
 #include "api/auth_middleware.h"
 
 #include <sodium.h>
-#include <boost/asio/post.hpp>
 
+#include "api/handler.h"
 #include "auth/permissions.h"
 #include "core/strings.h"
 
@@ -79,7 +79,7 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
 }
 
 AuthMiddleware::AuthMiddleware(auth::AccountService& accounts, auth::TokenService& tokens,
-                               auth::BasicAuthCache& basic, boost::asio::thread_pool& blocking)
+                               auth::BasicAuthCache& basic, BlockingPool& blocking)
     : accounts_(accounts), tokens_(tokens), basic_(basic), blocking_(blocking) {}
 
 auth::Resolved AuthMiddleware::basic(const std::string& email, const std::string& password,
@@ -193,10 +193,14 @@ net::Flow AuthMiddleware::before(const std::shared_ptr<net::Exchange>& ex) {
     admit(*ex, std::move(r));
     return net::Flow::kNext;
   }
-  boost::asio::post(blocking_, [this, ex] {
+  bool queued = blocking_.try_post([this, ex] {
     admit(*ex, authenticate(ex->request(), ex->remote_ip()));
     if (!ex->responded()) ex->resume();
   });
+  if (!queued) {
+    respond_busy(*ex);
+    return net::Flow::kNext;
+  }
   return net::Flow::kSuspended;
 }
 

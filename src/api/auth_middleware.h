@@ -10,7 +10,7 @@
 // pool and the exchange is resumed from there.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include "auth/account_service.h"
 #include "auth/token_service.h"
@@ -22,7 +22,7 @@ namespace vigil::api {
 class AuthMiddleware final : public net::Middleware {
  public:
   AuthMiddleware(auth::AccountService& accounts, auth::TokenService& tokens,
-                 auth::BasicAuthCache& basic, boost::asio::thread_pool& blocking);
+                 auth::BasicAuthCache& basic, BlockingPool& blocking);
   net::Flow before(const std::shared_ptr<net::Exchange>& ex) override;
 
   // Resolves the request's credentials, sent from `remote_ip`. Blocking (store, Argon2): not on
@@ -40,7 +40,7 @@ class AuthMiddleware final : public net::Middleware {
   auth::AccountService& accounts_;
   auth::TokenService& tokens_;
   auth::BasicAuthCache& basic_;
-  boost::asio::thread_pool& blocking_;
+  BlockingPool& blocking_;
 };
 
 // Reads one cookie's value from a Cookie header; empty when absent.

@@ -3,8 +3,7 @@
 #pragma once
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include <exception>
 #include <memory>
@@ -23,11 +22,19 @@ net::Handler bind(std::shared_ptr<const H> h, void (H::*fn)(const ExchangePtr&) 
   return [h = std::move(h), fn](const ExchangePtr& ex) { ((*h).*fn)(ex); };
 }
 
-// Runs fn(exchange) on `pool`. fn answers the exchange; an exception it lets out is answered
-// 500 (and logged) rather than lost.
+// Answers 503 with Retry-After: the blocking pool's queue is full (a flood of slow work).
+inline void respond_busy(net::Exchange& ex) {
+  auto res = net::make_problem(net::http::status::service_unavailable,
+                               "the server is busy; retry in a moment");
+  res.set(net::http::field::retry_after, "1");
+  ex.respond(std::move(res));
+}
+
+// Runs fn(exchange) on `pool`, or answers 503 (respond_busy) when its queue is full. fn answers
+// the exchange; an exception it lets out is answered 500 (and logged) rather than lost.
 template <class Fn>
-void off_io(boost::asio::thread_pool& pool, const ExchangePtr& ex, Fn fn) {
-  boost::asio::post(pool, [ex, fn = std::move(fn)]() mutable {
+void off_io(BlockingPool& pool, const ExchangePtr& ex, Fn fn) {
+  bool queued = pool.try_post([ex, fn = std::move(fn)]() mutable {
     try {
       fn(*ex);
     } catch (const std::exception& e) {
@@ -36,6 +43,7 @@ void off_io(boost::asio::thread_pool& pool, const ExchangePtr& ex, Fn fn) {
       ex->respond_problem(net::http::status::internal_server_error, "internal error");
     }
   });
+  if (!queued) respond_busy(*ex);
 }
 
 }  // namespace vigil::api

@@ -2,7 +2,7 @@
 // registry". Rules live in registry::ModelService; artifacts are served by api/artifacts.h.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include "net/router.h"
 #include "registry/model_service.h"
@@ -11,7 +11,7 @@ namespace vigil::api {
 
 struct ModelDeps {
   registry::ModelService* models = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;  // store and the load check
+  BlockingPool* blocking = nullptr;  // store and the load check
   int64_t max_upload_bytes = 256 << 20;
 };
 

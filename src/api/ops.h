@@ -1,7 +1,7 @@
 // Operations endpoints: /healthz, /readyz, /metrics, /openapi.json, /docs.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include <functional>
 #include <string>
@@ -20,7 +20,7 @@ struct ReadinessCheck {
 
 struct OpsDeps {
   MetricsRegistry* metrics = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;  // the readiness checks run here
+  BlockingPool* blocking = nullptr;  // the readiness checks run here
   std::vector<ReadinessCheck> readiness;
   std::string version;
 };

@@ -2,7 +2,7 @@
 // Rules (who may change what, the last active admin) live in auth::AccountService.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include "auth/account_service.h"
 #include "net/router.h"
@@ -11,7 +11,7 @@ namespace vigil::api {
 
 struct UserDeps {
   auth::AccountService* accounts = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;
+  BlockingPool* blocking = nullptr;
 };
 
 void add_user_routes(net::Router& router, UserDeps deps);

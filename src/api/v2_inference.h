@@ -3,7 +3,7 @@
 // contributions). API.md "Inference". The request parser is api/kserve.h.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include <functional>
 
@@ -16,7 +16,7 @@ namespace vigil::api {
 struct V2InferenceDeps {
   serving::ModelServer* server = nullptr;
   registry::ModelRegistry* registry = nullptr;
-  boost::asio::thread_pool* blocking = nullptr;
+  BlockingPool* blocking = nullptr;
   size_t max_rows = 10000;
   int64_t max_body_bytes = 64 << 20;
   std::function<bool()> ready;  // /v2/health/ready; blocking (it asks the store)

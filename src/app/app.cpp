@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/thread_pool.hpp>
-
 #include <filesystem>
 
 #include "api/artifacts.h"
@@ -84,7 +82,9 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
   if (Status current = migrator.check_current(); !current.ok()) {
     return failed_precondition(current.message() + " (run `vigil migrate up`)");
   }
-  app->blocking_ = std::make_unique<boost::asio::thread_pool>(2);
+  app->blocking_ = std::make_unique<BlockingPool>(
+      static_cast<size_t>(config.get_int("server.blocking_threads")),
+      static_cast<size_t>(config.get_int("server.blocking_queue")), app->metrics_);
   app->users_ = std::make_unique<auth::UserStore>(*app->db_, password_params(config));
   app->tokens_ = std::make_unique<auth::TokenService>(
       *app->db_, std::chrono::seconds(config.get_int("auth.token_ttl_s")),

@@ -14,8 +14,8 @@
 #include "registry/model_service.h"
 #include "store/database.h"
 
-namespace boost::asio {
-class thread_pool;
+namespace vigil {
+class BlockingPool;
 }
 namespace vigil::auth {
 class AccountService;
@@ -80,7 +80,7 @@ class App {
   Config config_;
   MetricsRegistry metrics_;
   std::unique_ptr<store::Database> db_;
-  std::unique_ptr<boost::asio::thread_pool> blocking_;
+  std::unique_ptr<BlockingPool> blocking_;
   std::unique_ptr<auth::UserStore> users_;
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<auth::BasicAuthCache> basic_;

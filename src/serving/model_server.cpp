@@ -16,7 +16,7 @@ namespace json = boost::json;
 
 ModelServer::ModelServer(registry::ModelRegistry& registry,
                          const runtime::RuntimeRegistry& runtimes, runtime::ModelCache& cache,
-                         runtime::Batcher& batcher, boost::asio::thread_pool& blocking,
+                         runtime::Batcher& batcher, BlockingPool& blocking,
                          MetricsRegistry& metrics, ServingOptions options)
     : registry_(registry),
       runtimes_(runtimes),
@@ -136,8 +136,10 @@ void ModelServer::acquire(std::string name, std::string ref,
       return done(ModelHandle{std::move(resolved), std::move(model)});
     }
   }
-  boost::asio::post(blocking_, [this, name = std::move(name), ref = std::move(ref),
-                                done = std::move(done)] { done(load(name, ref)); });
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  bool queued = blocking_.try_post([this, name = std::move(name), ref = std::move(ref),
+                                    shared_done] { (*shared_done)(load(name, ref)); });
+  if (!queued) (*shared_done)(unavailable("the server is busy; retry in a moment"));
 }
 
 void ModelServer::predict(const ModelHandle& handle, std::vector<float> data, size_t rows,
@@ -173,8 +175,10 @@ void ModelServer::infer(const ModelHandle& handle, std::vector<float> data, size
 
 void ModelServer::explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
                           std::function<void(Expected<runtime::Tensor>)> done) {
-  boost::asio::post(blocking_, [model = handle.model, data = std::move(data), rows,
-                                done = std::move(done)] { done(model->explain(data, rows)); });
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  bool queued = blocking_.try_post([model = handle.model, data = std::move(data), rows,
+                                    shared_done] { (*shared_done)(model->explain(data, rows)); });
+  if (!queued) (*shared_done)(unavailable("the server is busy; retry in a moment"));
 }
 
 void ModelServer::forget(std::string_view model_name, int64_t deleted_version, int64_t model_id) {

@@ -12,7 +12,7 @@
 // acquire(), which answers inline when both are cached and otherwise goes to the blocking pool.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
+#include "core/blocking_pool.h"
 
 #include <chrono>
 #include <functional>
@@ -66,9 +66,8 @@ struct ServingOptions {
 class ModelServer {
  public:
   ModelServer(registry::ModelRegistry& registry, const runtime::RuntimeRegistry& runtimes,
-              runtime::ModelCache& cache, runtime::Batcher& batcher,
-              boost::asio::thread_pool& blocking, MetricsRegistry& metrics,
-              ServingOptions options = {});
+              runtime::ModelCache& cache, runtime::Batcher& batcher, BlockingPool& blocking,
+              MetricsRegistry& metrics, ServingOptions options = {});
 
   // Blocking on a miss. kNotFound names what is missing.
   Expected<std::shared_ptr<const ResolvedModel>> resolve(std::string_view name,
@@ -78,13 +77,13 @@ class ModelServer {
   // keeps serving, and the failure is logged.
   Expected<ModelHandle> load(std::string_view name, std::string_view ref);
   // `done` runs inline when the version is resolved and loaded already, otherwise on the
-  // blocking pool after resolving/loading.
+  // blocking pool after resolving/loading; inline with kUnavailable when the pool's queue is full.
   void acquire(std::string name, std::string ref, std::function<void(Expected<ModelHandle>)> done);
 
   // Through the batcher; `done` runs on a batcher thread.
   void predict(const ModelHandle& handle, std::vector<float> data, size_t rows,
                std::function<void(Expected<runtime::Tensor>)> done);
-  // On the blocking pool; `done` runs there.
+  // On the blocking pool; `done` runs there, or inline with kUnavailable when its queue is full.
   void explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
                std::function<void(Expected<runtime::Tensor>)> done);
 
@@ -113,7 +112,7 @@ class ModelServer {
   const runtime::RuntimeRegistry& runtimes_;
   runtime::ModelCache& cache_;
   runtime::Batcher& batcher_;
-  boost::asio::thread_pool& blocking_;
+  BlockingPool& blocking_;
   MetricsRegistry& metrics_;
   const ServingOptions options_;
 

@@ -27,12 +27,7 @@ using Settings = std::vector<std::pair<std::string, std::string>>;
 using Headers = std::map<std::string, std::string>;
 
 std::string basic(const std::string& user, const std::string& password) {
-  std::string raw = user + ":" + password;
-  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
-                    raw.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::char_traits<char>::length(out.c_str()));
-  return "Basic " + out;
+  return testing::basic_authorization(user, password);
 }
 
 class IdentityTest : public testing::BackendAppTest {

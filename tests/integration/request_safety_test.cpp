@@ -3,6 +3,7 @@
 // per client, and the server's memory stays where it was.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -142,6 +143,81 @@ TEST(RequestSafetyTest, BodyBytesInFlightAreBoundedPerClientAndServer) {
   auto m = client.get("/metrics");
   EXPECT_NE(m.body.find(R"(vigil_http_bodies_refused_total{limit="client"} 1)"), std::string::npos);
   EXPECT_NE(m.body.find(R"(vigil_http_bodies_refused_total{limit="server"} 1)"), std::string::npos);
+}
+
+// Wrong Basic passwords cost an Argon2 verification each (the equaliser runs one for unknown
+// accounts too): on the blocking pool, not on the I/O threads, so /healthz is answered while
+// the flood is still being worked through (before: each /healthz waited behind the hashes on
+// its I/O thread, 1.3-6.4 s). No clock in the assertion: the order of events shows it.
+TEST(RequestSafetyTest, HealthIsAnsweredWhileWrongBasicPasswordsFlood) {
+  TestApp t(Settings{{"auth.login_max_failures_per_ip", "100000"},
+                     {"auth.login_max_failures_per_account", "100000"}});
+  constexpr int kClients = 16;
+  constexpr int kEach = 4;
+  std::atomic<int> answered{0};
+  std::atomic<int> started{0};
+  std::vector<std::thread> flood;
+  for (int i = 0; i < kClients; ++i) {
+    flood.emplace_back([&, i] {
+      HttpClient c(t.port());
+      for (int k = 0; k < kEach; ++k) {
+        started.fetch_add(1);
+        auto r = c.get("/api/v1/auth/me",
+                       {{"Authorization",
+                         testing::basic_authorization("nobody" + std::to_string(i) + "@example.com",
+                                                      "wrong-password")}});
+        EXPECT_EQ(r.status, 401) << r.body;
+        answered.fetch_add(1);
+      }
+    });
+  }
+  while (started.load() < kClients) std::this_thread::yield();
+  HttpClient health(t.port());
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(health.get("/healthz").status, 200);
+  const int answered_meanwhile = answered.load();
+  std::printf("flood answers while ten /healthz ran: %d of %d\n", answered_meanwhile,
+              kClients * kEach);
+  for (auto& f : flood) f.join();
+  EXPECT_LT(answered_meanwhile, kClients * kEach / 2)
+      << "ten /healthz took as long as half the flood's password checks";
+}
+
+// The blocking pool's queue is bounded: past it, a request is answered 503 with Retry-After at
+// once instead of waiting behind every hash queued before it.
+TEST(RequestSafetyTest, AFullBlockingQueueAnswers503) {
+  TestApp t(Settings{{"server.blocking_queue", "2"},
+                     {"auth.login_max_failures_per_ip", "100000"},
+                     {"auth.login_max_failures_per_account", "100000"}});
+  constexpr int kClients = 16;
+  std::vector<testing::HttpResult> results(kClients);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      HttpClient c(t.port());
+      ASSERT_EQ(c.get("/healthz").status, 200);  // connected
+      ready.fetch_add(1);
+      while (ready.load() < kClients) std::this_thread::yield();
+      results[i] = c.get("/api/v1/auth/me",
+                         {{"Authorization",
+                           testing::basic_authorization("nobody@example.com", "wrong-password")}});
+    });
+  }
+  for (auto& c : clients) c.join();
+  int busy = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.status == 401 || r.status == 503) << r.status << " " << r.body;
+    if (r.status == 503) {
+      ++busy;
+      EXPECT_EQ(r.header("retry-after"), "1");
+    }
+  }
+  EXPECT_GT(busy, 0);
+  EXPECT_LT(busy, kClients);
+  HttpClient client(t.port());
+  auto m = client.get("/metrics");
+  EXPECT_NE(m.body.find("vigil_blocking_refused_total " + std::to_string(busy)), std::string::npos)
+      << m.body.substr(0, 2000);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "support/http_client.h"
 
+#include <sodium.h>
+
 #include <poll.h>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core.hpp>
@@ -153,6 +155,15 @@ bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
     size_t n = socket_.read_some(asio::buffer(buf), ec);
     if (ec || n == 0) return true;
   }
+}
+
+std::string basic_authorization(const std::string& user, const std::string& password) {
+  std::string raw = user + ":" + password;
+  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return "Basic " + out;
 }
 
 int status_of(const std::string& raw) {

@@ -68,6 +68,9 @@ class RawConnection {
   boost::asio::ip::tcp::socket socket_;
 };
 
+// An Authorization header value for Basic credentials.
+std::string basic_authorization(const std::string& user, const std::string& password);
+
 // The status code of a raw HTTP response ("HTTP/1.1 431 ..."), 0 if none.
 int status_of(const std::string& raw_response);
 
