@@ -1,4 +1,5 @@
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 
@@ -11,7 +12,24 @@
 
 namespace vigil::cli {
 
+namespace {
+
+// Every connection is a descriptor: the soft limit (often 1024) goes up to the hard one, as far
+// as it is allowed. The server fits max_connections to what remains (net/server.h).
+void raise_descriptor_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    spdlog::debug("descriptor limit raised from {} to {}", was, rl.rlim_cur);
+  }
+}
+
+}  // namespace
+
 int run_serve(const Config& config) {
+  raise_descriptor_limit();
   // Request-sized buffers (batches of rows, uploaded models) come and go all the time: keep glibc
   // from mapping and unmapping them (and page-faulting them in again) on every request.
   mallopt(M_MMAP_THRESHOLD, 16 << 20);

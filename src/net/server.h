@@ -7,7 +7,12 @@
 // Limits: request head size (431), body size per route (413), body bytes in flight for the
 // server (503) and per client address (429), the time to send a head
 // (header_timeout) or a body (body_timeout) — slow clients get 408 and the connection closes —,
-// idle keep-alive (idle_timeout), and the number of open connections.
+// idle keep-alive (idle_timeout), and the number of open connections: max_connections, lowered
+// at start() to what the descriptor limit allows (effective_max_connections; logged, and in
+// metrics as vigil_http_connections_max). Should the process still run out of descriptors,
+// the accept loop backs off, logs once per 10 s with a count, and uses a reserved descriptor
+// to accept each waiting connection, answer it 503 and close it, so clients are not left
+// hanging in the backlog.
 //
 // stop(): stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
 // connections and WebSocket sessions, then joins the I/O threads.
@@ -52,6 +57,14 @@ struct ServerOptions {
 // thread is not one of a running Server's I/O threads. Lets work that many requests of one turn
 // share (a batch of predictions) run once at the end of that turn, on the same thread.
 bool defer_on_io_thread(std::function<void()> fn);
+
+// Descriptors kept free of connections for the rest of the process (the store, files, logs).
+constexpr size_t kFdHeadroom = 64;
+
+// The connections a server can hold: `configured`, lowered so that connections cannot use up
+// the descriptor limit (`fd_limit`, RLIMIT_NOFILE's soft value; 0 = none) given `fds_open`
+// descriptors open already and kFdHeadroom; at least 1.
+size_t effective_max_connections(size_t configured, uint64_t fd_limit, size_t fds_open);
 
 class Server {
  public:

@@ -51,7 +51,20 @@ struct ServerState {
         bodies_refused_client(reg.counter("vigil_http_bodies_refused_total",
                                           "Requests refused before their body was read: the "
                                           "server's or the client's body budget was full",
-                                          {{"limit", "client"}})) {}
+                                          {{"limit", "client"}})),
+        max_connections_gauge(reg.gauge("vigil_http_connections_max",
+                                        "Open connections the server accepts: "
+                                        "server.max_connections, lowered to fit the descriptor "
+                                        "limit")),
+        fd_limit_gauge(reg.gauge("vigil_process_fd_limit",
+                                 "The process's descriptor limit (RLIMIT_NOFILE, soft) at start")),
+        accept_out_of_fds(reg.counter("vigil_http_accept_errors_total", "Failed accepts, by error",
+                                      {{"error", "no_descriptors"}})),
+        accept_other_errors(reg.counter("vigil_http_accept_errors_total",
+                                        "Failed accepts, by error", {{"error", "other"}})),
+        connections_shed(reg.counter("vigil_http_connections_shed_total",
+                                     "Connections answered 503 and closed at accept: the "
+                                     "process was out of descriptors")) {}
 
   uint64_t add_session(std::weak_ptr<SessionBase> s) {
     std::lock_guard lock(mu);
@@ -82,6 +95,12 @@ struct ServerState {
   BodyBudget body_budget;
   Counter& bodies_refused_server;
   Counter& bodies_refused_client;
+  Gauge& max_connections_gauge;
+  Gauge& fd_limit_gauge;
+  Counter& accept_out_of_fds;
+  Counter& accept_other_errors;
+  Counter& connections_shed;
+  size_t max_connections = 0;  // effective; set by start() before the first accept
   std::atomic<bool> stopping{false};
   std::atomic<size_t> open_connections{0};
   std::optional<boost::asio::ssl::context> ssl;
