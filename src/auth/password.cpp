@@ -1,5 +1,7 @@
 #include "auth/password.h"
 
+#include <atomic>
+
 #include <sodium.h>
 
 namespace vigil::auth {
@@ -14,8 +16,15 @@ Expected<std::string> hash_password(std::string_view password, const PasswordPar
   return std::string(out);
 }
 
+namespace {
+std::atomic<uint64_t> verifications{0};
+}  // namespace
+
+uint64_t password_verifications() { return verifications.load(std::memory_order_relaxed); }
+
 bool verify_password(std::string_view password, const std::string& hash) {
   if (sodium_init() < 0) return false;
+  verifications.fetch_add(1, std::memory_order_relaxed);
   if (hash.size() >= crypto_pwhash_STRBYTES) return false;
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }

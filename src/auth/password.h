@@ -3,6 +3,7 @@
 // are detected for rehash on login.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct PasswordParams {
 Expected<std::string> hash_password(std::string_view password, const PasswordParams& params = {});
 // Constant-time comparison inside libsodium. false for a malformed hash.
 bool verify_password(std::string_view password, const std::string& hash);
+// How many verifications this process has run (Argon2 work done), e.g. to show that an unknown
+// account costs the same as a wrong password.
+uint64_t password_verifications();
 // true when `hash` was made with other parameters than `params` (rehash on next login).
 bool password_needs_rehash(const std::string& hash, const PasswordParams& params = {});
 
