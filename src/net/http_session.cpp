@@ -26,6 +26,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+// A client's X-Request-Id is echoed and logged as sent, so it must be short and printable;
+// another is refused (400), not silently replaced or cut.
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -182,6 +184,10 @@ class HttpSession final : public SessionBase,
       return ex->respond_problem(http::status::bad_request,
                                  "malformed request target: an invalid percent-escape");
     }
+    if (bad_request_id_) {
+      return ex->respond_problem(http::status::bad_request,
+                                 "X-Request-Id must be 1 to 128 visible ASCII characters");
+    }
     run_chain(ex, 0);
   }
 
@@ -298,11 +304,15 @@ class HttpSession final : public SessionBase,
 
   std::shared_ptr<Exchange> make_exchange(HttpRequest req) {
     std::string rid;
-    if (auto it = req.find("X-Request-Id"); it != req.end() && valid_request_id(it->value())) {
-      rid = std::string(it->value());
-    } else {
-      rid = new_request_id();
+    bad_request_id_ = false;
+    if (auto it = req.find("X-Request-Id"); it != req.end() && !it->value().empty()) {
+      if (valid_request_id(it->value())) {
+        rid = std::string(it->value());
+      } else {
+        bad_request_id_ = true;  // answered 400 under an id of ours (begin_exchange)
+      }
     }
+    if (rid.empty()) rid = new_request_id();
     req_version_ = req.version() ? req.version() : 11;
     keep_alive_ = req.keep_alive();
     is_head_ = req.method() == http::verb::head;
@@ -601,8 +611,9 @@ class HttpSession final : public SessionBase,
   bool keep_alive_ = true;
   bool is_head_ = false;
   bool close_after_ = false;
-  bool body_pending_ = false;  // the current exchange began on its head; its body is unread
-  bool linger_ = false;        // close with linger(): a request was refused before it was all read
+  bool bad_request_id_ = false;  // the request's X-Request-Id cannot be used
+  bool body_pending_ = false;    // the current exchange began on its head; its body is unread
+  bool linger_ = false;  // close with linger(): a request was refused before it was all read
 };
 
 }  // namespace

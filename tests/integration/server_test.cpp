@@ -48,6 +48,15 @@ TEST(ServerTest, HealthReadyAndRequestIds) {
 
   auto echoed = client.get("/healthz", {{"X-Request-Id", "my-trace-42"}});
   EXPECT_EQ(echoed.header("x-request-id"), "my-trace-42");
+  const std::string longest(128, 'a');
+  EXPECT_EQ(client.get("/healthz", {{"X-Request-Id", longest}}).header("x-request-id"), longest);
+  // One that cannot be echoed or logged as sent is refused, under an id of the server's.
+  for (const std::string& bad : {std::string(10 * 1024, 'a'), std::string("two words")}) {
+    auto refused = client.get("/healthz", {{"X-Request-Id", bad}});
+    expect_problem(refused, 400);
+    EXPECT_NE(refused.body.find("X-Request-Id"), std::string::npos) << refused.body;
+    EXPECT_EQ(refused.header("x-request-id").size(), 15u);
+  }
 
   auto r = client.get("/readyz");
   EXPECT_EQ(r.status, 200) << r.body;
