@@ -54,7 +54,7 @@ json::array parameters_json(const net::Route& route) {
 }
 
 // The route's own responses and those every route of its kind has (a body: 400, 413, 415,
-// 422; a caller: 401, 403; a path parameter: 404).
+// 422, 429, 503; a caller: 401, 403, 429, 503; a path parameter: 404).
 json::object responses_json(const net::Route& route) {
   const auto& spec = route.spec;
   json::object responses;
@@ -73,10 +73,20 @@ json::object responses_json(const net::Route& route) {
     responses["413"] = problem_response("Body too large");
     responses["415"] = problem_response("Wrong content type");
     responses["422"] = problem_response("Invalid values; errors name each field");
+    if (!responses.contains("429")) {
+      responses["429"] = problem_response(
+          "This client sends too many request bodies at once (Retry-After)");
+    }
   }
   if (spec.action != "public") {
     responses["401"] = problem_response("No or invalid credentials");
     responses["403"] = problem_response("Not allowed, or the token expired");
+    if (!responses.contains("429")) {
+      responses["429"] = problem_response("Too many failed sign-ins (Retry-After)");
+    }
+  }
+  if ((!spec.request_schema.is_null() || spec.action != "public") && !responses.contains("503")) {
+    responses["503"] = problem_response("The server is busy (Retry-After)");
   }
   if (!route.param_names.empty() && !responses.contains("404")) {
     responses["404"] = problem_response("Not found");
