@@ -74,8 +74,8 @@ json::object responses_json(const net::Route& route) {
     responses["415"] = problem_response("Wrong content type");
     responses["422"] = problem_response("Invalid values; errors name each field");
     if (!responses.contains("429")) {
-      responses["429"] = problem_response(
-          "This client sends too many request bodies at once (Retry-After)");
+      responses["429"] =
+          problem_response("This client sends too many request bodies at once (Retry-After)");
     }
   }
   if (spec.action != "public") {
