@@ -37,6 +37,21 @@ json::value user_schema() {
         {"disabled", {{"type", "boolean"}}}}}};
 }
 
+json::value with_account_rules(json::value schema) {
+  json::object& properties = schema.as_object()["properties"].as_object();
+  if (auto* email = properties.if_contains("email")) {
+    email->as_object()["description"] =
+        "Unique ignoring case: compared after Unicode NFC normalisation and case folding "
+        "(\u00c9VA@EXAMPLE.COM and \u00e9va@example.com are one account); stored as given.";
+  }
+  if (auto* password = properties.if_contains("password")) {
+    password->as_object()["minLength"] = 8;
+    password->as_object()["description"] =
+        "At least 8 characters (Unicode code points, not bytes) and at most 1024 bytes of UTF-8.";
+  }
+  return schema;
+}
+
 namespace {
 
 std::string session_cookie(const std::string& token, int64_t max_age, bool secure) {
@@ -131,16 +146,17 @@ class AuthHandlers {
 };
 
 net::RouteSpec register_spec() {
-  return {
-      .operation_id = "register",
-      .summary = "Create an account (role user); off when auth.open_registration is false",
-      .tag = "auth",
-      .action = "public",
-      .request_schema = object_schema(
-          {{"email", "string"}, {"password", "string"}, {"name", "string"}}, {"email", "password"}),
-      .responses = {{201, "Created", user_schema()},
-                    problem_response(403, "Registration is closed"),
-                    problem_response(409, "Email taken")}};
+  return {.operation_id = "register",
+          .summary = "Create an account (role user); off when auth.open_registration is false",
+          .tag = "auth",
+          .action = "public",
+          .request_schema = with_account_rules(
+              object_schema({{"email", "string"}, {"password", "string"}, {"name", "string"}},
+                            {"email", "password"})),
+          .responses = {{201, "Created", user_schema()},
+                        problem_response(403, "Registration is closed"),
+                        problem_response(409, "Email taken (in any case or Unicode normal form)"),
+                        problem_response(422, "Invalid email, password or name")}};
 }
 
 net::RouteSpec login_spec() {

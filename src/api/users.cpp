@@ -112,10 +112,11 @@ net::RouteSpec create_spec() {
           .summary = "Create a user account with a role",
           .tag = "users",
           .action = "users.write",
-          .request_schema = object_schema(
+          .request_schema = with_account_rules(object_schema(
               {{"email", "string"}, {"password", "string"}, {"role", "string"}, {"name", "string"}},
-              {"email", "password", "role"}),
-          .responses = {{201, "Created", user_schema()}, problem_response(409, "Email taken")}};
+              {"email", "password", "role"})),
+          .responses = {{201, "Created", user_schema()},
+                        problem_response(409, "Email taken (in any case or Unicode normal form)")}};
 }
 
 net::RouteSpec get_spec() {
@@ -133,11 +134,11 @@ net::RouteSpec update_spec() {
               "(with current_password). All fields change, or none.",
           .tag = "users",
           .action = "users.self",
-          .request_schema = object_schema({{"name", "string"},
-                                           {"password", "string"},
-                                           {"current_password", "string"},
-                                           {"role", "string"},
-                                           {"disabled", "boolean"}}),
+          .request_schema = with_account_rules(object_schema({{"name", "string"},
+                                                              {"password", "string"},
+                                                              {"current_password", "string"},
+                                                              {"role", "string"},
+                                                              {"disabled", "boolean"}})),
           .responses = {{200, "The changed user", user_schema()},
                         problem_response(409, "Would leave no active admin")}};
 }

@@ -6,7 +6,6 @@
 #include "auth/password.h"
 #include "auth/permissions.h"
 #include "core/ids.h"
-#include "core/strings.h"
 
 namespace vigil::auth {
 namespace {
@@ -17,6 +16,13 @@ bool is_active_admin(const User& u) { return u.role == kRoleAdmin && !u.disabled
 bool loses_admin(const User& target, const std::optional<std::string>& role,
                  const std::optional<bool>& disabled) {
   return is_active_admin(target) && ((role && *role != kRoleAdmin) || (disabled && *disabled));
+}
+
+// The login limiter's key for an account: its email_key (for an email that is not UTF-8, and
+// so names no account, the email's bytes).
+std::string limiter_key(const std::string& email) {
+  auto key = UserStore::email_key(email);
+  return key.ok() ? std::move(*key) : email;
 }
 
 Status last_admin() { return {ErrorCode::kConflict, "this is the last active admin"}; }
@@ -219,7 +225,7 @@ Expected<User> AccountService::set_role(const std::string& email, const std::str
 
 SignInResult AccountService::check_password(const std::string& email, const std::string& password,
                                             const std::string& remote_ip) {
-  const std::string account = to_lower(email);
+  const std::string account = limiter_key(email);
   if (int wait = limiter_.retry_after(account, remote_ip); wait > 0) {
     return {{ErrorCode::kResourceExhausted,
              "too many failed sign-ins; retry in " + std::to_string(wait) + " s"},

@@ -90,7 +90,8 @@ class AccountService {
 
   // Checks the password (the same Argon2 work whether or not the account exists, so timing does
   // not reveal accounts), applies the per-account and per-address failure limits, rehashes a
-  // password made with older parameters, and issues a session token.
+  // password made with older parameters, and issues a session token. The account is found, and
+  // its failures counted, by UserStore::email_key: every spelling of one email is one account.
   SignInResult sign_in(const std::string& email, const std::string& password,
                        const std::string& remote_ip);
   // The same checks without a token, for Basic credentials: the failure limits (shared with

@@ -203,6 +203,104 @@ TYPED_TEST_P(AccountSuite, CreateAndRegister) {
   EXPECT_ACCOUNT_OK(by_admin);
 }
 
+// One email in three spellings: composed (U+00E9), upper case, and decomposed upper case
+// (E + U+0301), the last two only equal to the first ignoring case and normalisation.
+inline const std::string kEva = "\xc3\xa9va@example.com";
+inline const std::string kEvaUpper = "\xc3\x89VA@EXAMPLE.COM";
+inline const std::string kEvaDecomposed = "E\xcc\x81VA@example.com";
+
+TYPED_TEST_P(AccountSuite, EmailsAreOneAccountIgnoringCaseAndNormalisation) {
+  AccountService& accounts = *this->accounts_;
+  auto registered = accounts.register_account(kEva, kPassword, "Eva");
+  ASSERT_ACCOUNT_OK(registered);
+  EXPECT_EQ(registered->email, kEva);
+  for (const std::string& spelling : {kEvaUpper, kEvaDecomposed}) {
+    auto again = accounts.register_account(spelling, kPassword, "");
+    EXPECT_EQ(again.status().code(), ErrorCode::kAlreadyExists) << spelling;
+    EXPECT_EQ(accounts.create(spelling, kPassword, "", "admin").status().code(),
+              ErrorCode::kAlreadyExists)
+        << spelling;
+    auto signed_in = accounts.sign_in(spelling, kPassword, "10.0.0.1");
+    ASSERT_ACCOUNT_OK(signed_in.status);
+    EXPECT_EQ(signed_in.signed_in->user.id, registered->id);
+    EXPECT_EQ(signed_in.signed_in->user.email, kEva);  // stored as given
+  }
+  auto promoted = accounts.set_role(kEvaUpper, "watchdog");
+  ASSERT_ACCOUNT_OK(promoted);
+  EXPECT_EQ(promoted->id, registered->id);
+  EXPECT_ACCOUNT_OK(accounts.set_password(kEvaDecomposed, "password-2"));
+  EXPECT_TRUE(this->signs_in(kEva, "password-2"));
+
+  // Stored as the user typed it, upper case and decomposed alike.
+  User upper = this->make_user("Z\xc3\x89NON@example.com");
+  EXPECT_EQ(this->reload(upper.id).email, "Z\xc3\x89NON@example.com");
+  EXPECT_TRUE(this->signs_in("z\xc3\xa9non@EXAMPLE.com", kPassword));
+}
+
+TYPED_TEST_P(AccountSuite, FailedSignInsCountPerAccountInAnySpelling) {
+  AccountService& accounts = *this->accounts_;
+  this->make_user(kEva);
+  for (int i = 0; i < kMaxFailures; ++i) {
+    auto wrong = accounts.sign_in(i % 2 ? kEvaUpper : kEvaDecomposed, "wrong-password",
+                                  "10.0.0." + std::to_string(i));
+    EXPECT_EQ(wrong.status.code(), ErrorCode::kUnauthenticated) << i;
+  }
+  EXPECT_EQ(accounts.sign_in(kEva, kPassword, "10.0.0.99").status.code(),
+            ErrorCode::kResourceExhausted);
+  EXPECT_EQ(accounts.check_password(kEvaUpper, kPassword, "10.0.0.99").status.code(),
+            ErrorCode::kResourceExhausted);
+}
+
+TYPED_TEST_P(AccountSuite, PasswordsAreMeasuredInCodePoints) {
+  AccountService& accounts = *this->accounts_;
+  std::string seven_e, eight_e, four_emoji;
+  for (int i = 0; i < 7; ++i) seven_e += "\xc3\xa9";  // 14 bytes
+  eight_e = seven_e + "\xc3\xa9";
+  for (int i = 0; i < 4; ++i) four_emoji += "\xf0\x9f\x98\x80";  // U+1F600: 16 bytes
+  for (const std::string& too_short : {seven_e, four_emoji, std::string("1234567")}) {
+    auto refused = accounts.register_account("short@example.com", too_short, "");
+    EXPECT_EQ(refused.status().field(), "password") << too_short;
+    EXPECT_EQ(refused.status().message(), "must be at least 8 characters (Unicode code points)");
+  }
+  auto not_utf8 = accounts.register_account("short@example.com", "password\xff", "");
+  EXPECT_EQ(not_utf8.status().field(), "password");
+  EXPECT_EQ(not_utf8.status().message(), "must be valid UTF-8");
+  EXPECT_EQ(
+      accounts.register_account("big@example.com", std::string(1025, 'p'), "").status().message(),
+      "must be at most 1024 bytes (UTF-8)");
+
+  auto accepted = accounts.register_account("eight@example.com", eight_e, "");
+  ASSERT_ACCOUNT_OK(accepted);
+  EXPECT_TRUE(this->signs_in("eight@example.com", eight_e));
+  EXPECT_ACCOUNT_OK(accounts.register_account("emoji@example.com", four_emoji + four_emoji, ""));
+  EXPECT_ACCOUNT_OK(accounts.register_account("long@example.com", std::string(1024, 'p'), ""));
+  // Every way of setting a password keeps the rule.
+  EXPECT_EQ(accounts.set_password("eight@example.com", seven_e).field(), "password");
+  EXPECT_EQ(accounts
+                .update(this->as(*accepted), accepted->id,
+                        {.password = four_emoji, .current_password = eight_e})
+                .status()
+                .field(),
+            "password");
+  EXPECT_EQ(accounts.ensure_admin("root@example.com", seven_e).status().field(), "password");
+}
+
+TYPED_TEST_P(AccountSuite, AnEmailThatIsNotUtf8IsRefusedAndNamesNoAccount) {
+  AccountService& accounts = *this->accounts_;
+  for (const std::string& bad : {std::string("\xff@example.com"), std::string("a\xc3@b.c"),
+                                 std::string("\xed\xa0\x80@example.com")}) {
+    auto refused = accounts.register_account(bad, kPassword, "");
+    EXPECT_EQ(refused.status().field(), "email");
+    EXPECT_EQ(refused.status().message(), "must be valid UTF-8");
+    EXPECT_EQ(accounts.create(bad, kPassword, "", "user").status().field(), "email");
+    // Signing in with it is a wrong email (not a store error), and counts as a failure.
+    auto wrong = accounts.sign_in(bad, kPassword, "10.0.0.1");
+    EXPECT_EQ(wrong.status.code(), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(wrong.status.message(), "wrong email or password");
+    EXPECT_EQ(accounts.set_role(bad, "user").status().code(), ErrorCode::kNotFound);
+  }
+}
+
 TYPED_TEST_P(AccountSuite, UsersReadAndChangeOnlyTheirOwnAccount) {
   AccountService& accounts = *this->accounts_;
   User admin = this->make_user("admin@example.com", "admin");
@@ -543,18 +641,18 @@ TYPED_TEST_P(AccountSuite, EnsureAdminIsIdempotent) {
   EXPECT_EQ(this->active_admins(), 1);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(AccountSuite, EachValidationErrorNamesItsField, CreateAndRegister,
-                            UsersReadAndChangeOnlyTheirOwnAccount,
-                            ChangingOwnPasswordNeedsTheCurrentOne, OnlyAdminsChangeRolesOrDisable,
-                            ADemotedAdminNoLongerActsAsOne, TheLastActiveAdminStays,
-                            ConcurrentDemotionsLeaveOneAdmin, ConcurrentDisablesLeaveOneAdmin,
-                            ConcurrentDeletesLeaveOneAdmin, ConcurrentMixedChangesLeaveOneAdmin,
-                            AnUpdateAppliesAllOfItsFieldsOrNone,
-                            DisablingOrANewPasswordRevokesTokens,
-                            ANewPasswordKeepsOnlyTheSessionThatSetIt,
-                            RemoveDeletesTheAccountAndItsTokens,
-                            SignInChecksThePasswordAndIssuesASession, WrongPasswordsAreThrottled,
-                            ADisabledAccountCannotSignIn, SignInRehashesAnOutdatedHash,
-                            CliOperationsByEmail, EnsureAdminIsIdempotent);
+REGISTER_TYPED_TEST_SUITE_P(
+    AccountSuite, EachValidationErrorNamesItsField, CreateAndRegister,
+    EmailsAreOneAccountIgnoringCaseAndNormalisation, FailedSignInsCountPerAccountInAnySpelling,
+    PasswordsAreMeasuredInCodePoints, AnEmailThatIsNotUtf8IsRefusedAndNamesNoAccount,
+    UsersReadAndChangeOnlyTheirOwnAccount, ChangingOwnPasswordNeedsTheCurrentOne,
+    OnlyAdminsChangeRolesOrDisable, ADemotedAdminNoLongerActsAsOne, TheLastActiveAdminStays,
+    ConcurrentDemotionsLeaveOneAdmin, ConcurrentDisablesLeaveOneAdmin,
+    ConcurrentDeletesLeaveOneAdmin, ConcurrentMixedChangesLeaveOneAdmin,
+    AnUpdateAppliesAllOfItsFieldsOrNone, DisablingOrANewPasswordRevokesTokens,
+    ANewPasswordKeepsOnlyTheSessionThatSetIt, RemoveDeletesTheAccountAndItsTokens,
+    SignInChecksThePasswordAndIssuesASession, WrongPasswordsAreThrottled,
+    ADisabledAccountCannotSignIn, SignInRehashesAnOutdatedHash, CliOperationsByEmail,
+    EnsureAdminIsIdempotent);
 
 }  // namespace vigil::auth::testing

@@ -141,6 +141,41 @@ TEST_F(TokenServiceTest, UserStoreValidatesAndFindsCaseInsensitively) {
   EXPECT_EQ(users_->get(999).status().code(), ErrorCode::kNotFound);
 }
 
+TEST(UserStoreRulesTest, PasswordsNeedEightCodePointsOfUtf8) {
+  const std::string e = "\xc3\xa9";              // é, two bytes
+  const std::string emoji = "\xf0\x9f\x98\x80";  // U+1F600, four bytes
+  auto message = [](const std::string& password) {
+    return UserStore::validate_password(password).message();
+  };
+  const std::string too_short = "must be at least 8 characters (Unicode code points)";
+  EXPECT_EQ(message(e + e + e + e + e + e + e), too_short);      // 14 bytes
+  EXPECT_EQ(message(emoji + emoji + emoji + emoji), too_short);  // 16 bytes
+  EXPECT_EQ(message("1234567"), too_short);
+  EXPECT_TRUE(UserStore::validate_password(e + e + e + e + e + e + e + e).ok());
+  EXPECT_TRUE(UserStore::validate_password("12345678").ok());
+  EXPECT_EQ(message("password\xff"), "must be valid UTF-8");
+  EXPECT_EQ(message("password\xed\xa0\x80"), "must be valid UTF-8");  // a surrogate
+  EXPECT_EQ(UserStore::validate_password("password\xff").field(), "password");
+  EXPECT_TRUE(UserStore::validate_password(std::string(1024, 'p')).ok());
+  EXPECT_EQ(message(std::string(1025, 'p')), "must be at most 1024 bytes (UTF-8)");
+}
+
+TEST(UserStoreRulesTest, EmailsAreUtf8AndKeyedIgnoringCaseAndForm) {
+  EXPECT_TRUE(UserStore::validate_email("\xc3\xa9va@example.com").ok());
+  Status bad = UserStore::validate_email("\xff\xfe@example.com");
+  EXPECT_EQ(bad.field(), "email");
+  EXPECT_EQ(bad.message(), "must be valid UTF-8");
+  auto key = [](const std::string& email) {
+    auto k = UserStore::email_key(email);
+    EXPECT_TRUE(k.ok()) << k.status().to_string();
+    return k.ok() ? *k : std::string();
+  };
+  EXPECT_EQ(key("\xc3\x89VA@EXAMPLE.COM"), "\xc3\xa9va@example.com");
+  EXPECT_EQ(key("E\xcc\x81va@Example.com"), "\xc3\xa9va@example.com");
+  EXPECT_EQ(key("Mixed@Example.com"), "mixed@example.com");
+  EXPECT_EQ(UserStore::email_key("a\xc3@b.c").status().field(), "email");
+}
+
 TEST(BasicAuthCacheTest, KeysDependOnBothPartsAndEntriesExpire) {
   BasicAuthCache cache(std::chrono::milliseconds(200));
   std::string k1 = cache.key("a@b", "pw");

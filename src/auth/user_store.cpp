@@ -2,11 +2,14 @@
 
 #include "auth/permissions.h"
 #include "core/ids.h"
+#include "core/unicode.h"
 
 namespace vigil::auth {
 namespace {
 
 constexpr const char* kColumns = "id, email, name, role, created_at, updated_at, disabled";
+constexpr size_t kMinPasswordCodePoints = 8;
+constexpr size_t kMaxPasswordBytes = 1024;
 
 User row_to_user(const store::Rows& rows, size_t i) {
   User u;
@@ -35,12 +38,19 @@ Status UserStore::validate_email(const std::string& email) {
       return invalid_field("email", "must not contain spaces or control characters");
     }
   }
+  if (!utf8_code_points(email)) return invalid_field("email", "must be valid UTF-8");
   return {};
 }
 
 Status UserStore::validate_password(const std::string& password) {
-  if (password.size() < 8) return invalid_field("password", "must be at least 8 characters");
-  if (password.size() > 1024) return invalid_field("password", "must be at most 1024 bytes");
+  if (password.size() > kMaxPasswordBytes) {
+    return invalid_field("password", "must be at most 1024 bytes (UTF-8)");
+  }
+  auto length = utf8_code_points(password);
+  if (!length) return invalid_field("password", "must be valid UTF-8");
+  if (*length < kMinPasswordCodePoints) {
+    return invalid_field("password", "must be at least 8 characters (Unicode code points)");
+  }
   return {};
 }
 
@@ -159,11 +169,22 @@ Expected<User> UserStore::get(store::Session& s, int64_t id) {
   return row_to_user(*rows, 0);
 }
 
+Expected<std::string> UserStore::email_key(const std::string& email) {
+  auto key = caseless_key(email);
+  if (key.status().code() == ErrorCode::kInvalidArgument) {
+    return invalid_field("email", "must be valid UTF-8");
+  }
+  return key;
+}
+
 Expected<std::pair<User, std::string>> UserStore::get_with_hash(store::Session& s,
                                                                 const std::string& email) {
-  auto rows = s.query(std::string("SELECT ") + kColumns +
-                          ", password_hash FROM users WHERE lower(email) = lower($1)",
-                      {{email}});
+  auto key = email_key(email);
+  if (key.status().code() == ErrorCode::kInvalidArgument) return not_found("no such user");
+  if (!key.ok()) return key.status();
+  auto rows =
+      s.query(std::string("SELECT ") + kColumns + ", password_hash FROM users WHERE email_key = $1",
+              {{*key}});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return not_found("no such user");
   return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, 7));
@@ -172,13 +193,15 @@ Expected<std::pair<User, std::string>> UserStore::get_with_hash(store::Session& 
 Expected<User> UserStore::insert(store::Session& s, const std::string& email,
                                  const std::string& password_hash, const std::string& name,
                                  const std::string& role) {
+  auto key = email_key(email);
+  if (!key.ok()) return key.status();
   std::string now = now_rfc3339();
-  std::vector<store::Value> params{email, name, password_hash, role, now, now};
-  auto rows = s.query(
-      std::string("INSERT INTO users (email, name, password_hash, role, created_at, updated_at) "
-                  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ") +
-          kColumns,
-      params);
+  std::vector<store::Value> params{email, *key, name, password_hash, role, now, now};
+  auto rows = s.query(std::string("INSERT INTO users (email, email_key, name, password_hash, role, "
+                                  "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                                  "RETURNING ") +
+                          kColumns,
+                      params);
   if (!rows.ok()) {
     if (rows.status().code() == ErrorCode::kAlreadyExists) {
       return already_exists("a user with this email exists");

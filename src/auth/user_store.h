@@ -1,5 +1,7 @@
-// User accounts in the store. Emails are unique case-insensitively and kept as given.
-// Thread-safe (the Database is).
+// User accounts in the store. Emails are kept as given and unique by their key (email_key()):
+// equal ignoring case and Unicode canonical equivalence, so "ÉVA@EXAMPLE.COM" and
+// "éva@example.com" are one account. Passwords are 8 to 1024 bytes of UTF-8 holding at least 8
+// Unicode code points. Thread-safe (the Database is).
 #pragma once
 
 #include <cstdint>
@@ -62,19 +64,26 @@ class UserStore {
 
   const PasswordParams& password_params() const { return params_; }
 
-  // kInvalidArgument naming the field (email, password, name, role).
+  // kInvalidArgument naming the field (email, password, name, role). An email or a password
+  // must be well-formed UTF-8; a password holds at least 8 code points and at most 1024 bytes.
   static Status validate_email(const std::string& email);
   static Status validate_password(const std::string& password);
   static Status validate_name(const std::string& name);
   static Status validate_role(const std::string& role);
+  // What emails are compared by, stored beside them (users.email_key): core/unicode.h's
+  // caseless_key, NFC + Unicode case folding. kInvalidArgument naming email when it is not
+  // well-formed UTF-8.
+  static Expected<std::string> email_key(const std::string& email);
 
   // The same operations on a transaction the caller holds (Database::write or read), so rules
   // can be checked and changes made in one transaction. They validate nothing.
   static Expected<User> get(store::Session& s, int64_t id);
-  // kNotFound when no account has this email (compared case-insensitively).
+  // kNotFound when no account has this email (compared by email_key(); an email that is not
+  // UTF-8 names no account and is not sent to the store).
   static Expected<std::pair<User, std::string>> get_with_hash(store::Session& s,
                                                               const std::string& email);
-  // kAlreadyExists for a taken email.
+  // kAlreadyExists for a taken email (one with the same email_key()); kInvalidArgument naming
+  // email when it is not UTF-8.
   static Expected<User> insert(store::Session& s, const std::string& email,
                                const std::string& password_hash, const std::string& name,
                                const std::string& role);

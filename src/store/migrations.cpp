@@ -6,6 +6,7 @@
 
 #include "core/ids.h"
 #include "store/embedded_sql.h"
+#include "store/migration_steps.h"
 
 namespace vigil::store {
 namespace {
@@ -56,7 +57,10 @@ std::vector<Migration> load_embedded(std::string_view dialect) {
   }
   std::vector<Migration> out;
   out.reserve(by_version.size());
-  for (auto& [version, m] : by_version) out.push_back(std::move(m));
+  for (auto& [version, m] : by_version) {
+    m.up_step = detail::embedded_up_step(m.name);
+    out.push_back(std::move(m));
+  }
   return out;
 }
 
@@ -123,7 +127,9 @@ Expected<int> Migrator::up(int target) {
       Expected<bool> applied = is_applied(session, m.version);
       if (!applied.ok()) return applied.status();
       if (*applied) return {};  // applied earlier, or by another migrator meanwhile
-      if (Status s = session.exec_script(m.up_sql); !s.ok()) {
+      Status s = session.exec_script(m.up_sql);
+      if (s.ok() && m.up_step) s = m.up_step(session);
+      if (!s.ok()) {
         return Status(s.code(), "migration " + std::to_string(m.version) + "_" + m.name +
                                     " failed: " + s.message());
       }

@@ -1,8 +1,10 @@
 // Schema migrations: numbered up/down SQL per dialect, embedded in the binary from
-// src/store/migrations/<dialect>/NNNN_name.{up,down}.sql. Each migration runs in its own
-// transaction and is recorded in schema_migrations(version, name, applied_at).
+// src/store/migrations/<dialect>/NNNN_name.{up,down}.sql, and for the few that need what SQL
+// cannot compute, a C++ step after the up SQL (migration_steps.h). Each migration runs in its
+// own transaction and is recorded in schema_migrations(version, name, applied_at).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,8 @@ struct Migration {
   std::string name;
   std::string up_sql;
   std::string down_sql;
+  // Runs after up_sql in the same transaction (empty: none); an error undoes the migration.
+  std::function<Status(Session&)> up_step;
 };
 
 struct MigrationState {

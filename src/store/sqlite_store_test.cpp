@@ -73,6 +73,23 @@ TEST(SqliteDatabase, MemoryDatabaseIsSharedByWriterAndReaders) {
   EXPECT_STORE_OK(migrator.check_current());
 }
 
+// PostgreSQL holds UTF-8 text only; SQLite keeps any bytes, and the CLI once accepted them.
+TEST(SqliteDatabase, AnEmailThatIsNotUtf8StopsTheEmailKeyMigration) {
+  auto db = open_or_die("sqlite::memory:");
+  ASSERT_NE(db, nullptr);
+  Migrator migrator(*db);
+  ASSERT_STORE_OK(migrator.up(7));
+  ASSERT_STORE_OK(db->exec(kInsertUserBefore8, {"\xff@example.com"}));
+  auto ran = migrator.up();
+  ASSERT_FALSE(ran.ok());
+  EXPECT_EQ(ran.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ran.status().message(),
+            "migration 8_email_key failed: the email of account 1 is not well-formed UTF-8; "
+            "delete that account, then migrate");
+  ASSERT_STORE_OK(db->exec("DELETE FROM users"));
+  EXPECT_STORE_OK(migrator.up());
+}
+
 TEST(SqliteDatabase, MemoryDatabasesAreSeparate) {
   auto a = open_or_die("sqlite::memory:");
   auto b = open_or_die("sqlite::memory:");

@@ -77,6 +77,15 @@ class Latch {
   bool open_ = false;
 };
 
+// An account with its email ($1) and email key ($2), and one as migrations before 8 wrote it,
+// without a key.
+inline constexpr const char* kInsertUser =
+    "INSERT INTO users (email, email_key, password_hash, role, created_at, updated_at) "
+    "VALUES ($1, $2, 'h', 'user', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')";
+inline constexpr const char* kInsertUserBefore8 =
+    "INSERT INTO users (email, password_hash, role, created_at, updated_at) "
+    "VALUES ($1, 'h', 'user', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')";
+
 template <typename Backend>
 class StoreSuite : public ::testing::Test {
  protected:
@@ -102,6 +111,14 @@ class StoreSuite : public ::testing::Test {
   // The SQLite or the PostgreSQL text, whichever fits the database under test.
   std::string pick(std::string_view sqlite, std::string_view postgres) const {
     return std::string(db_->dialect() == Dialect::kSqlite ? sqlite : postgres);
+  }
+
+  // Migrates to version 7 and adds accounts with these emails, as migrations before 8 did.
+  void accounts_before_email_key(std::initializer_list<const char*> emails) {
+    ASSERT_STORE_OK(Migrator(*db_).up(7));
+    for (const char* email : emails) {
+      ASSERT_STORE_OK(db_->exec(kInsertUserBefore8, {std::string(email)}));
+    }
   }
 
   void exec_script(const std::string& sql) {
@@ -238,11 +255,8 @@ TYPED_TEST_P(StoreSuite, UniqueViolationIsAlreadyExists) {
   Database& db = *this->db_;
   Migrator migrator(db);
   ASSERT_STORE_OK(migrator.up());
-  const std::string insert =
-      "INSERT INTO users (email, password_hash, role, created_at, updated_at) "
-      "VALUES ($1, 'h', 'user', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')";
-  ASSERT_STORE_OK(db.exec(insert, {"Alice@Example.com"}));
-  auto again = db.exec(insert, {"alice@example.com"});  // unique on lower(email)
+  ASSERT_STORE_OK(db.exec(kInsertUser, {"Alice@Example.com", "alice@example.com"}));
+  auto again = db.exec(kInsertUser, {"alice@example.com", "alice@example.com"});  // email_key
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), ErrorCode::kAlreadyExists) << again.status().to_string();
   EXPECT_EQ(again.status().message().find("alice@example.com"), std::string::npos)
@@ -667,6 +681,62 @@ TYPED_TEST_P(StoreSuite, AuditColumnsBecomeArraysWhenReverted) {
   EXPECT_EQ(rows->get_text(1, 2), "/q\"uote");
 }
 
+TYPED_TEST_P(StoreSuite, EmailKeysAreFilledForExistingAccounts) {
+  // Migration 8 adds users.email_key, what emails are unique by (NFC + Unicode case folding,
+  // computed in C++), and fills it for the accounts there are; reverting it goes back to
+  // lower(email).
+  Database& db = *this->db_;
+  Migrator migrator(db);
+  this->accounts_before_email_key({"\xc3\x89VA@Example.com", "bob@example.com"});
+  ASSERT_STORE_OK(migrator.up(8));
+  auto rows = db.query("SELECT email, email_key FROM users ORDER BY id");
+  ASSERT_STORE_OK(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->get_text(0, 0), "\xc3\x89VA@Example.com");  // kept as given
+  EXPECT_EQ(rows->get_text(0, 1), "\xc3\xa9va@example.com");
+  EXPECT_EQ(rows->get_text(1, 1), "bob@example.com");
+  auto same_key = db.exec(kInsertUser, {"e\xcc\x81va@example.com", "\xc3\xa9va@example.com"});
+  EXPECT_EQ(same_key.status().code(), ErrorCode::kAlreadyExists) << same_key.status().to_string();
+  // No lower(email) index any more: uniqueness is the key's alone.
+  ASSERT_STORE_OK(db.exec(kInsertUser, {"BOB@example.com", "bob@example.com (another key)"}));
+  if (db.dialect() == Dialect::kPostgres) {  // SQLite cannot add the NOT NULL rule
+    EXPECT_FALSE(db.exec(kInsertUserBefore8, {"keyless@example.com"}).ok());
+  }
+
+  ASSERT_STORE_OK(db.exec("DELETE FROM users WHERE email = $1", {"BOB@example.com"}));
+  ASSERT_STORE_OK(migrator.down(1));
+  EXPECT_FALSE(db.query("SELECT email_key FROM users").ok());
+  EXPECT_EQ(db.exec(kInsertUserBefore8, {"BOB@example.com"}).status().code(),
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(this->count("users"), 2);
+}
+
+TYPED_TEST_P(StoreSuite, EmailsThatBecomeOneStopTheEmailKeyMigration) {
+  // "éva" composed and decomposed: two accounts under lower(email), one under the key. The
+  // migration names them and changes nothing; with one of them gone it runs.
+  Database& db = *this->db_;
+  Migrator migrator(db);
+  this->accounts_before_email_key({"\xc3\xa9va@example.com", "E\xcc\x81VA@example.com"});
+  auto ids = db.query("SELECT id FROM users ORDER BY id");
+  ASSERT_STORE_OK(ids);
+  const std::string first = std::to_string(ids->get_int(0, 0));
+  const std::string second = std::to_string(ids->get_int(1, 0));
+  auto ran = migrator.up(8);
+  ASSERT_FALSE(ran.ok());
+  EXPECT_EQ(ran.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ran.status().message(),
+            "migration 8_email_key failed: accounts " + first + " and " + second +
+                " have one email ignoring case and Unicode normalisation; delete one of them, "
+                "then migrate");
+  auto version = migrator.current_version();
+  ASSERT_STORE_OK(version);
+  EXPECT_EQ(*version, 7);
+  EXPECT_FALSE(db.query("SELECT email_key FROM users").ok());
+
+  ASSERT_STORE_OK(db.exec("DELETE FROM users WHERE id = " + second));
+  ASSERT_STORE_OK(migrator.up(8));
+}
+
 TYPED_TEST_P(StoreSuite, MigratorStopsAtTargetAndRevertsNewestFirst) {
   Database& db = *this->db_;
   std::vector<Migration> migrations;
@@ -712,6 +782,27 @@ TYPED_TEST_P(StoreSuite, FailedMigrationLeavesNoTrace) {
   EXPECT_EQ(*version, 1);
 }
 
+TYPED_TEST_P(StoreSuite, AMigrationStepRunsAfterItsSqlInItsTransaction) {
+  Database& db = *this->db_;
+  auto fill = [](Session& s) { return s.exec("INSERT INTO filled (x) VALUES (7)").status(); };
+  auto refuse = [](Session& s) -> Status {
+    VIGIL_RETURN_IF_ERROR(s.exec("INSERT INTO refused (x) VALUES (7)").status());
+    return failed_precondition("the data is not ready");
+  };
+  Migrator migrator(
+      db, {{1, "filled", "CREATE TABLE filled (x INTEGER)", "DROP TABLE filled", fill},
+           {2, "refused", "CREATE TABLE refused (x INTEGER)", "DROP TABLE refused", refuse}});
+  auto ran = migrator.up();
+  ASSERT_FALSE(ran.ok());
+  EXPECT_EQ(ran.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ran.status().message(), "migration 2_refused failed: the data is not ready");
+  EXPECT_EQ(this->count("filled"), 1);
+  EXPECT_FALSE(this->table_exists("refused"));  // the step's error undid the SQL before it
+  auto version = migrator.current_version();
+  ASSERT_STORE_OK(version);
+  EXPECT_EQ(*version, 1);
+}
+
 TYPED_TEST_P(StoreSuite, CheckNotNewerRejectsAFutureSchema) {
   Database& db = *this->db_;
   Migrator migrator(db);
@@ -741,7 +832,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     WritesInsideReadAreRejected, ExecReportsChangedRows, BadSqlIsAnErrorNotACrash,
     UnknownSchemeIsInvalidArgument, DataOutlivesTheDatabaseObject, EmbeddedMigrationsRoundTrip,
     AuditAtBecomesEpochMicrosAndBack, AuditRowsBecomeSegmentsAndBack,
-    AuditColumnsBecomeArraysWhenReverted, MigratorStopsAtTargetAndRevertsNewestFirst,
-    FailedMigrationLeavesNoTrace, CheckNotNewerRejectsAFutureSchema);
+    AuditColumnsBecomeArraysWhenReverted, EmailKeysAreFilledForExistingAccounts,
+    EmailsThatBecomeOneStopTheEmailKeyMigration, MigratorStopsAtTargetAndRevertsNewestFirst,
+    FailedMigrationLeavesNoTrace, AMigrationStepRunsAfterItsSqlInItsTransaction,
+    CheckNotNewerRejectsAFutureSchema);
 
 }  // namespace vigil::store::testing

@@ -145,6 +145,51 @@ TEST_P(IdentityTest, FormLoginAndBasicCredentials) {
   EXPECT_EQ(client_->get("/api/v1/auth/me", {{"Authorization", "Basic !!!"}}).status, 401);
 }
 
+// Issue 13 (point 6): the 8-character minimum of a password counts Unicode code points.
+TEST_P(IdentityTest, PasswordsCountCodePointsNotBytes) {
+  const std::string emoji = "\xf0\x9f\x98\x80";  // U+1F600, four bytes
+  const std::string e = "\xc3\xa9";              // é, two bytes
+  auto four_emoji = post("/api/v1/auth/register", {{"email", "emoji@example.com"},
+                                                   {"password", emoji + emoji + emoji + emoji}});
+  ASSERT_EQ(four_emoji.status, 422) << four_emoji.body;
+  EXPECT_EQ(four_emoji.json().at("errors").at(0).at("field").as_string(), "password");
+  auto seven_e = post("/api/v1/auth/register",
+                      {{"email", "seven@example.com"}, {"password", e + e + e + e + e + e + e}});
+  EXPECT_EQ(seven_e.status, 422) << seven_e.body;
+  auto eight_e = post("/api/v1/auth/register", {{"email", "eight@example.com"},
+                                                {"password", e + e + e + e + e + e + e + e}});
+  EXPECT_EQ(eight_e.status, 201) << eight_e.body;
+}
+
+// Issue 13 (point 7): emails are one account ignoring case and Unicode normalisation, and are
+// kept as given.
+TEST_P(IdentityTest, EmailsAreOneAccountInAnyCaseOrUnicodeForm) {
+  const std::string eva = "\xc3\xa9va@example.com";  // é composed (U+00E9)
+  auto registered = post("/api/v1/auth/register", {{"email", eva}, {"password", "password-1"}});
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_EQ(registered.json().at("email").as_string(), eva);
+  for (const char* other : {"\xc3\x89VA@EXAMPLE.COM", "E\xcc\x81va@example.com"}) {
+    auto taken = post("/api/v1/auth/register", {{"email", other}, {"password", "password-2"}});
+    EXPECT_EQ(taken.status, 409) << other << " " << taken.body;
+  }
+  auto signin =
+      post("/api/v1/auth/login", {{"email", "\xc3\x89VA@EXAMPLE.COM"}, {"password", "password-1"}});
+  ASSERT_EQ(signin.status, 200) << signin.body;
+  EXPECT_EQ(signin.json().at("user").at("email").as_string(), eva);
+  auto me = client_->get("/api/v1/auth/me",
+                         {{"Authorization", basic("E\xcc\x81VA@example.com", "password-1")}});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("email").as_string(), eva);
+  // An email that is not UTF-8 names no account: 401, not a store error.
+  auto not_utf8 =
+      client_->get("/api/v1/auth/me", {{"Authorization", basic("\xff@example.com", "password-1")}});
+  EXPECT_EQ(not_utf8.status, 401) << not_utf8.body;
+  auto form = client_->request(http::verb::post, "/api/v1/auth/login",
+                               "email=%FF%40example.com&password=password-1",
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 401) << form.body;
+}
+
 // Every 401 says how to authenticate; the scheme name is case-insensitive (RFC 9110 §11.1).
 TEST_P(IdentityTest, UnauthorizedSaysHowAndSchemesIgnoreCase) {
   std::string token = login("admin@localhost", "admin-password-1");
