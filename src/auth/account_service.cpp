@@ -92,19 +92,6 @@ Expected<User> apply_change(store::Session& s, store::Dialect dialect, const Pri
   return UserStore::get(s, id);
 }
 
-// Runs fn in db.write() and hands back the value it produced.
-template <typename T, typename Fn>
-Expected<T> write_returning(store::Database& db, Fn&& fn) {
-  std::optional<T> out;
-  VIGIL_RETURN_IF_ERROR(db.write([&](store::Session& s) -> Status {
-    auto value = fn(s);
-    if (!value.ok()) return value.status();
-    out = std::move(*value);
-    return {};
-  }));
-  return std::move(*out);
-}
-
 }  // namespace
 
 AccountService::AccountService(store::Database& db, UserStore& users, TokenService& tokens,
@@ -131,7 +118,7 @@ Expected<User> AccountService::create(const std::string& email, const std::strin
   VIGIL_RETURN_IF_ERROR(UserStore::validate_role(role));
   auto hash = hash_password(password, users_.password_params());
   if (!hash.ok()) return hash.status();
-  return write_returning<User>(
+  return store::write_returning<User>(
       db_, [&](store::Session& s) { return UserStore::insert(s, email, *hash, name, role); });
 }
 
@@ -168,7 +155,7 @@ Expected<User> AccountService::update(const Principal& caller, int64_t id,
     prepared.columns.password_hash = std::move(*hash);
   }
 
-  auto updated = write_returning<User>(db_, [&](store::Session& s) {
+  auto updated = store::write_returning<User>(db_, [&](store::Session& s) {
     return apply_change(s, db_.dialect(), caller, id, change, prepared);
   });
   if (updated.ok()) forget_credentials(id);
@@ -192,7 +179,7 @@ Status AccountService::set_password(const std::string& email, const std::string&
   VIGIL_RETURN_IF_ERROR(UserStore::validate_password(password));
   auto hash = hash_password(password, users_.password_params());
   if (!hash.ok()) return hash.status();
-  auto id = write_returning<int64_t>(db_, [&](store::Session& s) -> Expected<int64_t> {
+  auto id = store::write_returning<int64_t>(db_, [&](store::Session& s) -> Expected<int64_t> {
     auto found = UserStore::get_with_hash(s, email);
     if (!found.ok()) return found.status();
     const int64_t user_id = found->first.id;
@@ -210,7 +197,7 @@ Expected<User> AccountService::set_role(const std::string& email, const std::str
   auto found = users_.get_with_hash(email);
   if (!found.ok()) return found.status();
   const int64_t id = found->first.id;
-  auto updated = write_returning<User>(db_, [&](store::Session& s) -> Expected<User> {
+  auto updated = store::write_returning<User>(db_, [&](store::Session& s) -> Expected<User> {
     auto admins = UserStore::lock_active_admins(s, db_.dialect(), id);
     if (!admins.ok()) return admins.status();
     auto target = UserStore::get(s, id);
@@ -267,7 +254,7 @@ Expected<std::optional<User>> AccountService::ensure_admin(const std::string& em
   VIGIL_RETURN_IF_ERROR(UserStore::validate_password(password));
   auto hash = hash_password(password, users_.password_params());
   if (!hash.ok()) return hash.status();
-  auto created = write_returning<std::optional<User>>(
+  auto created = store::write_returning<std::optional<User>>(
       db_, [&](store::Session& s) -> Expected<std::optional<User>> {
         auto locked = UserStore::lock_active_admins(s, db_.dialect());
         if (!locked.ok()) return locked.status();

@@ -112,6 +112,20 @@ class Database {
   virtual Status run_ping() = 0;
 };
 
+// Runs fn(session) in db.write() and hands back the value it produced (fn returns Expected<T>;
+// an error rolls the transaction back and is returned).
+template <typename T, typename Fn>
+Expected<T> write_returning(Database& db, Fn&& fn) {
+  std::optional<T> out;
+  VIGIL_RETURN_IF_ERROR(db.write([&](Session& s) -> Status {
+    auto value = fn(s);
+    if (!value.ok()) return value.status();
+    out = std::move(*value);
+    return {};
+  }));
+  return std::move(*out);
+}
+
 struct DatabaseOptions {
   // sqlite://relative/path | sqlite:///absolute/path | sqlite:PATH | sqlite::memory: |
   // postgresql://... | postgres://... (a libpq URL). A SQLite file's parent directory is

@@ -1,0 +1,144 @@
+// DeviceStore's behaviour suite, run on SQLite (device_store_test.cpp) and PostgreSQL
+// (device_store_pgtest.cpp) with the backends of tests/support/backends.h.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "fleet/device_store.h"
+#include "store/migrations.h"
+
+namespace vigil::fleet::testing {
+
+template <typename Backend>
+class DeviceSuite : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_.set_up();
+    if (IsSkipped() || HasFatalFailure()) return;
+    store::DatabaseOptions options;
+    options.url = backend_.url();
+    options.pool_size = 4;
+    auto db = store::open_database(options);
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    db_ = std::move(*db);
+    store::Migrator migrator(*db_);
+    auto ran = migrator.up();
+    ASSERT_TRUE(ran.ok()) << ran.status().to_string();
+    devices_ = std::make_unique<DeviceStore>(*db_);
+  }
+  void TearDown() override {
+    devices_.reset();
+    db_.reset();
+    backend_.tear_down();
+  }
+
+  Backend backend_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<DeviceStore> devices_;
+};
+
+TYPED_TEST_SUITE_P(DeviceSuite);
+
+TYPED_TEST_P(DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven) {
+  auto& d = *this->devices_;
+  auto cam = d.create("Cam-01", "camera", {{"site", "north"}}, 0);
+  ASSERT_TRUE(cam.ok()) << cam.status().to_string();
+  EXPECT_EQ(cam->name, "Cam-01");
+  EXPECT_EQ(cam->type, "camera");
+  EXPECT_EQ(cam->labels, (Labels{{"site", "north"}}));
+  EXPECT_FALSE(cam->model);
+  EXPECT_EQ(d.create("cam-01", "misc", {}, 0).status().code(), ErrorCode::kAlreadyExists);
+  auto got = d.get("CAM-01");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->id, cam->id);
+  EXPECT_EQ(d.get("nope").status().code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(DeviceSuite, BadFieldsAreNamed) {
+  auto& d = *this->devices_;
+  EXPECT_EQ(d.create("bad name", "misc", {}, 0).status().field(), "name");
+  EXPECT_EQ(d.create("ok", "Camera!", {}, 0).status().field(), "type");
+  EXPECT_EQ(d.create("ok", "misc", {{"bad key", "v"}}, 0).status().field(), "labels");
+  EXPECT_EQ(
+      d.create("ok", "misc", {{"k", std::string(kMaxLabelValue + 1, 'v')}}, 0).status().field(),
+      "labels");
+  Labels many;
+  for (size_t i = 0; i <= kMaxLabels; ++i) many["k" + std::to_string(i)] = "v";
+  EXPECT_EQ(d.create("ok", "misc", many, 0).status().field(), "labels");
+  EXPECT_EQ(d.get("ok").status().code(), ErrorCode::kNotFound);  // nothing half-made
+}
+
+TYPED_TEST_P(DeviceSuite, ListFiltersByTypeLabelsAndModelAndPages) {
+  auto& d = *this->devices_;
+  ASSERT_TRUE(d.create("a", "camera", {{"site", "north"}, {"floor", "1"}}, 0).ok());
+  ASSERT_TRUE(d.create("b", "camera", {{"site", "south"}}, 0).ok());
+  ASSERT_TRUE(d.create("c", "misc", {{"site", "north"}}, 0).ok());
+  ASSERT_TRUE(d.assign("a", {"Leak", 3}).ok());
+  ASSERT_TRUE(d.assign("c", {"leak", 4}).ok());
+  auto names = [&](DeviceFilter f) {
+    std::vector<std::string> out;
+    auto list = d.list(f);
+    EXPECT_TRUE(list.ok()) << list.status().to_string();
+    if (list.ok()) {
+      for (const auto& dev : *list) out.push_back(dev.name);
+    }
+    return out;
+  };
+  EXPECT_EQ(names({.type = "camera"}), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(names({.labels = {{"site", "north"}}}), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(names({.labels = {{"site", "north"}, {"floor", "1"}}}),
+            (std::vector<std::string>{"a"}));
+  EXPECT_EQ(names({.model = "LEAK"}), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(names({.model = "leak", .version = 4}), (std::vector<std::string>{"c"}));
+  auto first = d.list({.limit = 2});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ(names({.limit = 2, .after_id = first->back().id}), (std::vector<std::string>{"c"}));
+  auto listed = d.list({.labels = {{"floor", "1"}}});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->at(0).labels.size(), 2u);  // every label comes back, not only the match
+  EXPECT_EQ(d.list({.limit = 0}).status().field(), "limit");
+}
+
+TYPED_TEST_P(DeviceSuite, AssigningKeepsThePreviousModel) {
+  auto& d = *this->devices_;
+  ASSERT_TRUE(d.create("dev", "misc", {}, 0).ok());
+  auto v1 = d.assign("dev", {"m", 1});
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->model, (ModelRef{"m", 1}));
+  EXPECT_FALSE(v1->previous);
+  auto v2 = d.assign("dev", {"m", 2});
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->previous, (ModelRef{"m", 1}));
+  auto again = d.assign("dev", {"m", 2});  // no change: previous stays v1
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->previous, (ModelRef{"m", 1}));
+  EXPECT_EQ(d.assign("dev", {"m", 0}).status().field(), "version");
+  EXPECT_EQ(d.assign("nope", {"m", 1}).status().code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(DeviceSuite, UpdateRemoveAndRunningReports) {
+  auto& d = *this->devices_;
+  auto dev = d.create("dev", "misc", {{"a", "1"}}, 0);
+  ASSERT_TRUE(dev.ok());
+  auto updated = d.update("DEV", {.type = "camera", .labels = Labels{{"b", "2"}}});
+  ASSERT_TRUE(updated.ok()) << updated.status().to_string();
+  EXPECT_EQ(updated->type, "camera");
+  EXPECT_EQ(updated->labels, (Labels{{"b", "2"}}));
+  ASSERT_TRUE(d.report_running(dev->id, ModelRef{"m", 7}, "2026-12-05T10:00:00.000Z").ok());
+  auto got = d.get("dev");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->running, (ModelRef{"m", 7}));
+  EXPECT_EQ(got->last_seen, "2026-12-05T10:00:00.000Z");
+  ASSERT_TRUE(d.remove("Dev").ok());
+  EXPECT_EQ(d.remove("dev").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(d.report_running(dev->id, std::nullopt, "x").code(), ErrorCode::kNotFound);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven,
+                            BadFieldsAreNamed, ListFiltersByTypeLabelsAndModelAndPages,
+                            AssigningKeepsThePreviousModel, UpdateRemoveAndRunningReports);
+
+}  // namespace vigil::fleet::testing

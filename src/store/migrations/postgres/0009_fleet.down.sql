@@ -1,0 +1,10 @@
+DROP TABLE alarm_reports;
+DROP TABLE alarms;
+DROP TABLE rollout_history;
+DROP TABLE rollout_devices;
+DROP TABLE commands;
+DROP TABLE rollouts;
+DROP TABLE enrollments;
+DROP TABLE watchdogs;
+DROP TABLE device_labels;
+DROP TABLE devices;
