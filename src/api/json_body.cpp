@@ -108,6 +108,25 @@ std::optional<int64_t> Fields::optional_int(const char* name) {
   return std::nullopt;
 }
 
+std::optional<std::map<std::string, std::string>> Fields::optional_string_map(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end() || it->value().is_null()) return std::nullopt;
+  std::map<std::string, std::string> out;
+  const auto* obj = it->value().if_object();
+  bool all_strings = obj != nullptr;
+  if (obj) {
+    for (const auto& member : *obj) {
+      if (!member.value().is_string()) all_strings = false;
+      if (all_strings) out.emplace(member.key(), member.value().as_string());
+    }
+  }
+  if (!all_strings) {
+    add(name, "must be an object of strings");
+    return std::nullopt;
+  }
+  return out;
+}
+
 void Fields::reject_unknown(std::initializer_list<const char*> known) {
   for (const auto& kv : obj_) {
     bool found = false;

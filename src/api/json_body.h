@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ class Fields {
   std::optional<std::string> optional_string(const char* name);
   std::optional<bool> optional_bool(const char* name);
   std::optional<int64_t> optional_int(const char* name);
+  // An object whose members are all strings (labels).
+  std::optional<std::map<std::string, std::string>> optional_string_map(const char* name);
   // Members not in `known` are errors ("unknown field").
   void reject_unknown(std::initializer_list<const char*> known);
   void add(std::string field, std::string message);

@@ -9,6 +9,7 @@
 #include "api/audit_middleware.h"
 #include "api/auth.h"
 #include "api/auth_middleware.h"
+#include "api/devices.h"
 #include "api/models.h"
 #include "api/ops.h"
 #include "api/predict.h"
@@ -175,6 +176,13 @@ Status App::add_models(const Config& config) {
                                           .max_rows = max_rows,
                                           .ready = [db] { return db->ping().ok(); }});
   api::add_predict_routes(*router_, {.server = model_server_.get(), .max_rows = max_rows});
+  return add_fleet();
+}
+
+Status App::add_fleet() {
+  devices_ = std::make_unique<fleet::DeviceStore>(*db_);
+  api::add_device_routes(
+      *router_, {.devices = devices_.get(), .models = models_.get(), .blocking = blocking_.get()});
   return {};
 }
 

@@ -17,6 +17,9 @@
 namespace vigil {
 class BlockingPool;
 }
+namespace vigil::fleet {
+class DeviceStore;
+}
 namespace vigil::auth {
 class AccountService;
 class UserStore;
@@ -76,6 +79,8 @@ class App {
   explicit App(const Config& config);
   // The model registry, runtimes, serving and their routes.
   Status add_models(const Config& config);
+  // The fleet: devices (issue 14, in progress) and their routes.
+  Status add_fleet();
 
   Config config_;
   MetricsRegistry metrics_;
@@ -94,6 +99,7 @@ class App {
   std::unique_ptr<runtime::ModelCache> model_cache_;
   std::unique_ptr<runtime::Batcher> batcher_;
   std::unique_ptr<serving::ModelServer> model_server_;
+  std::unique_ptr<fleet::DeviceStore> devices_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

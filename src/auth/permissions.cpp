@@ -18,6 +18,8 @@ const std::vector<ActionSpec>& actions() {
       {"models.write", {"admin"}, "Upload model versions, move aliases, delete versions"},
       {"models.artifact", {"admin", "user", "watchdog"}, "Download a model version's file"},
       {"predict", {"admin", "user"}, "Run synchronous predictions (charged per row)"},
+      {"devices.read", {"admin", "user"}, "List and read devices"},
+      {"devices.write", {"admin"}, "Register, change, delete devices and assign their models"},
   };
   return kActions;
 }

@@ -1,0 +1,264 @@
+#include "api/devices.h"
+
+#include <boost/json.hpp>
+
+#include "api/handler.h"
+#include "api/json_body.h"
+#include "api/schemas.h"
+#include "core/strings.h"
+
+namespace vigil::api {
+namespace json = boost::json;
+using net::http::status;
+using net::http::verb;
+
+namespace {
+
+json::value model_json(const std::optional<fleet::ModelRef>& m) {
+  if (!m) return nullptr;
+  return json::object{{"name", m->name}, {"version", m->version}};
+}
+
+json::object device_json(const fleet::Device& d) {
+  json::object labels;
+  for (const auto& [k, v] : d.labels) labels[k] = v;
+  return {{"id", d.id},
+          {"name", d.name},
+          {"type", d.type},
+          {"labels", std::move(labels)},
+          {"model", model_json(d.model)},
+          {"running", model_json(d.running)},
+          {"previous_model", model_json(d.previous)},
+          {"online", false},  // device sessions are not served yet
+          {"last_seen", d.last_seen.empty() ? json::value(nullptr) : json::value(d.last_seen)},
+          {"created_at", d.created_at}};
+}
+
+// ?type= ?label=k:v (repeatable) ?model= ?version= plus the page; answers 422 and returns
+// nullopt on a bad value.
+std::optional<fleet::DeviceFilter> read_filter(net::Exchange& ex) {
+  auto page = read_page(ex);
+  if (!page) return std::nullopt;
+  fleet::DeviceFilter f{.type = ex.query("type"),
+                        .model = ex.query("model"),
+                        .limit = page->limit,
+                        .after_id = page->cursor.value_or(0)};
+  std::vector<net::FieldError> errors;
+  // The session checked the target's escapes, so this decodes.
+  auto decoded = net::decode_query(ex.raw_query());
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (decoded.ok()) pairs = std::move(*decoded);
+  for (const auto& [key, value] : pairs) {
+    if (key != "label") continue;
+    auto colon = value.find(':');
+    if (colon == std::string::npos) {
+      errors.push_back({"label", "must be key:value"});
+      continue;
+    }
+    f.labels[value.substr(0, colon)] = value.substr(colon + 1);
+  }
+  if (auto v = ex.query("version")) {
+    f.version = parse_int<int64_t>(*v, 1);
+    if (!f.version) errors.push_back({"version", "must be a version number from 1"});
+  }
+  if (!errors.empty()) {
+    ex.respond_problem(status::unprocessable_entity, "invalid query parameters", errors);
+    return std::nullopt;
+  }
+  return f;
+}
+
+class DeviceHandlers {
+ public:
+  explicit DeviceHandlers(DeviceDeps d) : d_(d) {}
+
+  void list(const ExchangePtr& ex) const {
+    auto filter = read_filter(*ex);
+    if (!filter) return;
+    off_io(*d_.blocking, ex, [d = d_, f = *filter](net::Exchange& ex) {
+      auto devices = d.devices->list(f);
+      if (!devices.ok()) return respond_status(ex, devices.status());
+      json::array items;
+      for (const auto& dev : *devices) items.push_back(device_json(dev));
+      std::optional<int64_t> next;
+      if (static_cast<int>(devices->size()) == f.limit) next = devices->back().id;
+      respond_page(ex, std::move(items), next);
+    });
+  }
+
+  void create(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    std::string name = f.required_string("name");
+    std::string type = f.optional_string("type").value_or("unknown");
+    auto labels = f.optional_string_map("labels").value_or(fleet::Labels{});
+    f.reject_unknown({"name", "type", "labels"});
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, name, type, labels](net::Exchange& ex) {
+      auto dev = d.devices->create(name, type, labels, ex.principal()->user_id);
+      if (!dev.ok()) return respond_status(ex, dev.status());
+      respond_created(ex, "/api/v1/devices/" + dev->name, device_json(*dev));
+    });
+  }
+
+  void get(const ExchangePtr& ex) const {
+    off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
+      auto dev = d.devices->get(ex.param("name"));
+      if (!dev.ok()) return respond_status(ex, dev.status());
+      ex.respond_json(status::ok, device_json(*dev));
+    });
+  }
+
+  void update(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    fleet::DeviceUpdate change{.type = f.optional_string("type"),
+                               .labels = f.optional_string_map("labels")};
+    f.reject_unknown({"type", "labels"});
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, change](net::Exchange& ex) {
+      auto dev = d.devices->update(ex.param("name"), change);
+      if (!dev.ok()) return respond_status(ex, dev.status());
+      ex.respond_json(status::ok, device_json(*dev));
+    });
+  }
+
+  void remove(const ExchangePtr& ex) const {
+    off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
+      if (Status s = d.devices->remove(ex.param("name")); !s.ok()) return respond_status(ex, s);
+      ex.respond(net::HttpResponse{status::no_content, 11});
+    });
+  }
+
+  // PUT {model, version}: the version must be stored (404 otherwise).
+  void assign(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    std::string model = f.required_string("model");
+    auto version = f.optional_int("version");
+    if (!version && f.ok()) f.add("version", "required");
+    f.reject_unknown({"model", "version"});
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, model, v = *version](net::Exchange& ex) {
+      auto stored = d.models->resolve(model, std::to_string(v));
+      if (!stored.ok()) return respond_status(ex, stored.status());
+      auto dev = d.devices->assign(ex.param("name"), {stored->model, stored->version});
+      if (!dev.ok()) return respond_status(ex, dev.status());
+      ex.respond_json(status::ok, device_json(*dev));
+    });
+  }
+
+ private:
+  DeviceDeps d_;
+};
+
+json::value device_schema() {
+  json::value model = {
+      {"type", json::array{"object", "null"}},
+      {"properties", {{"name", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
+  return {{"type", "object"},
+          {"properties",
+           {{"id", {{"type", "integer"}}},
+            {"name", {{"type", "string"}}},
+            {"type", {{"type", "string"}}},
+            {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
+            {"model", model},
+            {"running", model},
+            {"previous_model", model},
+            {"online", {{"type", "boolean"}}},
+            {"last_seen", {{"type", json::array{"string", "null"}}}},
+            {"created_at", {{"type", "string"}}}}}};
+}
+
+json::value device_request_schema(bool create) {
+  json::object props{
+      {"type", {{"type", "string"}, {"pattern", "^[a-z0-9_-]{1,32}$"}}},
+      {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}};
+  json::object schema{{"type", "object"}, {"additionalProperties", false}};
+  if (create) {
+    props["name"] = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._-]{1,64}$"}};
+    schema["required"] = json::array{"name"};
+  }
+  schema["properties"] = std::move(props);
+  return schema;
+}
+
+net::RouteSpec list_spec() {
+  auto params = page_params();
+  params.push_back({"type", "query", "Only devices of this type"});
+  params.push_back({"label", "query", "key:value; repeat for several (all must match)"});
+  params.push_back({"model", "query", "Only devices whose desired model has this name"});
+  params.push_back({"version", "query", "With model: only this desired version"});
+  return {.operation_id = "listDevices",
+          .summary = "List devices",
+          .tag = "fleet",
+          .action = "devices.read",
+          .params = std::move(params),
+          .responses = {{200, "A page of devices", list_schema(device_schema())}}};
+}
+
+net::RouteSpec create_spec() {
+  return {.operation_id = "createDevice",
+          .summary = "Register a device",
+          .tag = "fleet",
+          .action = "devices.write",
+          .request_schema = device_request_schema(true),
+          .responses = {{201, "Created", device_schema()},
+                        problem_response(409, "A device has this name (in any case)")}};
+}
+
+net::RouteSpec get_spec() {
+  return {.operation_id = "getDevice",
+          .summary = "One device: desired, running and previous model",
+          .tag = "fleet",
+          .action = "devices.read",
+          .responses = {{200, "The device", device_schema()}}};
+}
+
+net::RouteSpec update_spec() {
+  return {.operation_id = "updateDevice",
+          .summary = "Change a device's type or labels (labels replace all)",
+          .tag = "fleet",
+          .action = "devices.write",
+          .request_schema = device_request_schema(false),
+          .responses = {{200, "The changed device", device_schema()}}};
+}
+
+net::RouteSpec remove_spec() {
+  return {.operation_id = "deleteDevice",
+          .summary = "Delete a device",
+          .tag = "fleet",
+          .action = "devices.write",
+          .responses = {{204, "Deleted"}}};
+}
+
+net::RouteSpec assign_spec() {
+  return {.operation_id = "assignDeviceModel",
+          .summary =
+              "Assign a stored model version to a device (the one it replaces becomes "
+              "previous_model)",
+          .tag = "fleet",
+          .action = "devices.write",
+          .request_schema =
+              object_schema({{"model", "string"}, {"version", "integer"}}, {"model", "version"}),
+          .responses = {{200, "The device", device_schema()},
+                        problem_response(404, "No such device, model or version")}};
+}
+
+}  // namespace
+
+void add_device_routes(net::Router& router, DeviceDeps deps) {
+  auto h = std::make_shared<const DeviceHandlers>(deps);
+  const std::string one = "/api/v1/devices/{name}";
+  router.add(verb::get, "/api/v1/devices", list_spec(), bind(h, &DeviceHandlers::list));
+  router.add(verb::post, "/api/v1/devices", create_spec(), bind(h, &DeviceHandlers::create));
+  router.add(verb::get, one, get_spec(), bind(h, &DeviceHandlers::get));
+  router.add(verb::patch, one, update_spec(), bind(h, &DeviceHandlers::update));
+  router.add(verb::delete_, one, remove_spec(), bind(h, &DeviceHandlers::remove));
+  router.add(verb::put, one + "/model", assign_spec(), bind(h, &DeviceHandlers::assign));
+}
+
+}  // namespace vigil::api

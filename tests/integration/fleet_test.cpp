@@ -1,0 +1,113 @@
+// The fleet over HTTP (issue 14, in progress): devices, on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "support/http_client.h"
+#include "support/test_app.h"
+
+namespace vigil {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using testing::HttpResult;
+using Headers = std::map<std::string, std::string>;
+
+class FleetTest : public testing::BackendAppTest {
+ protected:
+  void SetUp() override {
+    start_app({}, "fleet");
+    if (IsSkipped() || HasFatalFailure()) return;
+    admin_ = bearer(app_->account("admin").second);
+    user_ = bearer(app_->account("user").second);
+  }
+  static Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  HttpResult send(http::verb method, const std::string& path, const json::value& body, Headers h) {
+    h.emplace("Content-Type", "application/json");
+    return client_->request(method, path, json::serialize(body), h);
+  }
+  std::vector<std::string> names(const std::string& query) {
+    auto r = client_->get("/api/v1/devices" + query, user_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    const json::value page = r.json();
+    if (!page.is_object()) return out;
+    for (const auto& d : page.at("items").as_array()) {
+      out.emplace_back(d.at("name").as_string());
+    }
+    return out;
+  }
+
+  Headers admin_;
+  Headers user_;
+};
+
+TEST_P(FleetTest, DevicesAreRegisteredListedChangedAndDeleted) {
+  auto made =
+      send(http::verb::post, "/api/v1/devices",
+           {{"name", "Cam-1"}, {"type", "camera"}, {"labels", {{"site", "north"}}}}, admin_);
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.header("location"), "/api/v1/devices/Cam-1");
+  EXPECT_EQ(made.json().at("labels").at("site"), "north");
+  EXPECT_TRUE(made.json().at("model").is_null());
+  EXPECT_EQ(made.json().at("online"), false);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "cam-1"}}, admin_).status, 409);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "x"}}, user_).status, 403);
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "probe"}}, admin_).status, 201);
+
+  EXPECT_EQ(names(""), (std::vector<std::string>{"Cam-1", "probe"}));
+  EXPECT_EQ(names("?type=camera"), (std::vector<std::string>{"Cam-1"}));
+  EXPECT_EQ(names("?label=site:north"), (std::vector<std::string>{"Cam-1"}));
+  EXPECT_EQ(names("?type=unknown"), (std::vector<std::string>{"probe"}));
+  const json::value page = client_->get("/api/v1/devices?limit=1", user_).json();
+  ASSERT_TRUE(page.is_object() && page.at("next_cursor").is_string());
+  std::string cursor(page.at("next_cursor").as_string());
+  EXPECT_EQ(names("?limit=1&cursor=" + cursor), (std::vector<std::string>{"probe"}));
+
+  auto changed = send(http::verb::patch, "/api/v1/devices/CAM-1",
+                      {{"labels", {{"site", "south"}, {"floor", "2"}}}}, admin_);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.json().at("labels").as_object().size(), 2u);
+  EXPECT_EQ(client_->get("/api/v1/devices/cam-1", user_).json().at("type"), "camera");
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/devices/cam-1", "", admin_).status, 204);
+  EXPECT_EQ(client_->get("/api/v1/devices/cam-1", user_).status, 404);
+}
+
+TEST_P(FleetTest, BadDevicesAreRefusedNamingTheField) {
+  for (const json::value& body :
+       {json::value{{"name", "bad name"}}, json::value{{"name", "ok"}, {"type", "Big Cam"}},
+        json::value{{"name", "ok"}, {"labels", {{"k", 1}}}},
+        json::value{{"name", "ok"}, {"colour", "red"}}}) {
+    auto r = send(http::verb::post, "/api/v1/devices", body, admin_);
+    EXPECT_EQ(r.status, 422) << json::serialize(body) << " " << r.body;
+    EXPECT_TRUE(r.json().as_object().contains("errors")) << r.body;
+  }
+  auto r = client_->get("/api/v1/devices?label=nocolon", user_);
+  EXPECT_EQ(r.status, 422) << r.body;
+}
+
+// Assigning a model: the version must be stored; the one it replaces becomes previous_model.
+TEST_P(FleetTest, AssigningAStoredModelKeepsThePreviousOne) {
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d1"}}, admin_).status, 201);
+  auto put = [&](const std::string& device, const json::value& body) {
+    return send(http::verb::put, "/api/v1/devices/" + device + "/model", body, admin_);
+  };
+  auto blank = put("d1", {{"model", "BLANK"}, {"version", 1}});
+  ASSERT_EQ(blank.status, 200) << blank.body;
+  EXPECT_EQ(blank.json().at("model").at("name"), "blank");  // as the registry stores it
+  EXPECT_EQ(put("d1", {{"model", "blank"}, {"version", 2}}).status, 404);
+  EXPECT_EQ(put("d1", {{"model", "nope"}, {"version", 1}}).status, 404);
+  EXPECT_EQ(put("nope", {{"model", "blank"}, {"version", 1}}).status, 404);
+  EXPECT_EQ(put("d1", {{"model", "blank"}}).status, 422);
+  EXPECT_EQ(names("?model=blank&version=1"), (std::vector<std::string>{"d1"}));
+  EXPECT_EQ(
+      send(http::verb::put, "/api/v1/devices/d1/model", {{"model", "blank"}, {"version", 1}}, user_)
+          .status,
+      403);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FleetTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace vigil
