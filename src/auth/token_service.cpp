@@ -78,18 +78,33 @@ TokenService::~TokenService() = default;
 
 Expected<TokenService::Issued> TokenService::issue(const User& user, const std::string& kind,
                                                    std::chrono::seconds ttl) {
+  std::optional<Issued> out;
+  VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
+    auto issued = insert(s, user.id, kind, ttl, ttl_);
+    if (!issued.ok()) return issued.status();
+    out = std::move(*issued);
+    return {};
+  }));
+  return std::move(*out);
+}
+
+Expected<TokenService::Issued> TokenService::insert(store::Session& s, int64_t user_id,
+                                                    const std::string& kind,
+                                                    std::chrono::seconds ttl,
+                                                    std::chrono::seconds default_ttl) {
   Issued out;
   out.token = random_token(32);
   auto now = std::chrono::system_clock::now();
   store::Value expires;
   if (ttl.count() >= 0) {
-    out.expires_at = format_rfc3339(now + (ttl.count() == 0 ? ttl_ : ttl));
+    out.expires_at = format_rfc3339(now + (ttl.count() == 0 ? default_ttl : ttl));
     expires = out.expires_at;
   }
-  auto n = db_.exec(
+  std::vector<store::Value> p{user_id, sha256_hex(out.token), kind, format_rfc3339(now), expires};
+  auto n = s.exec(
       "INSERT INTO tokens (user_id, token_hash, kind, created_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5)",
-      {user.id, sha256_hex(out.token), kind, format_rfc3339(now), expires});
+      p);
   if (!n.ok()) return n.status();
   return out;
 }

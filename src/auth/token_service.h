@@ -40,6 +40,10 @@ class TokenService {
   // ttl: 0 = the service default; negative = never expires (watchdog tokens).
   Expected<Issued> issue(const User& user, const std::string& kind = "session",
                          std::chrono::seconds ttl = std::chrono::seconds(0));
+  // The same within a transaction the caller holds (e.g. an enrollment that creates the
+  // account and its token together); `default_ttl` stands for ttl 0.
+  static Expected<Issued> insert(store::Session& s, int64_t user_id, const std::string& kind,
+                                 std::chrono::seconds ttl, std::chrono::seconds default_ttl);
   // Blocking on a cache miss (a store query): not on an I/O thread.
   Resolved resolve(std::string_view token);
   // What resolve() would say, into `out`, when the cache can say it without the store (and for

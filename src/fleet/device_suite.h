@@ -6,7 +6,11 @@
 
 #include <memory>
 
+#include <atomic>
+#include <thread>
+
 #include "fleet/device_store.h"
+#include "fleet/watchdogs.h"
 #include "store/migrations.h"
 
 namespace vigil::fleet::testing {
@@ -27,8 +31,12 @@ class DeviceSuite : public ::testing::Test {
     auto ran = migrator.up();
     ASSERT_TRUE(ran.ok()) << ran.status().to_string();
     devices_ = std::make_unique<DeviceStore>(*db_);
+    tokens_ = std::make_unique<auth::TokenService>(*db_, std::chrono::hours(1));
+    watchdogs_ = std::make_unique<WatchdogService>(*db_, *tokens_);
   }
   void TearDown() override {
+    watchdogs_.reset();
+    tokens_.reset();
     devices_.reset();
     db_.reset();
     backend_.tear_down();
@@ -37,6 +45,8 @@ class DeviceSuite : public ::testing::Test {
   Backend backend_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<DeviceStore> devices_;
+  std::unique_ptr<auth::TokenService> tokens_;
+  std::unique_ptr<WatchdogService> watchdogs_;
 };
 
 TYPED_TEST_SUITE_P(DeviceSuite);
@@ -137,8 +147,102 @@ TYPED_TEST_P(DeviceSuite, UpdateRemoveAndRunningReports) {
   EXPECT_EQ(d.report_running(dev->id, std::nullopt, "x").code(), ErrorCode::kNotFound);
 }
 
+TYPED_TEST_P(DeviceSuite, AnEnrollmentCodeMakesOneWatchdogWithAToken) {
+  auto& w = *this->watchdogs_;
+  ASSERT_TRUE(this->devices_->create("dev", "misc", {}, 0).ok());
+  auto code = w.create_code("DEV", std::chrono::hours(24), 0);
+  ASSERT_TRUE(code.ok()) << code.status().to_string();
+  ASSERT_EQ(code->code.size(), kEnrollmentCodeLength);
+  EXPECT_EQ(code->code.find_first_of("ILOU01"), std::string::npos) << code->code;
+  // Any case, with separators, as people type codes.
+  std::string typed = code->code.substr(0, 8) + "-" + code->code.substr(8);
+  for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto enrolled = w.enroll(typed, "wd-1");
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().to_string();
+  EXPECT_EQ(enrolled->watchdog.name, "wd-1");
+  EXPECT_EQ(enrolled->watchdog.device, "dev");
+  auto who = this->tokens_->resolve(enrolled->token);
+  ASSERT_EQ(who.outcome, auth::AuthOutcome::kOk);
+  EXPECT_EQ(who.principal.role, "watchdog");
+  EXPECT_EQ(who.principal.name, "wd-1");
+  // Single use.
+  EXPECT_EQ(w.enroll(code->code, "wd-2").status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(w.enroll("NOTACODEATALL123", "wd-2").status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(w.create_code("nope", std::chrono::hours(1), 0).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(w.create_code("dev", std::chrono::seconds(0), 0).status().field(), "expires_in_s");
+}
+
+TYPED_TEST_P(DeviceSuite, ExpiredCodesAndTakenNamesEnrollNothing) {
+  auto& w = *this->watchdogs_;
+  ASSERT_TRUE(this->devices_->create("dev", "misc", {}, 0).ok());
+  auto first = w.create_code("dev", std::chrono::hours(1), 0);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(w.enroll(first->code, "wd").ok());
+  auto second = w.create_code("dev", std::chrono::hours(1), 0);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(w.enroll(second->code, "WD").status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(w.enroll(second->code, "bad name").status().field(), "watchdog");
+  EXPECT_TRUE(w.enroll(second->code, "wd-b").ok());  // the failures left the code unused
+  auto old = w.create_code("dev", std::chrono::hours(1), 0);
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE(
+      this->db_->exec("UPDATE enrollments SET expires_at = '2000-01-01T00:00:00.000Z'").ok());
+  EXPECT_EQ(w.enroll(old->code, "wd-c").status().code(), ErrorCode::kUnauthenticated);
+}
+
+TYPED_TEST_P(DeviceSuite, DeletingAWatchdogRevokesItsToken) {
+  auto& w = *this->watchdogs_;
+  ASSERT_TRUE(this->devices_->create("dev", "misc", {}, 0).ok());
+  ASSERT_TRUE(this->devices_->create("other", "misc", {}, 0).ok());
+  std::string token;
+  for (const char* dev : {"dev", "other"}) {
+    auto code = w.create_code(dev, std::chrono::hours(1), 0);
+    ASSERT_TRUE(code.ok());
+    auto e = w.enroll(code->code, std::string("wd-") + dev);
+    ASSERT_TRUE(e.ok());
+    token = e->token;  // other's
+  }
+  auto mine = w.list(50, 0, "OTHER");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->at(0).name, "wd-other");
+  EXPECT_EQ(w.list(50, 0)->size(), 2u);
+  ASSERT_EQ(this->tokens_->resolve(token).outcome, auth::AuthOutcome::kOk);
+  ASSERT_TRUE(w.remove("WD-OTHER").ok());
+  EXPECT_NE(this->tokens_->resolve(token).outcome, auth::AuthOutcome::kOk);
+  EXPECT_EQ(w.get("wd-other").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(w.remove("wd-other").code(), ErrorCode::kNotFound);
+}
+
+// One code redeemed from many connections at once makes one watchdog (the enrollment row is
+// locked on PostgreSQL; SQLite serialises writers).
+TYPED_TEST_P(DeviceSuite, ACodeRedeemedConcurrentlyMakesOneWatchdog) {
+  auto& w = *this->watchdogs_;
+  ASSERT_TRUE(this->devices_->create("dev", "misc", {}, 0).ok());
+  auto code = w.create_code("dev", std::chrono::hours(1), 0);
+  ASSERT_TRUE(code.ok());
+  std::atomic<int> enrolled{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto e = w.enroll(code->code, "wd-" + std::to_string(i));
+      if (e.ok()) ++enrolled;
+      EXPECT_TRUE(e.ok() || e.status().code() == ErrorCode::kUnauthenticated ||
+                  e.status().code() == ErrorCode::kUnavailable)
+          << e.status().to_string();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(enrolled.load(), 1);
+  EXPECT_EQ(w.list(50, 0)->size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven,
                             BadFieldsAreNamed, ListFiltersByTypeLabelsAndModelAndPages,
-                            AssigningKeepsThePreviousModel, UpdateRemoveAndRunningReports);
+                            AssigningKeepsThePreviousModel, UpdateRemoveAndRunningReports,
+                            AnEnrollmentCodeMakesOneWatchdogWithAToken,
+                            ExpiredCodesAndTakenNamesEnrollNothing,
+                            DeletingAWatchdogRevokesItsToken,
+                            ACodeRedeemedConcurrentlyMakesOneWatchdog);
 
 }  // namespace vigil::fleet::testing
