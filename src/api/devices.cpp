@@ -68,6 +68,16 @@ std::optional<fleet::DeviceFilter> read_filter(net::Exchange& ex) {
   return f;
 }
 
+json::object watchdog_json(const fleet::Watchdog& w) {
+  return {{"name", w.name},
+          {"device", w.device},
+          {"agent", w.agent},
+          {"running", model_json(w.running)},
+          {"online", false},  // device sessions are not served yet
+          {"last_seen", w.last_seen.empty() ? json::value(nullptr) : json::value(w.last_seen)},
+          {"created_at", w.created_at}};
+}
+
 class DeviceHandlers {
  public:
   explicit DeviceHandlers(DeviceDeps d) : d_(d) {}
@@ -149,6 +159,69 @@ class DeviceHandlers {
       if (!dev.ok()) return respond_status(ex, dev.status());
       ex.respond_json(status::ok, device_json(*dev));
     });
+  }
+
+  // POST {expires_in_s?} → {code, expires_at}: the code is shown this once.
+  void create_enrollment(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    auto ttl = f.optional_int("expires_in_s").value_or(24 * 3600);
+    f.reject_unknown({"expires_in_s"});
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, ttl](net::Exchange& ex) {
+      auto code = d.watchdogs->create_code(ex.param("name"), std::chrono::seconds(ttl),
+                                           ex.principal()->user_id);
+      if (!code.ok()) return respond_status(ex, code.status());
+      ex.respond_json(status::created,
+                      json::object{{"code", code->code}, {"expires_at", code->expires_at}});
+    });
+  }
+
+  // POST {code, watchdog} (anonymous) → {watchdog, device, token, signing_key}.
+  void enroll(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    std::string code = f.required_string("code");
+    std::string name = f.required_string("watchdog");
+    f.reject_unknown({"code", "watchdog"});
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, code, name](net::Exchange& ex) {
+      auto e = d.watchdogs->enroll(code, name);
+      if (!e.ok()) return respond_status(ex, e.status());
+      ex.respond_json(status::created, json::object{{"watchdog", e->watchdog.name},
+                                                    {"device", e->watchdog.device},
+                                                    {"token", e->token},
+                                                    {"signing_key", d.signing_key}});
+    });
+  }
+
+  void list_watchdogs(const ExchangePtr& ex) const {
+    auto page = read_page(*ex);
+    if (!page) return;
+    off_io(*d_.blocking, ex,
+           [d = d_, page = *page, device = ex->query("device")](net::Exchange& ex) {
+             auto list = d.watchdogs->list(page.limit, page.cursor.value_or(0), device);
+             if (!list.ok()) return respond_status(ex, list.status());
+             json::array items;
+             for (const auto& w : *list) items.push_back(watchdog_json(w));
+             std::optional<int64_t> next;
+             if (static_cast<int>(list->size()) == page.limit) next = list->back().id;
+             respond_page(ex, std::move(items), next);
+           });
+  }
+
+  void remove_watchdog(const ExchangePtr& ex) const {
+    off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
+      if (Status s = d.watchdogs->remove(ex.param("name")); !s.ok()) return respond_status(ex, s);
+      ex.respond(net::HttpResponse{status::no_content, 11});
+    });
+  }
+
+  void signing_key(const ExchangePtr& ex) const {
+    ex->respond_json(status::ok,
+                     json::object{{"algorithm", "ed25519"}, {"public_key", d_.signing_key}});
   }
 
  private:
@@ -248,6 +321,72 @@ net::RouteSpec assign_spec() {
                         problem_response(404, "No such device, model or version")}};
 }
 
+json::value watchdog_schema() {
+  return object_schema({{"name", "string"},
+                        {"device", "string"},
+                        {"agent", "string"},
+                        {"online", "boolean"},
+                        {"created_at", "string"}});
+}
+
+net::RouteSpec enrollment_spec() {
+  return {.operation_id = "createEnrollment",
+          .summary =
+              "A single-use code (16 characters, shown once) an agent enrolls this "
+              "device's watchdog with; expires_in_s defaults to 24 h (at most 30 days)",
+          .tag = "fleet",
+          .action = "devices.write",
+          .request_schema = object_schema({{"expires_in_s", "integer"}}),
+          .responses = {
+              {201, "The code", object_schema({{"code", "string"}, {"expires_at", "string"}})}}};
+}
+
+net::RouteSpec enroll_spec() {
+  return {.operation_id = "enroll",
+          .summary =
+              "Redeem an enrollment code: the watchdog, its device and a long-lived "
+              "token (role watchdog; revoked by deleting the watchdog)",
+          .tag = "fleet",
+          .action = "public",
+          .request_schema =
+              object_schema({{"code", "string"}, {"watchdog", "string"}}, {"code", "watchdog"}),
+          .responses = {{201, "Enrolled",
+                         object_schema({{"watchdog", "string"},
+                                        {"device", "string"},
+                                        {"token", "string"},
+                                        {"signing_key", "string"}})},
+                        problem_response(401, "The code is unknown, used or expired"),
+                        problem_response(409, "A watchdog has this name")}};
+}
+
+net::RouteSpec list_watchdogs_spec() {
+  auto params = page_params();
+  params.push_back({"device", "query", "Only this device's watchdogs"});
+  return {.operation_id = "listWatchdogs",
+          .summary = "List watchdogs",
+          .tag = "fleet",
+          .action = "devices.read",
+          .params = std::move(params),
+          .responses = {{200, "A page of watchdogs", list_schema(watchdog_schema())}}};
+}
+
+net::RouteSpec remove_watchdog_spec() {
+  return {.operation_id = "deleteWatchdog",
+          .summary = "Delete a watchdog: its token stops working",
+          .tag = "fleet",
+          .action = "devices.write",
+          .responses = {{204, "Deleted"}}};
+}
+
+net::RouteSpec signing_key_spec() {
+  return {.operation_id = "getSigningKey",
+          .summary = "The Ed25519 public key every model a device is told to run is signed with",
+          .tag = "fleet",
+          .action = "fleet.key",
+          .responses = {{200, "The key",
+                         object_schema({{"algorithm", "string"}, {"public_key", "string"}})}}};
+}
+
 }  // namespace
 
 void add_device_routes(net::Router& router, DeviceDeps deps) {
@@ -259,6 +398,15 @@ void add_device_routes(net::Router& router, DeviceDeps deps) {
   router.add(verb::patch, one, update_spec(), bind(h, &DeviceHandlers::update));
   router.add(verb::delete_, one, remove_spec(), bind(h, &DeviceHandlers::remove));
   router.add(verb::put, one + "/model", assign_spec(), bind(h, &DeviceHandlers::assign));
+  router.add(verb::post, one + "/enrollments", enrollment_spec(),
+             bind(h, &DeviceHandlers::create_enrollment));
+  router.add(verb::post, "/api/v1/enroll", enroll_spec(), bind(h, &DeviceHandlers::enroll));
+  router.add(verb::get, "/api/v1/watchdogs", list_watchdogs_spec(),
+             bind(h, &DeviceHandlers::list_watchdogs));
+  router.add(verb::delete_, "/api/v1/watchdogs/{name}", remove_watchdog_spec(),
+             bind(h, &DeviceHandlers::remove_watchdog));
+  router.add(verb::get, "/api/v1/fleet/signing-key", signing_key_spec(),
+             bind(h, &DeviceHandlers::signing_key));
 }
 
 }  // namespace vigil::api

@@ -1,9 +1,11 @@
-// /api/v1/devices: the fleet's devices (API.md "Fleet"). Rules (names, types, labels, the
+// /api/v1/devices, /api/v1/enroll, /api/v1/watchdogs, /api/v1/fleet/signing-key: the fleet's
+// devices and how agents become their watchdogs (API.md "Fleet"). Rules (names, types, labels, the
 // previous model) live in fleet::DeviceStore; a model assigned must exist in the registry.
 #pragma once
 
 #include "core/blocking_pool.h"
 #include "fleet/device_store.h"
+#include "fleet/watchdogs.h"
 #include "net/router.h"
 #include "registry/model_registry.h"
 
@@ -11,6 +13,8 @@ namespace vigil::api {
 
 struct DeviceDeps {
   fleet::DeviceStore* devices = nullptr;
+  fleet::WatchdogService* watchdogs = nullptr;
+  std::string signing_key;                    // the public key devices check models with (base64)
   registry::ModelRegistry* models = nullptr;  // assignments must name a stored version
   BlockingPool* blocking = nullptr;
 };

@@ -21,6 +21,7 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "fleet/model_signer.h"
 #include "net/request_metrics.h"
 #include "registry/artifact_store.h"
 #include "registry/model_registry.h"
@@ -176,13 +177,34 @@ Status App::add_models(const Config& config) {
                                           .max_rows = max_rows,
                                           .ready = [db] { return db->ping().ok(); }});
   api::add_predict_routes(*router_, {.server = model_server_.get(), .max_rows = max_rows});
-  return add_fleet();
+  return add_fleet(config);
 }
 
-Status App::add_fleet() {
+namespace {
+
+// fleet.signing_key (a configured seed, for clusters) or the key file, made on first start.
+Expected<fleet::ModelSigner> open_signer(const Config& config) {
+  std::string seed = config.get_string("fleet.signing_key");
+  if (!seed.empty()) return fleet::ModelSigner::from_seed_base64(seed);
+  return fleet::ModelSigner::open(config.get_string("fleet.signing_key_file"));
+}
+
+}  // namespace
+
+Status App::add_fleet(const Config& config) {
+  auto signer = open_signer(config);
+  if (!signer.ok()) return signer.status();
+  signer_ = std::make_unique<fleet::ModelSigner>(std::move(*signer));
+  if (signer_->created()) {
+    spdlog::info("made the model signing key; its public key: {}", signer_->public_key_base64());
+  }
   devices_ = std::make_unique<fleet::DeviceStore>(*db_);
-  api::add_device_routes(
-      *router_, {.devices = devices_.get(), .models = models_.get(), .blocking = blocking_.get()});
+  watchdogs_ = std::make_unique<fleet::WatchdogService>(*db_, *tokens_);
+  api::add_device_routes(*router_, {.devices = devices_.get(),
+                                    .watchdogs = watchdogs_.get(),
+                                    .signing_key = signer_->public_key_base64(),
+                                    .models = models_.get(),
+                                    .blocking = blocking_.get()});
   return {};
 }
 

@@ -19,7 +19,9 @@ class BlockingPool;
 }
 namespace vigil::fleet {
 class DeviceStore;
-}
+class ModelSigner;
+class WatchdogService;
+}  // namespace vigil::fleet
 namespace vigil::auth {
 class AccountService;
 class UserStore;
@@ -80,7 +82,7 @@ class App {
   // The model registry, runtimes, serving and their routes.
   Status add_models(const Config& config);
   // The fleet: devices (issue 14, in progress) and their routes.
-  Status add_fleet();
+  Status add_fleet(const Config& config);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -99,7 +101,9 @@ class App {
   std::unique_ptr<runtime::ModelCache> model_cache_;
   std::unique_ptr<runtime::Batcher> batcher_;
   std::unique_ptr<serving::ModelServer> model_server_;
+  std::unique_ptr<fleet::ModelSigner> signer_;
   std::unique_ptr<fleet::DeviceStore> devices_;
+  std::unique_ptr<fleet::WatchdogService> watchdogs_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

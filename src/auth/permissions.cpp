@@ -19,7 +19,10 @@ const std::vector<ActionSpec>& actions() {
       {"models.artifact", {"admin", "user", "watchdog"}, "Download a model version's file"},
       {"predict", {"admin", "user"}, "Run synchronous predictions (charged per row)"},
       {"devices.read", {"admin", "user"}, "List and read devices"},
-      {"devices.write", {"admin"}, "Register, change, delete devices and assign their models"},
+      {"devices.write",
+       {"admin"},
+       "Register, change, delete devices, assign their models, enroll and remove watchdogs"},
+      {"fleet.key", {"admin", "user", "watchdog"}, "Read the public key models are signed with"},
   };
   return kActions;
 }

@@ -45,6 +45,10 @@ const std::vector<ConfigKeySpec>& config_keys() {
        false, 1, 10000000},
       {"server.tls_cert", T::kString, "", "PEM certificate chain; enables TLS with tls_key"},
       {"server.tls_key", T::kString, "", "PEM private key", true},
+      {"fleet.signing_key_file", T::kString, "{data_dir}/fleet/signing.key",
+       "The Ed25519 key models are signed with (made on first start, mode 0600)"},
+      {"fleet.signing_key", T::kString, "",
+       "The signing key's 32-byte seed in base64, for clusters (overrides the file)", true},
 
       {"database.url", T::kString, "sqlite://{data_dir}/vigil.db",
        "sqlite://PATH or postgresql://user:pass@host:port/db", true},

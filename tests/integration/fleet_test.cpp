@@ -106,6 +106,43 @@ TEST_P(FleetTest, AssigningAStoredModelKeepsThePreviousOne) {
       403);
 }
 
+// An admin makes a code; an agent redeems it once, anonymously, for a watchdog token; the
+// token reads the signing key but not the device list; deleting the watchdog ends the token.
+TEST_P(FleetTest, EnrollmentCodesBecomeWatchdogTokens) {
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d1"}}, admin_).status, 201);
+  auto code = send(http::verb::post, "/api/v1/devices/D1/enrollments", json::object{}, admin_);
+  ASSERT_EQ(code.status, 201) << code.body;
+  std::string c(code.json().at("code").as_string());
+  EXPECT_EQ(c.size(), 16u);
+  EXPECT_EQ(
+      send(http::verb::post, "/api/v1/devices/nope/enrollments", json::object{}, admin_).status,
+      404);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/devices/d1/enrollments", json::object{}, user_).status,
+            403);
+
+  auto enrolled = send(http::verb::post, "/api/v1/enroll", {{"code", c}, {"watchdog", "wd-1"}}, {});
+  ASSERT_EQ(enrolled.status, 201) << enrolled.body;
+  const json::value e = enrolled.json();
+  EXPECT_EQ(e.at("device"), "d1");
+  EXPECT_EQ(e.at("watchdog"), "wd-1");
+  Headers watchdog = bearer(std::string(e.at("token").as_string()));
+  auto key = client_->get("/api/v1/fleet/signing-key", watchdog);
+  ASSERT_EQ(key.status, 200) << key.body;
+  EXPECT_EQ(key.json().at("algorithm"), "ed25519");
+  EXPECT_EQ(key.json().at("public_key"), e.at("signing_key"));
+  EXPECT_EQ(client_->get("/api/v1/devices", watchdog).status, 403);
+  EXPECT_EQ(
+      send(http::verb::post, "/api/v1/enroll", {{"code", c}, {"watchdog", "wd-2"}}, {}).status,
+      401);
+
+  auto listed = client_->get("/api/v1/watchdogs?device=d1", user_);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/watchdogs/WD-1", "", admin_).status,
+            204);
+  EXPECT_EQ(client_->get("/api/v1/fleet/signing-key", watchdog).status, 401);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FleetTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
