@@ -174,6 +174,9 @@ TEST(UserStoreRulesTest, EmailsAreUtf8AndKeyedIgnoringCaseAndForm) {
   EXPECT_EQ(key("E\xcc\x81va@Example.com"), "\xc3\xa9va@example.com");
   EXPECT_EQ(key("Mixed@Example.com"), "mixed@example.com");
   EXPECT_EQ(UserStore::email_key("a\xc3@b.c").status().field(), "email");
+  // Watchdogs' accounts have this domain: no one else may take one of their emails.
+  EXPECT_EQ(UserStore::validate_email("wd-1@Watchdog.Invalid").field(), "email");
+  EXPECT_TRUE(UserStore::validate_email("wd-1@watchdog.invalid.example.com").ok());
 }
 
 TEST(BasicAuthCacheTest, KeysDependOnBothPartsAndEntriesExpire) {

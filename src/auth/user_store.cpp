@@ -2,6 +2,7 @@
 
 #include "auth/permissions.h"
 #include "core/ids.h"
+#include "core/strings.h"
 #include "core/unicode.h"
 
 namespace vigil::auth {
@@ -39,6 +40,10 @@ Status UserStore::validate_email(const std::string& email) {
     }
   }
   if (!utf8_code_points(email)) return invalid_field("email", "must be valid UTF-8");
+  if (iequals(std::string_view(email).substr(at + 1), kWatchdogEmailDomain)) {
+    return invalid_field("email", "the domain " + std::string(kWatchdogEmailDomain) +
+                                      " is reserved for watchdog accounts");
+  }
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/password.h"
@@ -14,6 +15,10 @@
 #include "store/database.h"
 
 namespace vigil::auth {
+
+// The domain of the accounts of watchdogs ("<name>@watchdog.invalid", made by fleet/ on
+// enrollment): reserved, so no one can register a watchdog's email and take its name first.
+inline constexpr std::string_view kWatchdogEmailDomain = "watchdog.invalid";
 
 struct User {
   int64_t id = 0;
@@ -65,7 +70,8 @@ class UserStore {
   const PasswordParams& password_params() const { return params_; }
 
   // kInvalidArgument naming the field (email, password, name, role). An email or a password
-  // must be well-formed UTF-8; a password holds at least 8 code points and at most 1024 bytes.
+  // must be well-formed UTF-8; an email's domain must not be kWatchdogEmailDomain; a password holds
+  // at least 8 code points and at most 1024 bytes.
   static Status validate_email(const std::string& email);
   static Status validate_password(const std::string& password);
   static Status validate_name(const std::string& name);

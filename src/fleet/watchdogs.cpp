@@ -111,8 +111,9 @@ Expected<Enrolled> WatchdogService::enroll(std::string_view code, std::string_vi
         auto enrollment = take_enrollment(s, db_.dialect(), hash);
         if (!enrollment.ok()) return enrollment.status();
         // An account that can never sign in with a password ("!" is no Argon2 hash).
-        auto user = auth::UserStore::insert(s, name_key(name) + "@watchdog.invalid", "!",
-                                            std::string(name), "watchdog");
+        auto user = auth::UserStore::insert(
+            s, name_key(name) + "@" + std::string(auth::kWatchdogEmailDomain), "!",
+            std::string(name), "watchdog");
         if (!user.ok()) return user.status();
         std::vector<Value> p{std::string(name), enrollment->second, user->id, now_rfc3339()};
         auto rows = s.query(
