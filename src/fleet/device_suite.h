@@ -9,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "fleet/alarm_store.h"
 #include "fleet/device_store.h"
 #include "fleet/watchdogs.h"
 #include "store/migrations.h"
@@ -33,8 +34,10 @@ class DeviceSuite : public ::testing::Test {
     devices_ = std::make_unique<DeviceStore>(*db_);
     tokens_ = std::make_unique<auth::TokenService>(*db_, std::chrono::hours(1));
     watchdogs_ = std::make_unique<WatchdogService>(*db_, *tokens_);
+    alarms_ = std::make_unique<AlarmStore>(*db_);
   }
   void TearDown() override {
+    alarms_.reset();
     watchdogs_.reset();
     tokens_.reset();
     devices_.reset();
@@ -47,6 +50,7 @@ class DeviceSuite : public ::testing::Test {
   std::unique_ptr<DeviceStore> devices_;
   std::unique_ptr<auth::TokenService> tokens_;
   std::unique_ptr<WatchdogService> watchdogs_;
+  std::unique_ptr<AlarmStore> alarms_;
 };
 
 TYPED_TEST_SUITE_P(DeviceSuite);
@@ -237,12 +241,88 @@ TYPED_TEST_P(DeviceSuite, ACodeRedeemedConcurrentlyMakesOneWatchdog) {
   EXPECT_EQ(w.list(50, 0)->size(), 1u);
 }
 
+// 50 reports of one open alarm at once, on as many connections as the pool has: one alarm
+// with count 50 and the highest severity reported.
+TYPED_TEST_P(DeviceSuite, ConcurrentReportsOfOneAlarmMakeOneAlarm) {
+  auto dev = this->devices_->create("dev", "misc", {}, 0);
+  ASSERT_TRUE(dev.ok());
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      AlarmReport r{.device_id = dev->id,
+                    .model = ModelRef{"Leak", 3},
+                    .severity = i == 17 ? "critical" : "minor"};
+      auto a = this->alarms_->report(r);
+      EXPECT_TRUE(a.ok()) << a.status().to_string();
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto all = this->alarms_->list({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).count, 50);
+  EXPECT_EQ(all->at(0).severity, "critical");
+  EXPECT_EQ(all->at(0).state, "active");
+  EXPECT_EQ(all->at(0).device, "dev");
+  // Another model version, sensor or source is another alarm.
+  ASSERT_TRUE(
+      this->alarms_
+          ->report({.device_id = dev->id, .model = ModelRef{"leak", 4}, .severity = "minor"})
+          .ok());
+  ASSERT_TRUE(
+      this->alarms_->report({.device_id = dev->id, .sensor = "s1", .severity = "minor"}).ok());
+  EXPECT_EQ(this->alarms_->list({})->size(), 3u);
+}
+
+TYPED_TEST_P(DeviceSuite, AlarmsAreAcknowledgedClearedAndResendsStoredOnce) {
+  auto dev = this->devices_->create("dev", "misc", {}, 0);
+  ASSERT_TRUE(dev.ok());
+  auto code = this->watchdogs_->create_code("dev", std::chrono::hours(1), 0);
+  ASSERT_TRUE(code.ok());
+  auto wd = this->watchdogs_->enroll(code->code, "wd");
+  ASSERT_TRUE(wd.ok());
+  AlarmReport r{.device_id = dev->id,
+                .watchdog_id = wd->watchdog.id,
+                .severity = "major",
+                .client_id = "uuid-1"};
+  auto first = this->alarms_->report(r);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  auto resent = this->alarms_->report(r);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(resent->id, first->id);
+  EXPECT_EQ(resent->count, 1);  // the same report, stored once
+  r.client_id = "uuid-2";
+  EXPECT_EQ(this->alarms_->report(r)->count, 2);
+
+  auto acked = this->alarms_->acknowledge(first->id, 0);
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked->state, "acknowledged");
+  EXPECT_FALSE(acked->ack_at.empty());
+  r.client_id = "uuid-3";
+  EXPECT_EQ(this->alarms_->report(r)->id, first->id);  // still open: the same alarm
+  auto cleared = this->alarms_->clear(first->id, 0);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(cleared->state, "cleared");
+  EXPECT_EQ(this->alarms_->clear(first->id, 0).status().code(), ErrorCode::kConflict);
+  r.client_id = "uuid-4";
+  auto reopened = this->alarms_->report(r);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_NE(reopened->id, first->id);  // cleared: a new alarm
+  EXPECT_EQ(reopened->count, 1);
+  EXPECT_EQ(this->alarms_->list({.state = "cleared"})->size(), 1u);
+  EXPECT_EQ(this->alarms_->get(999999).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(this->alarms_->report({.device_id = dev->id, .severity = "loud"}).status().field(),
+            "severity");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven,
                             BadFieldsAreNamed, ListFiltersByTypeLabelsAndModelAndPages,
                             AssigningKeepsThePreviousModel, UpdateRemoveAndRunningReports,
                             AnEnrollmentCodeMakesOneWatchdogWithAToken,
                             ExpiredCodesAndTakenNamesEnrollNothing,
                             DeletingAWatchdogRevokesItsToken,
-                            ACodeRedeemedConcurrentlyMakesOneWatchdog);
+                            ACodeRedeemedConcurrentlyMakesOneWatchdog,
+                            ConcurrentReportsOfOneAlarmMakeOneAlarm,
+                            AlarmsAreAcknowledgedClearedAndResendsStoredOnce);
 
 }  // namespace vigil::fleet::testing

@@ -1,0 +1,204 @@
+#include "fleet/alarm_store.h"
+
+#include "core/ids.h"
+#include "core/names.h"
+
+namespace vigil::fleet {
+namespace {
+
+using store::Value;
+
+constexpr std::string_view kColumns =
+    "a.id, a.at, a.last_at, a.count, a.device_id, d.name, a.watchdog_id, a.sensor, a.model, "
+    "a.model_version, a.severity, a.source, a.state, a.details, a.ack_by, a.ack_at, "
+    "a.cleared_by, a.cleared_at";
+
+Alarm alarm_at(const store::Rows& rows, size_t r) {
+  Alarm a;
+  a.id = rows.get_int(r, 0);
+  a.at = rows.get_text(r, 1);
+  a.last_at = rows.get_text(r, 2);
+  a.count = rows.get_int(r, 3);
+  a.device_id = rows.get_int(r, 4);
+  a.device = rows.get_text(r, 5);
+  a.watchdog_id = rows.get_int(r, 6);
+  a.sensor = rows.get_text(r, 7);
+  if (!rows.is_null(r, 8)) a.model = ModelRef{rows.get_text(r, 8), rows.get_int(r, 9)};
+  a.severity = rows.get_text(r, 10);
+  a.source = rows.get_text(r, 11);
+  a.state = rows.get_text(r, 12);
+  a.details = rows.get_text(r, 13);
+  a.ack_by = rows.get_int(r, 14);
+  a.ack_at = rows.get_text(r, 15);
+  a.cleared_by = rows.get_int(r, 16);
+  a.cleared_at = rows.get_text(r, 17);
+  return a;
+}
+
+Expected<Alarm> get_in(store::Session& s, int64_t id) {
+  Value p(id);
+  auto rows = s.query("SELECT " + std::string(kColumns) +
+                          " FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = $1",
+                      std::span(&p, 1));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no alarm " + std::to_string(id));
+  return alarm_at(*rows, 0);
+}
+
+Status validate(const AlarmReport& r) {
+  if (AlarmStore::severity_rank(r.severity) == 0) {
+    return invalid_field("severity", "must be warning, minor, major or critical");
+  }
+  if (r.source != "watchdog" && r.source != "detector") {
+    return invalid_field("source", "must be watchdog or detector");
+  }
+  if (r.model && (name_error(r.model->name) || r.model->version < 1)) {
+    return invalid_field("model", "must name a model and a version from 1");
+  }
+  if (r.sensor.size() > 64) return invalid_field("sensor", "at most 64 characters");
+  if (r.details.size() > 16 * 1024) return invalid_field("details", "at most 16 KiB");
+  if (r.client_id.size() > 128) return invalid_field("id", "at most 128 characters");
+  return {};
+}
+
+// What makes two reports the same open alarm.
+std::string open_key(const AlarmReport& r) {
+  std::string key = std::to_string(r.device_id) + "|" + r.source + "|" + name_key(r.sensor) + "|";
+  if (r.model) key += name_key(r.model->name) + ":" + std::to_string(r.model->version);
+  return key;
+}
+
+// The alarm a watchdog's client id was stored as, if it was.
+Expected<std::optional<int64_t>> reported_before(store::Session& s, const AlarmReport& r) {
+  if (r.watchdog_id == 0 || r.client_id.empty()) return std::optional<int64_t>();
+  std::vector<Value> p{r.watchdog_id, r.client_id};
+  auto rows =
+      s.query("SELECT alarm_id FROM alarm_reports WHERE watchdog_id = $1 AND client_id = $2", p);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(rows->get_int(0, 0));
+}
+
+}  // namespace
+
+int AlarmStore::severity_rank(std::string_view severity) {
+  if (severity == "warning") return 1;
+  if (severity == "minor") return 2;
+  if (severity == "major") return 3;
+  if (severity == "critical") return 4;
+  return 0;
+}
+
+Expected<Alarm> AlarmStore::report(const AlarmReport& report) {
+  VIGIL_RETURN_IF_ERROR(validate(report));
+  auto stored = report_once(report);
+  // Two sends of one client id at once: the loser's alarm_reports row collided, and its
+  // transaction (the count it added too) rolled back; the winner's alarm is the answer.
+  if (stored.status().code() == ErrorCode::kAlreadyExists) stored = report_once(report);
+  return stored;
+}
+
+Expected<Alarm> AlarmStore::report_once(const AlarmReport& r) {
+  const bool pg = db_.dialect() == store::Dialect::kPostgres;
+  const std::string greatest = pg ? "GREATEST" : "MAX";
+  const std::string at = r.at.empty() ? now_rfc3339() : r.at;
+  return store::write_returning<Alarm>(db_, [&](store::Session& s) -> Expected<Alarm> {
+    auto before = reported_before(s, r);
+    if (!before.ok()) return before.status();
+    if (*before) return get_in(s, **before);
+    std::vector<Value> p{at,
+                         r.device_id,
+                         r.watchdog_id > 0 ? Value(r.watchdog_id) : Value(std::monostate{}),
+                         r.sensor.empty() ? Value(std::monostate{}) : Value(r.sensor),
+                         r.model ? Value(r.model->name) : Value(std::monostate{}),
+                         r.model ? Value(r.model->version) : Value(std::monostate{}),
+                         r.severity,
+                         int64_t{severity_rank(r.severity)},
+                         r.source,
+                         r.details,
+                         open_key(r)};
+    auto rows = s.query(
+        "INSERT INTO alarms (at, last_at, count, device_id, watchdog_id, sensor, model, "
+        "model_version, severity, severity_rank, source, state, details, open_key) "
+        "VALUES ($1, $1, 1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11) "
+        "ON CONFLICT (open_key) DO UPDATE SET count = alarms.count + 1, "
+        "last_at = " +
+            greatest +
+            "(alarms.last_at, excluded.last_at), "
+            "severity = CASE WHEN excluded.severity_rank > alarms.severity_rank "
+            "THEN excluded.severity ELSE alarms.severity END, "
+            "severity_rank = " +
+            greatest +
+            "(alarms.severity_rank, excluded.severity_rank), "
+            "details = excluded.details RETURNING id",
+        p);
+    if (!rows.ok()) return rows.status();
+    const int64_t id = rows->get_int(0, 0);
+    if (r.watchdog_id > 0 && !r.client_id.empty()) {
+      std::vector<Value> q{r.watchdog_id, r.client_id, id, at};
+      VIGIL_RETURN_IF_ERROR(s.exec("INSERT INTO alarm_reports (watchdog_id, client_id, alarm_id, "
+                                   "at) VALUES ($1, $2, $3, $4)",
+                                   q)
+                                .status());
+    }
+    return get_in(s, id);
+  });
+}
+
+Expected<Alarm> AlarmStore::get(int64_t id) {
+  std::optional<Alarm> out;
+  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
+    auto a = get_in(s, id);
+    if (!a.ok()) return a.status();
+    out = std::move(*a);
+    return {};
+  }));
+  return std::move(*out);
+}
+
+Expected<std::vector<Alarm>> AlarmStore::list(const AlarmFilter& f) {
+  if (f.limit < 1 || f.limit > 1000) return invalid_field("limit", "must be 1-1000");
+  std::string sql = "SELECT " + std::string(kColumns) +
+                    " FROM alarms a JOIN devices d ON d.id = a.device_id WHERE 1 = 1";
+  std::vector<Value> p;
+  auto bind = [&](Value v) {
+    p.push_back(std::move(v));
+    return "$" + std::to_string(p.size());
+  };
+  if (f.before_id > 0) sql += " AND a.id < " + bind(f.before_id);
+  if (f.device) sql += " AND lower(d.name) = " + bind(name_key(*f.device));
+  if (f.state) sql += " AND a.state = " + bind(*f.state);
+  if (f.severity) sql += " AND a.severity = " + bind(*f.severity);
+  if (f.source) sql += " AND a.source = " + bind(*f.source);
+  sql += " ORDER BY a.id DESC LIMIT " + bind(int64_t{f.limit});
+  auto rows = db_.query(sql, p);
+  if (!rows.ok()) return rows.status();
+  std::vector<Alarm> out;
+  for (size_t r = 0; r < rows->size(); ++r) out.push_back(alarm_at(*rows, r));
+  return out;
+}
+
+Expected<Alarm> AlarmStore::acknowledge(int64_t id, int64_t by_user) {
+  return change_state(id, by_user, false);
+}
+
+Expected<Alarm> AlarmStore::clear(int64_t id, int64_t by_user) {
+  return change_state(id, by_user, true);
+}
+
+Expected<Alarm> AlarmStore::change_state(int64_t id, int64_t by_user, bool clear) {
+  return store::write_returning<Alarm>(db_, [&](store::Session& s) -> Expected<Alarm> {
+    auto a = get_in(s, id);
+    if (!a.ok()) return a.status();
+    if (a->state == "cleared") return Status(ErrorCode::kConflict, "the alarm is cleared");
+    std::vector<Value> p{now_rfc3339(), by_user > 0 ? Value(by_user) : Value(std::monostate{}), id};
+    const char* sql = clear ? "UPDATE alarms SET state = 'cleared', cleared_at = $1, "
+                              "cleared_by = $2, open_key = NULL WHERE id = $3"
+                            : "UPDATE alarms SET state = 'acknowledged', ack_at = $1, "
+                              "ack_by = $2 WHERE id = $3";
+    VIGIL_RETURN_IF_ERROR(s.exec(sql, p).status());
+    return get_in(s, id);
+  });
+}
+
+}  // namespace vigil::fleet
