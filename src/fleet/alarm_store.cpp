@@ -146,14 +146,7 @@ Expected<Alarm> AlarmStore::report_once(const AlarmReport& r) {
 }
 
 Expected<Alarm> AlarmStore::get(int64_t id) {
-  std::optional<Alarm> out;
-  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
-    auto a = get_in(s, id);
-    if (!a.ok()) return a.status();
-    out = std::move(*a);
-    return {};
-  }));
-  return std::move(*out);
+  return store::read_returning<Alarm>(db_, [&](store::Session& s) { return get_in(s, id); });
 }
 
 Expected<std::vector<Alarm>> AlarmStore::list(const AlarmFilter& f) {

@@ -148,14 +148,7 @@ Expected<Device> DeviceStore::create(std::string_view name, std::string_view typ
 }
 
 Expected<Device> DeviceStore::get(std::string_view name) {
-  std::optional<Device> out;
-  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
-    auto d = get_in(s, name);
-    if (!d.ok()) return d.status();
-    out = std::move(*d);
-    return {};
-  }));
-  return std::move(*out);
+  return store::read_returning<Device>(db_, [&](store::Session& s) { return get_in(s, name); });
 }
 
 Expected<std::vector<Device>> DeviceStore::list(const DeviceFilter& f) {

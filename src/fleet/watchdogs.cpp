@@ -143,14 +143,7 @@ Expected<Enrolled> WatchdogService::enroll(std::string_view code, std::string_vi
 }
 
 Expected<Watchdog> WatchdogService::get(std::string_view name) {
-  std::optional<Watchdog> out;
-  VIGIL_RETURN_IF_ERROR(db_.read([&](store::Session& s) -> Status {
-    auto w = get_in(s, name);
-    if (!w.ok()) return w.status();
-    out = std::move(*w);
-    return {};
-  }));
-  return std::move(*out);
+  return store::read_returning<Watchdog>(db_, [&](store::Session& s) { return get_in(s, name); });
 }
 
 Expected<std::vector<Watchdog>> WatchdogService::list(int limit, int64_t after_id,

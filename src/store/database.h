@@ -126,6 +126,19 @@ Expected<T> write_returning(Database& db, Fn&& fn) {
   return std::move(*out);
 }
 
+// The same in db.read(): fn(session) returns Expected<T>.
+template <typename T, typename Fn>
+Expected<T> read_returning(Database& db, Fn&& fn) {
+  std::optional<T> out;
+  VIGIL_RETURN_IF_ERROR(db.read([&](Session& s) -> Status {
+    auto value = fn(s);
+    if (!value.ok()) return value.status();
+    out = std::move(*value);
+    return {};
+  }));
+  return std::move(*out);
+}
+
 struct DatabaseOptions {
   // sqlite://relative/path | sqlite:///absolute/path | sqlite:PATH | sqlite::memory: |
   // postgresql://... | postgres://... (a libpq URL). A SQLite file's parent directory is
