@@ -5,6 +5,7 @@
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/schemas.h"
+#include "core/ids.h"
 #include "core/strings.h"
 
 namespace vigil::api {
@@ -19,7 +20,7 @@ json::value model_json(const std::optional<fleet::ModelRef>& m) {
   return json::object{{"name", m->name}, {"version", m->version}};
 }
 
-json::object device_json(const fleet::Device& d) {
+json::object device_json(const fleet::Device& d, std::string_view now) {
   json::object labels;
   for (const auto& [k, v] : d.labels) labels[k] = v;
   return {{"id", d.id},
@@ -29,7 +30,7 @@ json::object device_json(const fleet::Device& d) {
           {"model", model_json(d.model)},
           {"running", model_json(d.running)},
           {"previous_model", model_json(d.previous)},
-          {"online", false},  // device sessions are not served yet
+          {"online", d.online_at(now)},
           {"last_seen", d.last_seen.empty() ? json::value(nullptr) : json::value(d.last_seen)},
           {"created_at", d.created_at}};
 }
@@ -61,6 +62,15 @@ std::optional<fleet::DeviceFilter> read_filter(net::Exchange& ex) {
     f.version = parse_int<int64_t>(*v, 1);
     if (!f.version) errors.push_back({"version", "must be a version number from 1"});
   }
+  if (auto v = ex.query("online")) {
+    if (*v == "true" || *v == "1") {
+      f.online = true;
+    } else if (*v == "false" || *v == "0") {
+      f.online = false;
+    } else {
+      errors.push_back({"online", "must be true or false"});
+    }
+  }
   if (!errors.empty()) {
     ex.respond_problem(status::unprocessable_entity, "invalid query parameters", errors);
     return std::nullopt;
@@ -68,12 +78,12 @@ std::optional<fleet::DeviceFilter> read_filter(net::Exchange& ex) {
   return f;
 }
 
-json::object watchdog_json(const fleet::Watchdog& w) {
+json::object watchdog_json(const fleet::Watchdog& w, std::string_view now) {
   return {{"name", w.name},
           {"device", w.device},
           {"agent", w.agent},
           {"running", model_json(w.running)},
-          {"online", false},  // device sessions are not served yet
+          {"online", w.online_at(now)},
           {"last_seen", w.last_seen.empty() ? json::value(nullptr) : json::value(w.last_seen)},
           {"created_at", w.created_at}};
 }
@@ -89,7 +99,8 @@ class DeviceHandlers {
       auto devices = d.devices->list(f);
       if (!devices.ok()) return respond_status(ex, devices.status());
       json::array items;
-      for (const auto& dev : *devices) items.push_back(device_json(dev));
+      const std::string now = now_rfc3339();
+      for (const auto& dev : *devices) items.push_back(device_json(dev, now));
       std::optional<int64_t> next;
       if (static_cast<int>(devices->size()) == f.limit) next = devices->back().id;
       respond_page(ex, std::move(items), next);
@@ -108,7 +119,7 @@ class DeviceHandlers {
     off_io(*d_.blocking, ex, [d = d_, name, type, labels](net::Exchange& ex) {
       auto dev = d.devices->create(name, type, labels, ex.principal()->user_id);
       if (!dev.ok()) return respond_status(ex, dev.status());
-      respond_created(ex, "/api/v1/devices/" + dev->name, device_json(*dev));
+      respond_created(ex, "/api/v1/devices/" + dev->name, device_json(*dev, now_rfc3339()));
     });
   }
 
@@ -116,7 +127,7 @@ class DeviceHandlers {
     off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
       auto dev = d.devices->get(ex.param("name"));
       if (!dev.ok()) return respond_status(ex, dev.status());
-      ex.respond_json(status::ok, device_json(*dev));
+      ex.respond_json(status::ok, device_json(*dev, now_rfc3339()));
     });
   }
 
@@ -131,7 +142,7 @@ class DeviceHandlers {
     off_io(*d_.blocking, ex, [d = d_, change](net::Exchange& ex) {
       auto dev = d.devices->update(ex.param("name"), change);
       if (!dev.ok()) return respond_status(ex, dev.status());
-      ex.respond_json(status::ok, device_json(*dev));
+      ex.respond_json(status::ok, device_json(*dev, now_rfc3339()));
     });
   }
 
@@ -155,9 +166,9 @@ class DeviceHandlers {
     off_io(*d_.blocking, ex, [d = d_, model, v = *version](net::Exchange& ex) {
       auto stored = d.models->resolve(model, std::to_string(v));
       if (!stored.ok()) return respond_status(ex, stored.status());
-      auto dev = d.devices->assign(ex.param("name"), {stored->model, stored->version});
-      if (!dev.ok()) return respond_status(ex, dev.status());
-      ex.respond_json(status::ok, device_json(*dev));
+      auto a = d.hub->assign(ex.param("name"), {stored->model, stored->version});
+      if (!a.ok()) return respond_status(ex, a.status());
+      ex.respond_json(status::ok, device_json(a->device, now_rfc3339()));
     });
   }
 
@@ -205,7 +216,8 @@ class DeviceHandlers {
              auto list = d.watchdogs->list(page.limit, page.cursor.value_or(0), device);
              if (!list.ok()) return respond_status(ex, list.status());
              json::array items;
-             for (const auto& w : *list) items.push_back(watchdog_json(w));
+             const std::string now = now_rfc3339();
+             for (const auto& w : *list) items.push_back(watchdog_json(w, now));
              std::optional<int64_t> next;
              if (static_cast<int>(list->size()) == page.limit) next = list->back().id;
              respond_page(ex, std::move(items), next);
@@ -214,7 +226,10 @@ class DeviceHandlers {
 
   void remove_watchdog(const ExchangePtr& ex) const {
     off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
+      auto w = d.watchdogs->get(ex.param("name"));
+      if (!w.ok()) return respond_status(ex, w.status());
       if (Status s = d.watchdogs->remove(ex.param("name")); !s.ok()) return respond_status(ex, s);
+      d.hub->disconnect_user(w->user_id, "the watchdog was deleted");
       ex.respond(net::HttpResponse{status::no_content, 11});
     });
   }
@@ -265,6 +280,8 @@ net::RouteSpec list_spec() {
   params.push_back({"label", "query", "key:value; repeat for several (all must match)"});
   params.push_back({"model", "query", "Only devices whose desired model has this name"});
   params.push_back({"version", "query", "With model: only this desired version"});
+  params.push_back(
+      {"online", "query", "true: only devices with a live session; false: the others"});
   return {.operation_id = "listDevices",
           .summary = "List devices",
           .tag = "fleet",

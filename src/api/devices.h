@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/blocking_pool.h"
+#include "fleet/device_hub.h"
 #include "fleet/device_store.h"
 #include "fleet/watchdogs.h"
 #include "net/router.h"
@@ -17,6 +18,7 @@ struct DeviceDeps {
   std::string signing_key;                    // the public key devices check models with (base64)
   registry::ModelRegistry* models = nullptr;  // assignments must name a stored version
   BlockingPool* blocking = nullptr;
+  fleet::DeviceHub* hub = nullptr;  // assignments are pushed; a deleted watchdog is disconnected
 };
 
 void add_device_routes(net::Router& router, DeviceDeps deps);

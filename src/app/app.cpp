@@ -9,6 +9,7 @@
 #include "api/audit_middleware.h"
 #include "api/auth.h"
 #include "api/auth_middleware.h"
+#include "api/device_ws.h"
 #include "api/devices.h"
 #include "api/models.h"
 #include "api/ops.h"
@@ -200,11 +201,25 @@ Status App::add_fleet(const Config& config) {
   }
   devices_ = std::make_unique<fleet::DeviceStore>(*db_);
   watchdogs_ = std::make_unique<fleet::WatchdogService>(*db_, *tokens_);
+  alarms_ = std::make_unique<fleet::AlarmStore>(*db_);
+  fleet::ModelLookup lookup = [models = models_.get()](
+                                  std::string_view name,
+                                  std::optional<int64_t> version) -> Expected<fleet::ModelOffer> {
+    auto v = models->resolve(name, version ? std::to_string(*version) : "latest");
+    if (!v.ok()) return v.status();
+    return fleet::ModelOffer{.name = v->model, .version = v->version, .sha256 = v->sha256};
+  };
+  hub_ = std::make_unique<fleet::DeviceHub>(
+      *db_, *alarms_, *signer_, std::move(lookup), metrics_,
+      fleet::DeviceHubOptions{.lease =
+                                  std::chrono::seconds(config.get_int("fleet.online_lease_s"))});
   api::add_device_routes(*router_, {.devices = devices_.get(),
                                     .watchdogs = watchdogs_.get(),
                                     .signing_key = signer_->public_key_base64(),
                                     .models = models_.get(),
-                                    .blocking = blocking_.get()});
+                                    .blocking = blocking_.get(),
+                                    .hub = hub_.get()});
+  api::add_device_ws_route(*router_, *hub_);
   return {};
 }
 
@@ -246,6 +261,7 @@ Status App::start() {
   o.tls_cert_file = config_.get_string("server.tls_cert");
   o.tls_key_file = config_.get_string("server.tls_key");
   server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
+  if (hub_) hub_->start();
   return server_->start();
 }
 
@@ -253,6 +269,7 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 
 void App::stop() {
   if (server_) server_->stop();
+  if (hub_) hub_->stop();
   if (blocking_) blocking_->join();
   if (batcher_) batcher_->stop();
   if (audit_) audit_->stop();

@@ -18,6 +18,8 @@ namespace vigil {
 class BlockingPool;
 }
 namespace vigil::fleet {
+class AlarmStore;
+class DeviceHub;
 class DeviceStore;
 class ModelSigner;
 class WatchdogService;
@@ -104,6 +106,8 @@ class App {
   std::unique_ptr<fleet::ModelSigner> signer_;
   std::unique_ptr<fleet::DeviceStore> devices_;
   std::unique_ptr<fleet::WatchdogService> watchdogs_;
+  std::unique_ptr<fleet::AlarmStore> alarms_;
+  std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

@@ -23,6 +23,7 @@ const std::vector<ActionSpec>& actions() {
        {"admin"},
        "Register, change, delete devices, assign their models, enroll and remove watchdogs"},
       {"fleet.key", {"admin", "user", "watchdog"}, "Read the public key models are signed with"},
+      {"devices.session", {"watchdog"}, "Open the device WebSocket as a watchdog"},
   };
   return kActions;
 }

@@ -49,6 +49,10 @@ const std::vector<ConfigKeySpec>& config_keys() {
        "The Ed25519 key models are signed with (made on first start, mode 0600)"},
       {"fleet.signing_key", T::kString, "",
        "The signing key's 32-byte seed in base64, for clusters (overrides the file)", true},
+      {"fleet.online_lease_s", T::kInt, "90",
+       "A device counts as online this long after its node last renewed its session (renewed "
+       "every third of it)",
+       false, 3, 3600},
 
       {"database.url", T::kString, "sqlite://{data_dir}/vigil.db",
        "sqlite://PATH or postgresql://user:pass@host:port/db", true},

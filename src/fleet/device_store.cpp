@@ -10,7 +10,7 @@ using store::Value;
 
 constexpr std::string_view kColumns =
     "id, name, type, model, model_version, running_model, running_version, previous_model, "
-    "previous_version, last_seen, created_at, created_by";
+    "previous_version, last_seen, created_at, created_by, online_until";
 
 std::optional<ModelRef> model_at(const store::Rows& rows, size_t r, size_t col) {
   if (rows.is_null(r, col)) return std::nullopt;
@@ -35,6 +35,7 @@ Device device_at(const store::Rows& rows, size_t r) {
   d.last_seen = rows.get_text(r, 9);
   d.created_at = rows.get_text(r, 10);
   d.created_by = rows.get_int(r, 11);
+  d.online_until = rows.get_text(r, 12);
   return d;
 }
 
@@ -83,13 +84,13 @@ Expected<Device> get_in(store::Session& s, std::string_view name, std::string_vi
   return std::move(one[0]);
 }
 
-Status model_error(const ModelRef& m) {
+}  // namespace
+
+Status DeviceStore::validate_model(const ModelRef& m) {
   if (auto why = name_error(m.name)) return invalid_field("model", "the model name " + *why);
   if (m.version < 1) return invalid_field("version", "must be a version number from 1");
   return {};
 }
-
-}  // namespace
 
 Status DeviceStore::validate_name(std::string_view name, std::string_view field) {
   if (auto why = name_error(name)) return invalid_field(std::string(field), *why);
@@ -162,6 +163,11 @@ Expected<std::vector<Device>> DeviceStore::list(const DeviceFilter& f) {
   if (f.type) sql += " AND type = " + bind(*f.type);
   if (f.model) sql += " AND lower(model) = " + bind(name_key(*f.model));
   if (f.version) sql += " AND model_version = " + bind(*f.version);
+  if (f.online) {
+    const std::string now = bind(now_rfc3339());
+    sql += *f.online ? " AND online_until > " + now
+                     : " AND (online_until IS NULL OR online_until <= " + now + ")";
+  }
   for (const auto& [k, v] : f.labels) {
     sql += " AND EXISTS (SELECT 1 FROM device_labels l WHERE l.device_id = d.id AND l.key = " +
            bind(k) + " AND l.value = " + bind(v) + ")";
@@ -198,23 +204,6 @@ Status DeviceStore::remove(std::string_view name) {
   if (!n.ok()) return n.status();
   if (*n == 0) return not_found("no device named " + std::string(name));
   return {};
-}
-
-Expected<Device> DeviceStore::assign(std::string_view name, const ModelRef& model) {
-  VIGIL_RETURN_IF_ERROR(model_error(model));
-  return store::write_returning<Device>(db_, [&](store::Session& s) -> Expected<Device> {
-    auto d = get_for_update(s, db_.dialect(), name);
-    if (!d.ok()) return d.status();
-    if (d->model == model) return d;
-    const std::optional<ModelRef>& previous = d->model ? d->model : d->previous;
-    std::vector<Value> p{model.name, model.version, text_or_null(previous),
-                         version_or_null(previous), d->id};
-    VIGIL_RETURN_IF_ERROR(s.exec("UPDATE devices SET model = $1, model_version = $2, "
-                                 "previous_model = $3, previous_version = $4 WHERE id = $5",
-                                 p)
-                              .status());
-    return get_in(s, name);
-  });
 }
 
 Status DeviceStore::report_running(int64_t device_id, const std::optional<ModelRef>& running,

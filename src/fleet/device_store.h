@@ -37,8 +37,14 @@ struct Device {
   std::optional<ModelRef> running;   // as reported
   std::optional<ModelRef> previous;  // before the desired model last changed
   std::string last_seen;             // RFC 3339, empty: never
+  std::string online_until;          // its session's lease (RFC 3339); empty: offline
   std::string created_at;
   int64_t created_by = 0;
+
+  // Whether a node holds a live session of the device's at `now_rfc3339`.
+  bool online_at(std::string_view now_rfc3339) const {
+    return !online_until.empty() && online_until > now_rfc3339;
+  }
 };
 
 struct DeviceFilter {
@@ -46,6 +52,7 @@ struct DeviceFilter {
   Labels labels;                     // every pair must match
   std::optional<std::string> model;  // desired model name (any case)
   std::optional<int64_t> version;    // with model: desired version
+  std::optional<bool> online;        // whose session lease runs now (or not)
   int limit = 50;
   int64_t after_id = 0;  // paging: devices with a larger id
 };
@@ -70,8 +77,7 @@ class DeviceStore {
   Expected<std::vector<Device>> list(const DeviceFilter& filter);
   Expected<Device> update(std::string_view name, const DeviceUpdate& update);
   Status remove(std::string_view name);
-  // Sets the desired model; the one it replaces (when different) becomes `previous`.
-  Expected<Device> assign(std::string_view name, const ModelRef& model);
+  // (Assigning a model is fleet/commands.h's assign_model: it issues a command with it.)
   // What its watchdog reports running (nullopt: no model), and when it was last heard from.
   Status report_running(int64_t device_id, const std::optional<ModelRef>& running,
                         std::string_view seen_at);
@@ -80,6 +86,8 @@ class DeviceStore {
   static Status validate_name(std::string_view name, std::string_view field = "name");
   static Status validate_type(std::string_view type);
   static Status validate_labels(const Labels& labels);
+  // A model name and a version from 1; kInvalidArgument names "model" or "version".
+  static Status validate_model(const ModelRef& model);
 
   // Within a write() of the caller's: the device by name, locked against concurrent changes on
   // PostgreSQL (FOR UPDATE).

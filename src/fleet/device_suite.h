@@ -9,7 +9,9 @@
 #include <atomic>
 #include <thread>
 
+#include "core/ids.h"
 #include "fleet/alarm_store.h"
+#include "fleet/commands.h"
 #include "fleet/device_store.h"
 #include "fleet/watchdogs.h"
 #include "store/migrations.h"
@@ -89,8 +91,8 @@ TYPED_TEST_P(DeviceSuite, ListFiltersByTypeLabelsAndModelAndPages) {
   ASSERT_TRUE(d.create("a", "camera", {{"site", "north"}, {"floor", "1"}}, 0).ok());
   ASSERT_TRUE(d.create("b", "camera", {{"site", "south"}}, 0).ok());
   ASSERT_TRUE(d.create("c", "misc", {{"site", "north"}}, 0).ok());
-  ASSERT_TRUE(d.assign("a", {"Leak", 3}).ok());
-  ASSERT_TRUE(d.assign("c", {"leak", 4}).ok());
+  ASSERT_TRUE(assign_model(*this->db_, "a", {"Leak", 3}).ok());
+  ASSERT_TRUE(assign_model(*this->db_, "c", {"leak", 4}).ok());
   auto names = [&](DeviceFilter f) {
     std::vector<std::string> out;
     auto list = d.list(f);
@@ -116,21 +118,82 @@ TYPED_TEST_P(DeviceSuite, ListFiltersByTypeLabelsAndModelAndPages) {
   EXPECT_EQ(d.list({.limit = 0}).status().field(), "limit");
 }
 
-TYPED_TEST_P(DeviceSuite, AssigningKeepsThePreviousModel) {
+TYPED_TEST_P(DeviceSuite, AssigningKeepsThePreviousModelAndIssuesOneOpenCommand) {
   auto& d = *this->devices_;
+  auto& db = *this->db_;
   ASSERT_TRUE(d.create("dev", "misc", {}, 0).ok());
-  auto v1 = d.assign("dev", {"m", 1});
-  ASSERT_TRUE(v1.ok());
-  EXPECT_EQ(v1->model, (ModelRef{"m", 1}));
-  EXPECT_FALSE(v1->previous);
-  auto v2 = d.assign("dev", {"m", 2});
+  auto v1 = assign_model(db, "dev", {"m", 1});
+  ASSERT_TRUE(v1.ok()) << v1.status().to_string();
+  EXPECT_EQ(v1->device.model, (ModelRef{"m", 1}));
+  EXPECT_FALSE(v1->device.previous);
+  ASSERT_TRUE(v1->command);
+  EXPECT_EQ(v1->command->state, "open");
+  EXPECT_EQ(v1->command->model, (ModelRef{"m", 1}));
+  auto v2 = assign_model(db, "dev", {"m", 2});
   ASSERT_TRUE(v2.ok());
-  EXPECT_EQ(v2->previous, (ModelRef{"m", 1}));
-  auto again = d.assign("dev", {"m", 2});  // no change: previous stays v1
+  EXPECT_EQ(v2->device.previous, (ModelRef{"m", 1}));
+  ASSERT_TRUE(v2->command);
+  auto again = assign_model(db, "dev", {"m", 2});  // its command is open: no change
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->previous, (ModelRef{"m", 1}));
-  EXPECT_EQ(d.assign("dev", {"m", 0}).status().field(), "version");
-  EXPECT_EQ(d.assign("nope", {"m", 1}).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(again->device.previous, (ModelRef{"m", 1}));
+  EXPECT_FALSE(again->command);
+  // The v1 command was superseded: one unfinished command, v2's.
+  ASSERT_TRUE(db.read([&](store::Session& s) -> Status {
+                  auto old = get_command(s, v1->command->id);
+                  EXPECT_TRUE(old.ok());
+                  if (old.ok()) {
+                    EXPECT_EQ(old->state, "superseded");
+                  }
+                  auto open = unfinished_command(s, v2->device.id);
+                  EXPECT_TRUE(open.ok() && *open);
+                  if (open.ok() && *open) {
+                    EXPECT_EQ((*open)->id, v2->command->id);
+                  }
+                  return {};
+                }).ok());
+  EXPECT_EQ(assign_model(db, "dev", {"m", 0}).status().field(), "version");
+  EXPECT_EQ(assign_model(db, "nope", {"m", 1}).status().code(), ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(DeviceSuite, CommandReportsOnlyMoveForward) {
+  auto& db = *this->db_;
+  ASSERT_TRUE(this->devices_->create("dev", "misc", {}, 0).ok());
+  auto a = assign_model(db, "dev", {"m", 1});
+  ASSERT_TRUE(a.ok() && a->command);
+  const int64_t id = a->command->id;
+  auto report = [&](DeviceState st) {
+    return store::write_returning<Reported>(db, [&](store::Session& s) {
+      return report_command(s, id, st, st == DeviceState::kFailed ? "bad" : "", now_rfc3339());
+    });
+  };
+  auto applied = report(DeviceState::kApplied);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_TRUE(applied->changed);
+  EXPECT_EQ(applied->command.state, "applied");
+  auto back = report(DeviceState::kDownloading);  // never backwards
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->changed);
+  EXPECT_EQ(back->command.state, "applied");
+  auto done = report(DeviceState::kConfirmed);
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->changed);
+  auto late = report(DeviceState::kFailed);  // final stays final
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->changed);
+  EXPECT_EQ(late->command.state, "confirmed");
+  // Confirmed and run: assigning the same model again sends nothing once it runs it.
+  ASSERT_TRUE(this->devices_->report_running(a->device.id, ModelRef{"m", 1}, now_rfc3339()).ok());
+  auto same = assign_model(db, "dev", {"m", 1});
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->command);
+  EXPECT_EQ(store::write_returning<Reported>(
+                db,
+                [&](store::Session& s) {
+                  return report_command(s, 999999, DeviceState::kApplied, "", now_rfc3339());
+                })
+                .status()
+                .code(),
+            ErrorCode::kNotFound);
 }
 
 TYPED_TEST_P(DeviceSuite, UpdateRemoveAndRunningReports) {
@@ -315,14 +378,12 @@ TYPED_TEST_P(DeviceSuite, AlarmsAreAcknowledgedClearedAndResendsStoredOnce) {
             "severity");
 }
 
-REGISTER_TYPED_TEST_SUITE_P(DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven,
-                            BadFieldsAreNamed, ListFiltersByTypeLabelsAndModelAndPages,
-                            AssigningKeepsThePreviousModel, UpdateRemoveAndRunningReports,
-                            AnEnrollmentCodeMakesOneWatchdogWithAToken,
-                            ExpiredCodesAndTakenNamesEnrollNothing,
-                            DeletingAWatchdogRevokesItsToken,
-                            ACodeRedeemedConcurrentlyMakesOneWatchdog,
-                            ConcurrentReportsOfOneAlarmMakeOneAlarm,
-                            AlarmsAreAcknowledgedClearedAndResendsStoredOnce);
+REGISTER_TYPED_TEST_SUITE_P(
+    DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven, BadFieldsAreNamed,
+    ListFiltersByTypeLabelsAndModelAndPages, AssigningKeepsThePreviousModelAndIssuesOneOpenCommand,
+    CommandReportsOnlyMoveForward, UpdateRemoveAndRunningReports,
+    AnEnrollmentCodeMakesOneWatchdogWithAToken, ExpiredCodesAndTakenNamesEnrollNothing,
+    DeletingAWatchdogRevokesItsToken, ACodeRedeemedConcurrentlyMakesOneWatchdog,
+    ConcurrentReportsOfOneAlarmMakeOneAlarm, AlarmsAreAcknowledgedClearedAndResendsStoredOnce);
 
 }  // namespace vigil::fleet::testing

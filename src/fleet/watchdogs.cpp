@@ -17,7 +17,7 @@ constexpr std::string_view kAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
 // Timestamps are fixed-width RFC 3339 UTC text, so they order as text in both dialects.
 constexpr std::string_view kColumns =
     "w.id, w.name, d.name, w.device_id, w.user_id, w.agent, w.running_model, "
-    "w.running_version, w.last_seen, w.created_at";
+    "w.running_version, w.last_seen, w.created_at, w.online_until";
 
 Watchdog watchdog_at(const store::Rows& rows, size_t r) {
   Watchdog w;
@@ -30,6 +30,7 @@ Watchdog watchdog_at(const store::Rows& rows, size_t r) {
   if (!rows.is_null(r, 6)) w.running = ModelRef{rows.get_text(r, 6), rows.get_int(r, 7)};
   w.last_seen = rows.get_text(r, 8);
   w.created_at = rows.get_text(r, 9);
+  w.online_until = rows.get_text(r, 10);
   return w;
 }
 

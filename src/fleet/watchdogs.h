@@ -42,6 +42,11 @@ struct Watchdog {
   std::optional<ModelRef> running;
   std::string last_seen;
   std::string created_at;
+  std::string online_until;  // its session's lease (RFC 3339); empty: offline
+
+  bool online_at(std::string_view now_rfc3339) const {
+    return !online_until.empty() && online_until > now_rfc3339;
+  }
 };
 
 struct Enrolled {

@@ -1,0 +1,92 @@
+// The device WebSocket's messages (../shared/docs/API.md "WebSocket: devices", docs/protocol.md):
+// parsing what an agent sends and writing what the server answers. Pure functions: no I/O, no
+// clock, no store. Outside input: parse_device_message has a fuzz target
+// (fuzz/device_message_fuzz.cpp).
+//
+// Thread-safe (no shared state).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "fleet/device_store.h"
+#include "fleet/rollout_planner.h"
+
+namespace vigil::fleet {
+
+// A device message larger than this is refused (the session answers an error and reads on).
+inline constexpr size_t kMaxDeviceMessageBytes = 64 * 1024;
+// An alarm's details, as JSON text, at most.
+inline constexpr size_t kMaxAlarmDetailsBytes = 16 * 1024;
+
+struct HelloMessage {
+  std::string agent;              // "vigil-agent/1.0"; at most 128 characters
+  std::optional<ModelRef> model;  // what it runs; nullopt: nothing
+};
+
+struct PullMessage {
+  std::string model;
+  std::optional<int64_t> version;  // nullopt: "latest"
+};
+
+struct StatusMessage {
+  int64_t ref = 0;                                // the command's id
+  DeviceState state = DeviceState::kDownloading;  // downloading | applied | confirmed | failed
+  std::optional<ModelRef> model;
+  std::string error;  // with failed: why (at most 1024 characters kept)
+};
+
+struct AlarmMessage {
+  std::string id;  // the agent's id for this report (1–128 characters): a resend is stored once
+  std::string at;  // RFC 3339 as normalised by the parser; empty: now
+  std::string severity;  // warning | minor | major | critical
+  std::optional<ModelRef> model;
+  std::string sensor;          // optional
+  std::string details = "{}";  // a JSON object's text
+};
+
+struct PingMessage {};
+
+using DeviceMessage =
+    std::variant<HelloMessage, PullMessage, StatusMessage, AlarmMessage, PingMessage>;
+
+// What parse_device_message gives back: the message, or why not with the `ref` the error frame
+// carries (the message's "id", else its "ref", else null — as JSON text).
+struct ParsedDeviceMessage {
+  std::optional<DeviceMessage> message;
+  std::string error;
+  std::string ref_json = "null";
+};
+
+ParsedDeviceMessage parse_device_message(std::string_view text);
+
+// What a device is told to run or asks for.
+struct ModelOffer {
+  std::string name;
+  int64_t version = 0;
+  std::string sha256;     // lowercase hex of the artifact
+  std::string signature;  // ModelSigner::sign(name, version, sha256)
+  std::string url;        // the artifact, relative to the server: /api/v1/models/…/artifact
+
+  ModelRef ref() const { return {name, version}; }
+};
+
+std::string artifact_url(std::string_view model, int64_t version);
+
+// The server's frames, one JSON object each.
+std::string welcome_frame(std::string_view watchdog, std::string_view device,
+                          const std::optional<ModelOffer>& assigned);
+std::string model_frame(const ModelOffer& offer);
+// rollout 0: none. confirm_s: how long the agent keeps the new model without failing before it
+// reports confirmed (an extension of API.md; docs/protocol.md).
+std::string command_frame(int64_t id, RolloutAction action, const ModelOffer& model,
+                          int64_t rollout, int64_t confirm_s);
+std::string ack_frame(std::string_view ref);
+// ref_json: JSON text ("null", "12", "\"a1\"").
+std::string error_frame(std::string_view ref_json, std::string_view detail);
+std::string pong_frame();
+
+}  // namespace vigil::fleet

@@ -1,0 +1,311 @@
+// The device WebSocket (API.md "WebSocket: devices", docs/protocol.md) end to end with a real
+// server on SQLite and PostgreSQL: hello/welcome and the catch-up command, statuses moving a
+// command to confirmed, pushes of a new assignment, pulls, alarms and their acks, errors that
+// keep the session, who may connect, and a deleted watchdog's session closing.
+//
+// Ordering without clocks: the hub answers a pull only after every earlier message of the
+// session was written, so a pull is the barrier that says "everything before it is stored".
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <thread>
+
+#include "core/ids.h"
+#include "fleet/model_signer.h"
+#include "support/http_client.h"
+#include "support/test_app.h"
+#include "support/ws_client.h"
+
+namespace vigil {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::HttpResult;
+using testing::WsClient;
+using Headers = std::map<std::string, std::string>;
+
+constexpr auto kWait = 5s;
+
+class DeviceWsTest : public testing::BackendAppTest {
+ protected:
+  void SetUp() override {
+    start_app({}, "devws");
+    if (IsSkipped() || HasFatalFailure()) return;
+    admin_ = {{"Authorization", "Bearer " + app_->account("admin").second}};
+    for (const char* weights : {"[1,2]", "[3,4]"}) {
+      auto r = client_->request(http::verb::post, "/api/v1/models/m/versions?kind=linear",
+                                std::string(R"({"weights":)") + weights + R"(,"bias":0.5})",
+                                with(admin_, "application/octet-stream"));
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+    ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d1"}}).status, 201);
+    token_ = enroll("d1", "w1");
+    ASSERT_FALSE(token_.empty());
+    auto key = client_->get("/api/v1/fleet/signing-key", admin_);
+    ASSERT_EQ(key.status, 200);
+    signing_key_ = std::string(key.json().at("public_key").as_string());
+  }
+
+  static Headers with(Headers h, const std::string& type) {
+    h.emplace("Content-Type", type);
+    return h;
+  }
+  HttpResult send(http::verb method, const std::string& path, const json::value& body) {
+    return client_->request(method, path, json::serialize(body), with(admin_, "application/json"));
+  }
+  std::string enroll(const std::string& device, const std::string& watchdog) {
+    auto code =
+        send(http::verb::post, "/api/v1/devices/" + device + "/enrollments", json::object{});
+    EXPECT_EQ(code.status, 201) << code.body;
+    if (code.status != 201) return {};
+    const json::value c = code.json();
+    auto r = client_->request(
+        http::verb::post, "/api/v1/enroll",
+        json::serialize(json::object{{"code", c.at("code")}, {"watchdog", watchdog}}),
+        {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    return std::string(r.json().at("token").as_string());
+  }
+  std::unique_ptr<WsClient> connect(const std::string& token) {
+    auto ws = std::make_unique<WsClient>(app_->port(), "/api/v1/ws/device", token);
+    EXPECT_TRUE(ws->ok()) << ws->status() << " " << ws->error();
+    return ws;
+  }
+  static json::object hello(std::optional<std::pair<std::string, int>> model) {
+    json::object h{{"type", "hello"}, {"agent", "test/1.0"}, {"model", nullptr}};
+    if (model) h["model"] = {{"name", model->first}, {"version", model->second}};
+    return h;
+  }
+  static json::object status(int64_t ref, const std::string& state, const std::string& error = {}) {
+    json::object s{{"type", "status"}, {"ref", ref}, {"state", state}};
+    if (!error.empty()) s["error"] = error;
+    return s;
+  }
+  // Pulls m:1 and returns the next frame, which must be the model: everything sent before the
+  // pull is stored by then.
+  void barrier(WsClient& ws) {
+    ASSERT_TRUE(ws.send({{"type", "pull"}, {"model", {{"name", "m"}, {"version", 1}}}}));
+    auto m = ws.next(kWait);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->at("type"), "model") << json::serialize(*m);
+  }
+  json::value device(const std::string& name) {
+    auto r = client_->get("/api/v1/devices/" + name, admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+  bool signature_ok(const json::object& model) {
+    return fleet::verify_model_signature(signing_key_, std::string(model.at("name").as_string()),
+                                         model.at("version").as_int64(),
+                                         std::string(model.at("sha256").as_string()),
+                                         std::string(model.at("signature").as_string()));
+  }
+
+  Headers admin_;
+  std::string token_;
+  std::string signing_key_;
+};
+
+TEST_P(DeviceWsTest, HelloGetsWelcomeAndTheMissingCommandWhichStatusesConfirm) {
+  // Assigned while offline: the command waits for the device.
+  ASSERT_EQ(
+      send(http::verb::put, "/api/v1/devices/d1/model", {{"model", "m"}, {"version", 1}}).status,
+      200);
+  EXPECT_EQ(device("d1").at("online"), false);
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::nullopt)));
+  auto welcome = ws->next(kWait);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->at("type"), "welcome");
+  EXPECT_EQ(welcome->at("watchdog"), "w1");
+  EXPECT_EQ(welcome->at("device"), "d1");
+  const json::object assigned = welcome->at("assigned").as_object();
+  EXPECT_EQ(assigned.at("version"), 1);
+  EXPECT_EQ(assigned.at("url"), "/api/v1/models/m/versions/1/artifact");
+  EXPECT_TRUE(signature_ok(assigned));
+  auto command = ws->next(kWait);
+  ASSERT_TRUE(command);
+  ASSERT_EQ(command->at("type"), "command") << json::serialize(*command);
+  EXPECT_EQ(command->at("action"), "update");
+  EXPECT_TRUE(signature_ok(command->at("model").as_object()));
+  const int64_t id = command->at("id").as_int64();
+  EXPECT_EQ(device("d1").at("online"), true);
+
+  // The artifact is fetched over HTTP with the same token, and matches the sha256.
+  auto artifact = client_->get(std::string(assigned.at("url").as_string()),
+                               {{"Authorization", "Bearer " + token_}});
+  ASSERT_EQ(artifact.status, 200);
+  EXPECT_EQ(sha256_hex(artifact.body), assigned.at("sha256").as_string());
+
+  for (const char* st : {"downloading", "applied", "confirmed"})
+    ASSERT_TRUE(ws->send(status(id, st)));
+  barrier(*ws);
+  auto d = device("d1");
+  EXPECT_EQ(d.at("running"), (json::value{{"name", "m"}, {"version", 1}}));
+
+  // Reconnected with what it should run: a welcome and no command (the next frame is the
+  // barrier's model).
+  ws->close();
+  ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::pair<std::string, int>{"m", 1})));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  barrier(*ws);
+
+  // Crashed back to nothing: the hello heals it with a new command for m:1.
+  ws->close();
+  ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::nullopt)));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  auto again = ws->next(kWait);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->at("type"), "command");
+  EXPECT_NE(again->at("id").as_int64(), id);
+}
+
+TEST_P(DeviceWsTest, AnAssignmentIsPushedAndAFailureKeepsTheOldModel) {
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::pair<std::string, int>{"m", 1})));
+  auto welcome = ws->next(kWait);
+  ASSERT_TRUE(welcome);
+  EXPECT_TRUE(welcome->at("assigned").is_null());  // nothing assigned yet
+  barrier(*ws);
+  ASSERT_EQ(
+      send(http::verb::put, "/api/v1/devices/d1/model", {{"model", "m"}, {"version", 2}}).status,
+      200);
+  auto command = ws->next(kWait);
+  ASSERT_TRUE(command);
+  ASSERT_EQ(command->at("type"), "command");
+  EXPECT_EQ(command->at("model").at("version"), 2);
+  const int64_t id = command->at("id").as_int64();
+  ASSERT_TRUE(ws->send(status(id, "failed", "signature mismatch")));
+  barrier(*ws);
+  auto d = device("d1");
+  EXPECT_EQ(d.at("running"), (json::value{{"name", "m"}, {"version", 1}}));
+  EXPECT_EQ(d.at("model"), (json::value{{"name", "m"}, {"version", 2}}));
+  // A failed command is not re-issued on the next hello (an admin assigns again to retry).
+  ws->close();
+  ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::pair<std::string, int>{"m", 1})));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  barrier(*ws);
+  // A status for a command that is final already changes nothing.
+  ASSERT_TRUE(ws->send(status(id, "confirmed")));
+  barrier(*ws);
+  EXPECT_EQ(device("d1").at("running"), (json::value{{"name", "m"}, {"version", 1}}));
+}
+
+TEST_P(DeviceWsTest, BadMessagesGetAnErrorAndTheSessionGoesOn) {
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send_text("{not json"));
+  auto e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  EXPECT_TRUE(e->at("ref").is_null());
+  ASSERT_TRUE(ws->send({{"type", "teleport"}, {"id", "x1"}}));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  EXPECT_EQ(e->at("ref"), "x1");
+  ASSERT_TRUE(ws->send(status(1, "confirmed")));  // before hello
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("detail"), "send hello first");
+  ASSERT_TRUE(ws->send({{"type", "status"}, {"ref", 1}, {"state", "exploded"}}));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  ASSERT_TRUE(ws->send(hello(std::nullopt)));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  ASSERT_TRUE(ws->send(status(999999, "confirmed")));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  ASSERT_TRUE(ws->send({{"type", "pull"}, {"model", {{"name", "nope"}, {"version", "latest"}}}}));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  ASSERT_TRUE(ws->send({{"type", "ping"}}));
+  auto pong = ws->next(kWait);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->at("type"), "pong");
+  ASSERT_TRUE(ws->send({{"type", "pull"}, {"model", {{"name", "M"}, {"version", "latest"}}}}));
+  auto latest = ws->next(kWait);
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->at("type"), "model");
+  EXPECT_EQ(latest->at("version"), 2);
+  EXPECT_EQ(latest->at("name"), "m");
+  EXPECT_TRUE(signature_ok(*latest));
+}
+
+TEST_P(DeviceWsTest, AlarmsAreAckedAndAResendIsStoredOnce) {
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::pair<std::string, int>{"m", 1})));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  json::object alarm{{"type", "alarm"},
+                     {"id", "a-1"},
+                     {"severity", "major"},
+                     {"model", {{"name", "m"}, {"version", 1}}},
+                     {"details", {{"score", 0.93}}}};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(ws->send(alarm));
+    auto ack = ws->next(kWait);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->at("type"), "ack");
+    EXPECT_EQ(ack->at("ref"), "a-1");
+  }
+  alarm["id"] = "a-2";
+  ASSERT_TRUE(ws->send(alarm));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "ack");
+  auto rows = app_->app().database().query("SELECT count, severity FROM alarms");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->get_int(0, 0), 2);  // a-1 once, a-2 once
+  alarm["severity"] = "loud";
+  ASSERT_TRUE(ws->send(alarm));
+  auto e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  EXPECT_EQ(e->at("ref"), "a-2");
+}
+
+TEST_P(DeviceWsTest, OnlyWatchdogsConnectAndADeletedOneIsClosed) {
+  WsClient anonymous(app_->port(), "/api/v1/ws/device");
+  EXPECT_FALSE(anonymous.ok());
+  EXPECT_EQ(anonymous.status(), 401);
+  WsClient user(app_->port(), "/api/v1/ws/device", app_->account("user").second);
+  EXPECT_EQ(user.status(), 403);
+  WsClient admin(app_->port(), "/api/v1/ws/device", admin_.at("Authorization").substr(7));
+  EXPECT_EQ(admin.status(), 403);
+
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send(hello(std::nullopt)));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+  auto listed = client_->get("/api/v1/watchdogs", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.json().at("items").at(0).at("online"), true);
+  // A second session of the same watchdog replaces the first.
+  auto second = connect(token_);
+  ASSERT_TRUE(second->send(hello(std::nullopt)));
+  ASSERT_EQ(second->next(kWait)->at("type"), "welcome");
+  EXPECT_TRUE(ws->closed_within(kWait));
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/watchdogs/w1", {}, admin_).status, 204);
+  EXPECT_TRUE(second->closed_within(kWait));
+  // Offline once its session ended (the hub writes it after the close).
+  bool offline = false;
+  for (int i = 0; i < 100 && !offline; ++i) {
+    offline = device("d1").at("online") == false;
+    if (!offline) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(offline);
+  WsClient revoked(app_->port(), "/api/v1/ws/device", token_);
+  EXPECT_EQ(revoked.status(), 401);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeviceWsTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace vigil
