@@ -129,6 +129,55 @@ Expected<Reported> report_command(store::Session& s, int64_t id, DeviceState rep
   return out;
 }
 
+Expected<Reported> apply_device_report(store::Session& s, int64_t device_id, int64_t watchdog_id,
+                                       int64_t command_id, DeviceState reported,
+                                       std::string_view error, std::string_view now) {
+  auto c = get_command(s, command_id);
+  if (!c.ok()) return c.status();
+  if (c->device_id != device_id) return not_found("no command " + std::to_string(command_id));
+  auto r = report_command(s, command_id, reported, error, now);
+  if (!r.ok() || !r->changed) return r;
+  const Command& cmd = r->command;
+  if (reported == DeviceState::kConfirmed) {
+    std::vector<Value> p{cmd.model.name, cmd.model.version, std::string(now), device_id};
+    VIGIL_RETURN_IF_ERROR(s.exec("UPDATE devices SET running_model = $1, running_version = $2, "
+                                 "last_seen = $3 WHERE id = $4",
+                                 p)
+                              .status());
+    if (watchdog_id > 0) {
+      std::vector<Value> q{cmd.model.name, cmd.model.version, std::string(now), watchdog_id};
+      VIGIL_RETURN_IF_ERROR(s.exec("UPDATE watchdogs SET running_model = $1, running_version = "
+                                   "$2, last_seen = $3 WHERE id = $4",
+                                   q)
+                                .status());
+    }
+  }
+  if (cmd.rollout_id == 0) return r;
+  std::vector<Value> key{cmd.rollout_id, device_id, cmd.id};
+  auto rows = s.query(
+      "SELECT state FROM rollout_devices WHERE rollout_id = $1 AND device_id = $2 AND "
+      "command_id = $3",
+      key);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return r;  // e.g. an auto-rollback's command
+  auto current = device_state_from(rows->get_text(0, 0));
+  auto next = current ? after_report(*current, reported) : std::nullopt;
+  if (!next) return r;
+  const bool switched = *next == DeviceState::kApplied || *next == DeviceState::kConfirmed;
+  std::vector<Value> u{std::string(to_string(*next)),
+                       std::string(error),
+                       std::string(now),
+                       switched ? Value(std::string(now)) : Value(std::monostate{}),
+                       cmd.rollout_id,
+                       device_id};
+  VIGIL_RETURN_IF_ERROR(s.exec("UPDATE rollout_devices SET state = $1, reason = $2, updated_at = "
+                               "$3, switched_at = COALESCE(switched_at, $4) WHERE rollout_id = "
+                               "$5 AND device_id = $6",
+                               u)
+                            .status());
+  return r;
+}
+
 Expected<Assignment> assign_model(store::Database& db, std::string_view device,
                                   const ModelRef& model) {
   VIGIL_RETURN_IF_ERROR(DeviceStore::validate_model(model));

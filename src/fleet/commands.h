@@ -67,6 +67,14 @@ struct Reported {
 Expected<Reported> report_command(store::Session& s, int64_t id, DeviceState reported,
                                   std::string_view error, std::string_view now);
 
+// A device's report on its command, all of it: the command's state; on confirmed, what the
+// device and its watchdog run; for a rollout's command, the device's state in the rollout
+// (RolloutPlanner's after_report; switched_at set on applied or confirmed). kNotFound when the
+// command is not this device's.
+Expected<Reported> apply_device_report(store::Session& s, int64_t device_id, int64_t watchdog_id,
+                                       int64_t command_id, DeviceState reported,
+                                       std::string_view error, std::string_view now);
+
 // An admin's direct assignment, in its own transaction: sets the device's desired model (the
 // one it replaces, when different, becomes `previous`) with an update command to run it,
 // unless the device already has that desired model and runs it or has an unfinished command

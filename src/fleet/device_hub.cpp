@@ -319,55 +319,14 @@ Status DeviceHub::apply_status(store::Session& s, Item& item, Batch& out) {
     return Status{};
   };
   if (!session->greeted) return refuse("send hello first");
-  auto c = get_command(s, status.ref);
-  if (!c.ok() && c.status().code() != ErrorCode::kNotFound) return c.status();
-  if (!c.ok() || c->device_id != session->device_id) {
+  auto r = apply_device_report(s, session->device_id, session->watchdog_id, status.ref,
+                               status.state, status.error, now_rfc3339());
+  if (r.status().code() == ErrorCode::kNotFound) {
     return refuse("no command " + std::to_string(status.ref) + " for this device");
   }
-  const std::string now = now_rfc3339();
-  auto r = report_command(s, status.ref, status.state, status.error, now);
   if (!r.ok()) return r.status();
   if (!r->changed) return {};
   const Command& cmd = r->command;
-  if (status.state == DeviceState::kConfirmed) {
-    std::vector<Value> p{cmd.model.name, cmd.model.version, now, session->device_id};
-    VIGIL_RETURN_IF_ERROR(s.exec("UPDATE devices SET running_model = $1, running_version = $2, "
-                                 "last_seen = $3 WHERE id = $4",
-                                 p)
-                              .status());
-    std::vector<Value> q{cmd.model.name, cmd.model.version, now, session->watchdog_id};
-    VIGIL_RETURN_IF_ERROR(s.exec("UPDATE watchdogs SET running_model = $1, running_version = "
-                                 "$2, last_seen = $3 WHERE id = $4",
-                                 q)
-                              .status());
-  }
-  if (cmd.rollout_id > 0) {
-    std::vector<Value> key{cmd.rollout_id, session->device_id, cmd.id};
-    auto rows = s.query(
-        "SELECT state FROM rollout_devices WHERE rollout_id = $1 AND device_id = $2 AND "
-        "command_id = $3",
-        key);
-    if (!rows.ok()) return rows.status();
-    if (!rows->empty()) {
-      auto current = device_state_from(rows->get_text(0, 0));
-      auto next = current ? after_report(*current, status.state) : std::nullopt;
-      if (next) {
-        const bool switched = *next == DeviceState::kApplied || *next == DeviceState::kConfirmed;
-        std::vector<Value> u{std::string(to_string(*next)),
-                             status.error,
-                             now,
-                             switched ? Value(now) : Value(std::monostate{}),
-                             cmd.rollout_id,
-                             session->device_id};
-        VIGIL_RETURN_IF_ERROR(
-            s.exec("UPDATE rollout_devices SET state = $1, reason = $2, updated_at = $3, "
-                   "switched_at = COALESCE(switched_at, $4) WHERE rollout_id = $5 AND "
-                   "device_id = $6",
-                   u)
-                .status());
-      }
-    }
-  }
   out.after.push_back([this, cmd] {
     if (hooks_.command_reported) hooks_.command_reported(cmd);
   });
