@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/fleet_json.h"
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/schemas.h"
@@ -15,11 +16,6 @@ using net::http::verb;
 
 namespace {
 
-json::value model_json(const std::optional<fleet::ModelRef>& m) {
-  if (!m) return nullptr;
-  return json::object{{"name", m->name}, {"version", m->version}};
-}
-
 json::object device_json(const fleet::Device& d, std::string_view now) {
   json::object labels;
   for (const auto& [k, v] : d.labels) labels[k] = v;
@@ -27,11 +23,11 @@ json::object device_json(const fleet::Device& d, std::string_view now) {
           {"name", d.name},
           {"type", d.type},
           {"labels", std::move(labels)},
-          {"model", model_json(d.model)},
-          {"running", model_json(d.running)},
-          {"previous_model", model_json(d.previous)},
+          {"model", model_ref_json(d.model)},
+          {"running", model_ref_json(d.running)},
+          {"previous_model", model_ref_json(d.previous)},
           {"online", d.online_at(now)},
-          {"last_seen", d.last_seen.empty() ? json::value(nullptr) : json::value(d.last_seen)},
+          {"last_seen", text_or_null(d.last_seen)},
           {"created_at", d.created_at}};
 }
 
@@ -82,9 +78,9 @@ json::object watchdog_json(const fleet::Watchdog& w, std::string_view now) {
   return {{"name", w.name},
           {"device", w.device},
           {"agent", w.agent},
-          {"running", model_json(w.running)},
+          {"running", model_ref_json(w.running)},
           {"online", w.online_at(now)},
-          {"last_seen", w.last_seen.empty() ? json::value(nullptr) : json::value(w.last_seen)},
+          {"last_seen", text_or_null(w.last_seen)},
           {"created_at", w.created_at}};
 }
 
@@ -98,12 +94,10 @@ class DeviceHandlers {
     off_io(*d_.blocking, ex, [d = d_, f = *filter](net::Exchange& ex) {
       auto devices = d.devices->list(f);
       if (!devices.ok()) return respond_status(ex, devices.status());
-      json::array items;
       const std::string now = now_rfc3339();
-      for (const auto& dev : *devices) items.push_back(device_json(dev, now));
-      std::optional<int64_t> next;
-      if (static_cast<int>(devices->size()) == f.limit) next = devices->back().id;
-      respond_page(ex, std::move(items), next);
+      respond_list(
+          ex, *devices, f.limit, [&](const fleet::Device& dev) { return device_json(dev, now); },
+          [](const fleet::Device& dev) { return dev.id; });
     });
   }
 
@@ -215,12 +209,11 @@ class DeviceHandlers {
            [d = d_, page = *page, device = ex->query("device")](net::Exchange& ex) {
              auto list = d.watchdogs->list(page.limit, page.cursor.value_or(0), device);
              if (!list.ok()) return respond_status(ex, list.status());
-             json::array items;
              const std::string now = now_rfc3339();
-             for (const auto& w : *list) items.push_back(watchdog_json(w, now));
-             std::optional<int64_t> next;
-             if (static_cast<int>(list->size()) == page.limit) next = list->back().id;
-             respond_page(ex, std::move(items), next);
+             respond_list(
+                 ex, *list, page.limit,
+                 [&](const fleet::Watchdog& w) { return watchdog_json(w, now); },
+                 [](const fleet::Watchdog& w) { return w.id; });
            });
   }
 

@@ -14,6 +14,7 @@
 #include "api/models.h"
 #include "api/ops.h"
 #include "api/predict.h"
+#include "api/rollouts.h"
 #include "api/users.h"
 #include "api/v2_inference.h"
 #include "audit/audit_log.h"
@@ -22,7 +23,9 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "fleet/device_hub.h"
 #include "fleet/model_signer.h"
+#include "fleet/rollout_service.h"
 #include "net/request_metrics.h"
 #include "registry/artifact_store.h"
 #include "registry/model_registry.h"
@@ -213,6 +216,14 @@ Status App::add_fleet(const Config& config) {
       *db_, *alarms_, *signer_, std::move(lookup), metrics_,
       fleet::DeviceHubOptions{.lease =
                                   std::chrono::seconds(config.get_int("fleet.online_lease_s"))});
+  rollouts_ = std::make_unique<fleet::RolloutService>(*db_, *hub_, metrics_);
+  hub_->set_hooks(
+      {.connected = [r = rollouts_.get()](int64_t, std::string_view) { r->wake_all(); },
+       .command_reported =
+           [r = rollouts_.get()](const fleet::Command& c) {
+             if (c.rollout_id > 0) r->wake(c.rollout_id);
+           },
+       .alarm_reported = [r = rollouts_.get()](const fleet::Alarm&) { r->wake_all(); }});
   api::add_device_routes(*router_, {.devices = devices_.get(),
                                     .watchdogs = watchdogs_.get(),
                                     .signing_key = signer_->public_key_base64(),
@@ -220,6 +231,7 @@ Status App::add_fleet(const Config& config) {
                                     .blocking = blocking_.get(),
                                     .hub = hub_.get()});
   api::add_device_ws_route(*router_, *hub_);
+  api::add_rollout_routes(*router_, {.rollouts = rollouts_.get(), .blocking = blocking_.get()});
   return {};
 }
 
@@ -262,6 +274,7 @@ Status App::start() {
   o.tls_key_file = config_.get_string("server.tls_key");
   server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
   if (hub_) hub_->start();
+  if (rollouts_) rollouts_->start();
   return server_->start();
 }
 
@@ -269,6 +282,7 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 
 void App::stop() {
   if (server_) server_->stop();
+  if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (blocking_) blocking_->join();
   if (batcher_) batcher_->stop();

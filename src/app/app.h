@@ -20,6 +20,7 @@ class BlockingPool;
 namespace vigil::fleet {
 class AlarmStore;
 class DeviceHub;
+class RolloutService;
 class DeviceStore;
 class ModelSigner;
 class WatchdogService;
@@ -108,6 +109,7 @@ class App {
   std::unique_ptr<fleet::WatchdogService> watchdogs_;
   std::unique_ptr<fleet::AlarmStore> alarms_;
   std::unique_ptr<fleet::DeviceHub> hub_;
+  std::unique_ptr<fleet::RolloutService> rollouts_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

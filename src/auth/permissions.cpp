@@ -24,6 +24,8 @@ const std::vector<ActionSpec>& actions() {
        "Register, change, delete devices, assign their models, enroll and remove watchdogs"},
       {"fleet.key", {"admin", "user", "watchdog"}, "Read the public key models are signed with"},
       {"devices.session", {"watchdog"}, "Open the device WebSocket as a watchdog"},
+      {"rollouts.read", {"admin", "user"}, "List and read rollouts and their devices"},
+      {"rollouts.write", {"admin"}, "Start, pause, resume and abort rollouts"},
   };
   return kActions;
 }

@@ -42,26 +42,34 @@ int rank(std::string_view state) {
 
 }  // namespace
 
-Expected<Command> issue_command(store::Session& s, store::Dialect dialect, const NewCommand& c,
-                                std::string_view now) {
-  Value id(c.device_id);
+// Sets the device's desired model; the one it replaces (when different) becomes previous.
+static Status set_desired(store::Session& s, store::Dialect dialect, int64_t device_id,
+                          const ModelRef& model) {
+  Value id(device_id);
   auto dev = s.query(std::string("SELECT model, model_version, previous_model, previous_version "
                                  "FROM devices WHERE id = $1") +
                          (dialect == store::Dialect::kPostgres ? " FOR UPDATE" : ""),
                      std::span(&id, 1));
   if (!dev.ok()) return dev.status();
-  if (dev->empty()) return not_found("no device with id " + std::to_string(c.device_id));
+  if (dev->empty()) return not_found("no device with id " + std::to_string(device_id));
   std::optional<ModelRef> desired, previous;
   if (!dev->is_null(0, 0)) desired = ModelRef{dev->get_text(0, 0), dev->get_int(0, 1)};
   if (!dev->is_null(0, 2)) previous = ModelRef{dev->get_text(0, 2), dev->get_int(0, 3)};
-  if (desired && !(*desired == c.model)) previous = desired;
-  std::vector<Value> p{c.model.name, c.model.version,
+  if (desired && !(*desired == model)) previous = desired;
+  std::vector<Value> p{model.name, model.version,
                        previous ? Value(previous->name) : Value(std::monostate{}),
-                       previous ? Value(previous->version) : Value(std::monostate{}), c.device_id};
-  VIGIL_RETURN_IF_ERROR(s.exec("UPDATE devices SET model = $1, model_version = $2, "
-                               "previous_model = $3, previous_version = $4 WHERE id = $5",
-                               p)
-                            .status());
+                       previous ? Value(previous->version) : Value(std::monostate{}), device_id};
+  return s
+      .exec(
+          "UPDATE devices SET model = $1, model_version = $2, previous_model = $3, "
+          "previous_version = $4 WHERE id = $5",
+          p)
+      .status();
+}
+
+Expected<Command> issue_command(store::Session& s, store::Dialect dialect, const NewCommand& c,
+                                std::string_view now) {
+  VIGIL_RETURN_IF_ERROR(set_desired(s, dialect, c.device_id, c.model));
   std::vector<Value> q{std::string(now), c.device_id};
   VIGIL_RETURN_IF_ERROR(s.exec("UPDATE commands SET state = 'superseded', updated_at = $1 "
                                "WHERE device_id = $2 AND state IN ('open', 'downloading', "
@@ -185,11 +193,17 @@ Expected<Assignment> assign_model(store::Database& db, std::string_view device,
     auto d = DeviceStore::get_for_update(s, db.dialect(), device);
     if (!d.ok()) return d.status();
     Assignment out{std::move(*d), std::nullopt};
-    if (out.device.model == model) {
-      if (out.device.running == model) return out;
-      auto open = unfinished_command(s, out.device.id);
-      if (!open.ok()) return open.status();
-      if (*open && (*open)->model == model) return out;
+    auto open = unfinished_command(s, out.device.id);
+    if (!open.ok()) return open.status();
+    if (out.device.model == model && *open && (*open)->model == model) return out;
+    if (out.device.running == model && !*open) {
+      // It runs it already: nothing to send.
+      if (out.device.model == model) return out;
+      VIGIL_RETURN_IF_ERROR(set_desired(s, db.dialect(), out.device.id, model));
+      auto again = DeviceStore::get_for_update(s, db.dialect(), device);
+      if (!again.ok()) return again.status();
+      out.device = std::move(*again);
+      return out;
     }
     auto c = issue_command(
         s, db.dialect(),

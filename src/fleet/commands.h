@@ -78,8 +78,9 @@ Expected<Reported> apply_device_report(store::Session& s, int64_t device_id, int
 // An admin's direct assignment, in its own transaction: sets the device's desired model (the
 // one it replaces, when different, becomes `previous`) with an update command to run it,
 // unless the device already has that desired model and runs it or has an unfinished command
-// for it — then nothing changes and `command` is empty. kInvalidArgument names "model" or
-// "version"; kNotFound names the device.
+// for it — then nothing changes and `command` is empty. A device that already runs the model
+// (and has no unfinished command) only gets it as its desired model, without a command.
+// kInvalidArgument names "model" or "version"; kNotFound names the device.
 struct Assignment {
   Device device;
   std::optional<Command> command;  // to send to the device's sessions

@@ -249,12 +249,7 @@ Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_
   if (spec.action == RolloutAction::kUpdate) {
     if (!spec.target) return invalid_field("target", "required for update");
     auto o = hub_.offer(spec.target->name, spec.target->version);
-    if (!o.ok()) {
-      if (o.status().code() == ErrorCode::kNotFound) {
-        return invalid_field("target", o.status().message());
-      }
-      return o.status();
-    }
+    if (!o.ok()) return o.status();
     target = o->ref();
     spec.target = target;
   } else if (spec.action == RolloutAction::kBlank) {

@@ -10,8 +10,8 @@
 // completion with the reason and no user.
 //
 // Thread-safe. Methods other than wake()/wake_all() block on the store. Errors: kNotFound for
-// an unknown rollout or (start) device name; kInvalidArgument names the field (e.g. a target
-// that is not stored: "target"); kConflict for a transition the rollout's state does not allow
+// an unknown rollout, or (create) a device name or target version that is not stored;
+// kInvalidArgument names the field; kConflict for a transition the rollout's state does not allow
 // (pausing a completed rollout); kUnavailable when the store is.
 #pragma once
 

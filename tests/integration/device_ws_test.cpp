@@ -304,6 +304,81 @@ TEST_P(DeviceWsTest, OnlyWatchdogsConnectAndADeletedOneIsClosed) {
   EXPECT_EQ(revoked.status(), 401);
 }
 
+// A watchdog that obeys: it answers the next command with downloading, applied, confirmed.
+int64_t obey_next_command(WsClient& ws) {
+  auto c = ws.next_of_type("command", kWait);
+  if (!c) return 0;
+  const int64_t id = c->at("id").as_int64();
+  for (const char* st : {"downloading", "applied", "confirmed"}) {
+    ws.send({{"type", "status"}, {"ref", id}, {"state", st}, {"model", c->at("model")}});
+  }
+  return id;
+}
+
+TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d2"}}).status, 201);
+  const std::string token2 = enroll("d2", "w2");
+  std::vector<std::unique_ptr<WsClient>> agents;
+  for (const auto& t : {token_, token2}) {
+    agents.push_back(connect(t));
+    ASSERT_TRUE(agents.back()->send(hello(std::pair<std::string, int>{"m", 1})));
+    ASSERT_EQ(agents.back()->next(kWait)->at("type"), "welcome");
+  }
+  for (const char* d : {"d1", "d2"}) {
+    ASSERT_EQ(send(http::verb::put, std::string("/api/v1/devices/") + d + "/model",
+                   {{"model", "m"}, {"version", 1}})
+                  .status,
+              200);
+  }
+  auto user = app_->account("user").second;
+  json::object body{{"select", {{"model", "m"}, {"version", 1}}},
+                    {"action", "update"},
+                    {"target", {{"model", "m"}, {"version", 2}}},
+                    {"canary_percent", 50},
+                    {"batch_size", 1},
+                    {"confirm_s", 0}};
+  EXPECT_EQ(
+      client_
+          ->request(http::verb::post, "/api/v1/rollouts", json::serialize(body),
+                    {{"Authorization", "Bearer " + user}, {"Content-Type", "application/json"}})
+          .status,
+      403);
+  auto bad = send(http::verb::post, "/api/v1/rollouts",
+                  {{"select", {{"all", true}}}, {"action", "sideways"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("action"), std::string::npos);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/rollouts",
+                 {{"select", {{"devices", {"d1", "ghost"}}}}, {"action", "blank"}})
+                .status,
+            404);
+  auto started = send(http::verb::post, "/api/v1/rollouts", body);
+  ASSERT_EQ(started.status, 201) << started.body;
+  const std::string url = started.header("location");
+  // The canary (d1) first, then d2: each agent obeys its command.
+  EXPECT_GT(obey_next_command(*agents[0]), 0);
+  EXPECT_GT(obey_next_command(*agents[1]), 0);
+  json::value rollout;
+  for (int i = 0; i < 250; ++i) {
+    rollout = client_->get(url, {{"Authorization", "Bearer " + user}}).json();
+    if (rollout.at("state") == "completed") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(rollout.at("state"), "completed") << json::serialize(rollout);
+  EXPECT_EQ(rollout.at("counts").at("confirmed"), 2);
+  EXPECT_EQ(rollout.at("history").as_array().size(), 2u);
+  for (const char* d : {"d1", "d2"}) {
+    EXPECT_EQ(device(d).at("running"), (json::value{{"name", "m"}, {"version", 2}}));
+  }
+  auto devices = client_->get(url + "/devices?state=confirmed", admin_);
+  ASSERT_EQ(devices.status, 200);
+  EXPECT_EQ(devices.json().at("items").as_array().size(), 2u);
+  auto listed = client_->get("/api/v1/rollouts?state=completed", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->request(http::verb::post, url + "/pause", {}, admin_).status, 409);
+  EXPECT_EQ(client_->get("/api/v1/rollouts/99999", admin_).status, 404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DeviceWsTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -1,0 +1,306 @@
+#include "api/rollouts.h"
+
+#include <boost/json.hpp>
+
+#include "api/fleet_json.h"
+#include "api/handler.h"
+#include "api/json_body.h"
+#include "api/schemas.h"
+#include "core/strings.h"
+
+namespace vigil::api {
+namespace json = boost::json;
+using net::http::status;
+using net::http::verb;
+
+namespace {
+
+json::value model_ref_json(const std::optional<fleet::ModelRef>& m) {
+  if (!m) return nullptr;
+  return json::object{{"name", m->name}, {"version", m->version}};
+}
+
+json::value text_or_null(const std::string& s) {
+  return s.empty() ? json::value() : json::value(s);
+}
+
+json::object rollout_json(const fleet::Rollout& r) {
+  boost::system::error_code ec;
+  json::value spec = json::parse(r.spec_json, ec);
+  json::object o = spec.is_object() ? spec.as_object() : json::object{};
+  o["id"] = r.id;
+  o["state"] = fleet::to_string(r.state);
+  o["reason"] = r.reason;
+  o["created_at"] = r.created_at;
+  o["created_by"] = r.created_by > 0 ? json::value(r.created_by) : json::value(nullptr);
+  o["updated_at"] = r.updated_at;
+  json::object counts;
+  for (auto s : {"pending", "sent", "downloading", "applied", "confirmed", "failed", "timed_out",
+                 "skipped"}) {
+    auto it = r.counts.find(s);
+    counts[s] = it == r.counts.end() ? 0 : it->second;
+  }
+  o["counts"] = std::move(counts);
+  json::array history;
+  for (const auto& h : r.history) {
+    history.push_back({{"at", h.at},
+                       {"by", h.by_user > 0 ? json::value(h.by_user) : json::value(nullptr)},
+                       {"from", text_or_null(h.from_state)},
+                       {"to", h.to_state},
+                       {"reason", h.reason}});
+  }
+  o["history"] = std::move(history);
+  o["devices_url"] = "/api/v1/rollouts/" + std::to_string(r.id) + "/devices";
+  return o;
+}
+
+json::object rollout_device_json(const fleet::RolloutDevice& d) {
+  return {{"device", d.device},
+          {"position", d.position},
+          {"wave", d.wave},
+          {"state", d.state},
+          {"target", model_ref_json(d.target)},
+          {"from", model_ref_json(d.from)},
+          {"command", d.command_id > 0 ? json::value(d.command_id) : json::value(nullptr)},
+          {"sent_at", text_or_null(d.sent_at)},
+          {"switched_at", text_or_null(d.switched_at)},
+          {"reason", d.reason},
+          {"updated_at", d.updated_at}};
+}
+
+std::optional<int64_t> rollout_id(net::Exchange& ex) {
+  auto id = parse_int<int64_t>(ex.param("id"), 1);
+  if (!id) ex.respond_problem(status::not_found, "no such rollout");
+  return id;
+}
+
+// ?state= for rollouts or devices; answers 422 on a bad value.
+template <class T>
+bool read_state(net::Exchange& ex, std::optional<T>& out,
+                std::optional<T> (*from)(std::string_view), const char* allowed) {
+  auto s = ex.query("state");
+  if (!s) return true;
+  out = from(*s);
+  if (!out) {
+    ex.respond_problem(status::unprocessable_entity, "invalid query parameters",
+                       {{"state", std::string("must be one of ") + allowed}});
+    return false;
+  }
+  return true;
+}
+
+class RolloutHandlers {
+ public:
+  explicit RolloutHandlers(RolloutDeps d) : d_(d) {}
+
+  void list(const ExchangePtr& ex) const {
+    auto page = read_page(*ex);
+    if (!page) return;
+    std::optional<fleet::RolloutState> state;
+    if (!read_state(*ex, state, &fleet::rollout_state_from,
+                    "running, paused, halted, completed, aborted")) {
+      return;
+    }
+    fleet::RolloutFilter f{
+        .state = state, .limit = page->limit, .before_id = page->cursor.value_or(0)};
+    off_io(*d_.blocking, ex, [d = d_, f](net::Exchange& ex) {
+      auto list = d.rollouts->list(f);
+      if (!list.ok()) return respond_status(ex, list.status());
+      respond_list(ex, *list, f.limit, rollout_json, [](const fleet::Rollout& r) { return r.id; });
+    });
+  }
+
+  void create(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    auto parsed = fleet::parse_rollout_spec(json::serialize(*body));
+    if (!parsed.spec) {
+      std::vector<net::FieldError> errors;
+      for (auto& [field, why] : parsed.errors) errors.push_back({field, why});
+      return ex->respond_problem(status::unprocessable_entity, "invalid rollout", errors);
+    }
+    off_io(*d_.blocking, ex, [d = d_, spec = *parsed.spec](net::Exchange& ex) {
+      auto r = d.rollouts->create(spec, ex.principal()->user_id);
+      if (!r.ok()) return respond_status(ex, r.status());
+      respond_created(ex, "/api/v1/rollouts/" + std::to_string(r->id), rollout_json(*r));
+    });
+  }
+
+  void get(const ExchangePtr& ex) const {
+    auto id = rollout_id(*ex);
+    if (!id) return;
+    off_io(*d_.blocking, ex, [d = d_, id = *id](net::Exchange& ex) {
+      auto r = d.rollouts->get(id);
+      if (!r.ok()) return respond_status(ex, r.status());
+      ex.respond_json(status::ok, rollout_json(*r));
+    });
+  }
+
+  void devices(const ExchangePtr& ex) const {
+    auto id = rollout_id(*ex);
+    if (!id) return;
+    auto page = read_page(*ex);
+    if (!page) return;
+    std::optional<fleet::DeviceState> state;
+    if (!read_state(*ex, state, &fleet::device_state_from,
+                    "pending, sent, downloading, applied, confirmed, failed, timed_out, "
+                    "skipped")) {
+      return;
+    }
+    off_io(*d_.blocking, ex, [d = d_, id = *id, page = *page, state](net::Exchange& ex) {
+      const int after = static_cast<int>(page.cursor.value_or(-1));
+      auto list = d.rollouts->devices(id, state, page.limit, after);
+      if (!list.ok()) return respond_status(ex, list.status());
+      respond_list(ex, *list, page.limit, rollout_device_json,
+                   [](const fleet::RolloutDevice& d) { return int64_t{d.position}; });
+    });
+  }
+
+  void pause(const ExchangePtr& ex) const { act(ex, &fleet::RolloutService::pause); }
+  void resume(const ExchangePtr& ex) const { act(ex, &fleet::RolloutService::resume); }
+  void abort(const ExchangePtr& ex) const { act(ex, &fleet::RolloutService::abort); }
+
+ private:
+  using Action = Expected<fleet::Rollout> (fleet::RolloutService::*)(int64_t, int64_t, std::string);
+  // Body: optional {"reason"} (kept in the history); an empty body is fine.
+  void act(const ExchangePtr& ex, Action action) const {
+    auto id = rollout_id(*ex);
+    if (!id) return;
+    std::string reason;
+    if (!ex->request().body().empty()) {
+      auto body = read_json_object(*ex);
+      if (!body) return;
+      Fields f(*body);
+      reason = f.optional_string("reason").value_or("");
+      f.reject_unknown({"reason"});
+      if (reason.size() > 1024) f.add("reason", "at most 1024 characters");
+      if (!f.ok()) return f.respond(*ex);
+    }
+    off_io(*d_.blocking, ex, [d = d_, id = *id, reason, action](net::Exchange& ex) {
+      auto r = ((*d.rollouts).*action)(id, ex.principal()->user_id, reason);
+      if (!r.ok()) return respond_status(ex, r.status());
+      ex.respond_json(status::ok, rollout_json(*r));
+    });
+  }
+
+  RolloutDeps d_;
+};
+
+json::value rollout_schema() {
+  json::value model = {
+      {"type", json::array{"object", "null"}},
+      {"properties", {{"model", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
+  return {{"type", "object"},
+          {"properties",
+           {{"id", {{"type", "integer"}}},
+            {"state",
+             {{"type", "string"},
+              {"enum", json::array{"running", "paused", "halted", "completed", "aborted"}}}},
+            {"reason", {{"type", "string"}}},
+            {"select", {{"type", "object"}}},
+            {"action", {{"type", "string"}, {"enum", json::array{"update", "rollback", "blank"}}}},
+            {"target", model},
+            {"counts", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
+            {"history", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+            {"created_at", {{"type", "string"}}},
+            {"updated_at", {{"type", "string"}}}}}};
+}
+
+json::value rollout_request_schema() {
+  auto integer = [](int lo, int hi) {
+    return json::value{{"type", "integer"}, {"minimum", lo}, {"maximum", hi}};
+  };
+  return {
+      {"type", "object"},
+      {"required", json::array{"select", "action"}},
+      {"additionalProperties", false},
+      {"properties",
+       {{"select",
+         {{"type", "object"},
+          {"description",
+           "{model, version} | {devices: [names]} | {labels: {k: v}} | {all: true}"}}},
+        {"action", {{"type", "string"}, {"enum", json::array{"update", "rollback", "blank"}}}},
+        {"target",
+         {{"type", "object"},
+          {"description", "update only: {model, version}"},
+          {"properties", {{"model", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}}},
+        {"canary_percent", integer(0, 100)},
+        {"batch_size", integer(1, 100000)},
+        {"rate_per_minute", integer(0, 1000000)},
+        {"max_failure_percent", integer(0, 100)},
+        {"min_sample", integer(1, 100000)},
+        {"max_alarm_percent", integer(0, 100)},
+        {"device_timeout_s", integer(1, 604800)},
+        {"confirm_s", integer(0, 86400)},
+        {"auto_rollback", {{"type", "boolean"}}}}}};
+}
+
+net::RouteSpec action_spec(const char* op, const char* summary) {
+  return {.operation_id = op,
+          .summary = summary,
+          .tag = "fleet",
+          .action = "rollouts.write",
+          .request_schema = object_schema({{"reason", "string"}}),
+          .responses = {{200, "The rollout", rollout_schema()},
+                        problem_response(404, "No such rollout"),
+                        problem_response(409, "The rollout's state does not allow it")}};
+}
+
+}  // namespace
+
+void add_rollout_routes(net::Router& router, RolloutDeps deps) {
+  auto h = std::make_shared<const RolloutHandlers>(deps);
+  auto list_params = page_params();
+  list_params.push_back({"state", "query", "running, paused, halted, completed or aborted"});
+  router.add(verb::get, "/api/v1/rollouts",
+             {.operation_id = "listRollouts",
+              .summary = "List rollouts, newest first",
+              .tag = "fleet",
+              .action = "rollouts.read",
+              .params = std::move(list_params),
+              .responses = {{200, "A page of rollouts", list_schema(rollout_schema())}}},
+             bind(h, &RolloutHandlers::list));
+  router.add(verb::post, "/api/v1/rollouts",
+             {.operation_id = "startRollout",
+              .summary = "Start a rollout: the devices selected now, canary first, then batches",
+              .tag = "fleet",
+              .action = "rollouts.write",
+              .request_schema = rollout_request_schema(),
+              .responses = {{201, "Started", rollout_schema()},
+                            problem_response(404, "A named device or the target is not stored")}},
+             bind(h, &RolloutHandlers::create));
+  router.add(verb::get, "/api/v1/rollouts/{id}",
+             {.operation_id = "getRollout",
+              .summary = "A rollout with its counts per device state and its history",
+              .tag = "fleet",
+              .action = "rollouts.read",
+              .responses = {{200, "The rollout", rollout_schema()},
+                            problem_response(404, "No such rollout")}},
+             bind(h, &RolloutHandlers::get));
+  auto device_params = page_params();
+  device_params.push_back({"state", "query", "Only devices in this state"});
+  router.add(verb::get, "/api/v1/rollouts/{id}/devices",
+             {.operation_id = "listRolloutDevices",
+              .summary = "The rollout's devices in order, with their states",
+              .tag = "fleet",
+              .action = "rollouts.read",
+              .params = std::move(device_params),
+              .responses = {{200, "A page of devices",
+                             list_schema(object_schema({{"device", "string"},
+                                                        {"state", "string"},
+                                                        {"wave", "integer"},
+                                                        {"reason", "string"}}))},
+                            problem_response(404, "No such rollout")}},
+             bind(h, &RolloutHandlers::devices));
+  router.add(verb::post, "/api/v1/rollouts/{id}/pause",
+             action_spec("pauseRollout", "Pause a running rollout (nothing more is sent)"),
+             bind(h, &RolloutHandlers::pause));
+  router.add(verb::post, "/api/v1/rollouts/{id}/resume",
+             action_spec("resumeRollout", "Resume a paused rollout"),
+             bind(h, &RolloutHandlers::resume));
+  router.add(verb::post, "/api/v1/rollouts/{id}/abort",
+             action_spec("abortRollout", "Abort a rollout that is not finished"),
+             bind(h, &RolloutHandlers::abort));
+}
+
+}  // namespace vigil::api
