@@ -5,6 +5,8 @@
 #include "api/fleet_json.h"
 #include "api/handler.h"
 #include "api/json_body.h"
+#include "api/model_json.h"
+#include "api/models.h"
 #include "api/schemas.h"
 #include "core/ids.h"
 #include "core/strings.h"
@@ -163,6 +165,28 @@ class DeviceHandlers {
       auto a = d.hub->assign(ex.param("name"), {stored->model, stored->version});
       if (!a.ok()) return respond_status(ex, a.status());
       ex.respond_json(status::ok, device_json(a->device, now_rfc3339()));
+    });
+  }
+
+  // The "store model" flow: the upload becomes the next version of the device's model (named
+  // after the device unless ?model=) and is assigned to it, pushed to its sessions.
+  void store_model(const ExchangePtr& ex) const {
+    auto model = ex->query("model");
+    if (model && model->empty()) model.reset();
+    auto up = read_upload(*ex, model.value_or(""));
+    if (!up) return;
+    off_io(*d_.blocking, ex, [d = d_, up = std::move(*up)](net::Exchange& ex) mutable {
+      auto dev = d.devices->get(ex.param("name"));  // 404 before anything is stored
+      if (!dev.ok()) return respond_status(ex, dev.status());
+      if (up.name.empty()) up.name = dev->name;  // as the device's name is stored
+      auto v = d.model_service->upload(up);
+      if (!v.ok()) return respond_status(ex, v.status());
+      auto a = d.hub->assign(dev->name, {v->model, v->version});
+      if (!a.ok()) return respond_status(ex, a.status());
+      json::object body = version_json(*v).as_object();
+      body["device"] = device_json(a->device, now_rfc3339());
+      respond_created(ex, "/api/v1/models/" + v->model + "/versions/" + std::to_string(v->version),
+                      body);
     });
   }
 
@@ -339,6 +363,28 @@ json::value watchdog_schema() {
                         {"created_at", "string"}});
 }
 
+net::RouteSpec store_model_spec(int64_t max_upload_bytes) {
+  return {
+      .operation_id = "storeDeviceModel",
+      .summary =
+          "Upload a model for this device: stored as the next version of its model (named "
+          "after the device unless ?model=) and assigned to it (17 uploads: versions 1..17)",
+      .tag = "fleet",
+      .action = "devices.write",
+      .params = {{"model", "query", "The model to store it under (default: the device's name)"},
+                 {"kind", "query", "Runtime of a new model: xgboost, linear, blank, …"},
+                 {"Vigil-Metadata", "header", "The version's metadata, a JSON object"}},
+      .request_schema = json::object{{"type", "string"}, {"format", "binary"}},
+      .request_content_type = "application/octet-stream",
+      .responses = {{201, "The stored version, with the device it is assigned to",
+                     json::object{{"type", "object"}}},
+                    problem_response(404, "No such device"),
+                    problem_response(409, "The model exists with another kind"),
+                    problem_response(413, "Larger than models.max_upload_mb"),
+                    problem_response(422, "Bad kind or metadata, or the runtime cannot load it")},
+      .max_body_bytes = max_upload_bytes};
+}
+
 net::RouteSpec enrollment_spec() {
   return {.operation_id = "createEnrollment",
           .summary =
@@ -408,6 +454,8 @@ void add_device_routes(net::Router& router, DeviceDeps deps) {
   router.add(verb::patch, one, update_spec(), bind(h, &DeviceHandlers::update));
   router.add(verb::delete_, one, remove_spec(), bind(h, &DeviceHandlers::remove));
   router.add(verb::put, one + "/model", assign_spec(), bind(h, &DeviceHandlers::assign));
+  router.add(verb::post, one + "/models", store_model_spec(deps.max_upload_bytes),
+             bind(h, &DeviceHandlers::store_model));
   router.add(verb::post, one + "/enrollments", enrollment_spec(),
              bind(h, &DeviceHandlers::create_enrollment));
   router.add(verb::post, "/api/v1/enroll", enroll_spec(), bind(h, &DeviceHandlers::enroll));

@@ -9,6 +9,7 @@
 #include "fleet/watchdogs.h"
 #include "net/router.h"
 #include "registry/model_registry.h"
+#include "registry/model_service.h"
 
 namespace vigil::api {
 
@@ -19,6 +20,8 @@ struct DeviceDeps {
   registry::ModelRegistry* models = nullptr;  // assignments must name a stored version
   BlockingPool* blocking = nullptr;
   fleet::DeviceHub* hub = nullptr;  // assignments are pushed; a deleted watchdog is disconnected
+  registry::ModelService* model_service = nullptr;  // POST /devices/{name}/models stores with it
+  int64_t max_upload_bytes = 256 << 20;
 };
 
 void add_device_routes(net::Router& router, DeviceDeps deps);

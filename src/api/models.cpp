@@ -15,14 +15,10 @@ using net::http::field;
 using net::http::status;
 using net::http::verb;
 
-namespace {
-
-// The upload's parts: the file's bytes (a view into the request body), its metadata and kind.
-// Answers the exchange and returns nullopt when the body is not an upload.
-std::optional<registry::Upload> read_upload(net::Exchange& ex) {
+std::optional<registry::Upload> read_upload(net::Exchange& ex, std::string name) {
   const auto& req = ex.request();
   std::string_view type(req[field::content_type].data(), req[field::content_type].size());
-  registry::Upload up{.name = std::string(ex.param("name"))};
+  registry::Upload up{.name = std::move(name)};
   if (auto k = ex.query("kind"); k && !k->empty()) up.kind = *k;
   if (iequals(type.substr(0, 19), "multipart/form-data")) {
     auto parts = parse_multipart(type, req.body());
@@ -55,18 +51,20 @@ std::optional<registry::Upload> read_upload(net::Exchange& ex) {
   }
   up.bytes = req.body();
   if (auto h = req.find("Vigil-Metadata"); h != req.end()) up.metadata = std::string(h->value());
+  const Principal* caller = ex.principal();
+  up.user_id = caller ? caller->user_id : 0;
   return up;
 }
+
+namespace {
 
 class ModelHandlers {
  public:
   explicit ModelHandlers(ModelDeps d) : d_(d) {}
 
   void upload(const ExchangePtr& ex) const {
-    auto up = read_upload(*ex);
+    auto up = read_upload(*ex, std::string(ex->param("name")));
     if (!up) return;
-    const Principal* caller = ex->principal();
-    up->user_id = caller ? caller->user_id : 0;
     off_io(*d_.blocking, ex, [d = d_, up = std::move(*up)](net::Exchange& ex) {
       auto v = d.models->upload(up);
       if (!v.ok()) return respond_status(ex, v.status());

@@ -17,4 +17,10 @@ struct ModelDeps {
 
 void add_model_routes(net::Router& router, ModelDeps deps);
 
+// An upload's parts as POST …/versions takes them — application/octet-stream (metadata in the
+// Vigil-Metadata header) or multipart/form-data (parts file, metadata, kind), ?kind= — stored
+// under `name` by the caller. Answers the exchange (400, 415, 422) and returns nullopt when the
+// body is not an upload. The bytes are a view into the request body.
+std::optional<registry::Upload> read_upload(net::Exchange& ex, std::string name);
+
 }  // namespace vigil::api

@@ -205,6 +205,14 @@ Status App::add_fleet(const Config& config) {
   devices_ = std::make_unique<fleet::DeviceStore>(*db_);
   watchdogs_ = std::make_unique<fleet::WatchdogService>(*db_, *tokens_);
   alarms_ = std::make_unique<fleet::AlarmStore>(*db_);
+  models_->add_in_use_check(
+      [devices = devices_.get()](int64_t, std::string_view name,
+                                 int64_t version) -> Expected<std::optional<std::string>> {
+        auto device = devices->device_on(name, version);
+        if (!device.ok() || !*device) return device;
+        return std::optional<std::string>("device " + **device + " is assigned or runs version " +
+                                          std::to_string(version));
+      });
   fleet::ModelLookup lookup = [models = models_.get()](
                                   std::string_view name,
                                   std::optional<int64_t> version) -> Expected<fleet::ModelOffer> {
@@ -224,12 +232,15 @@ Status App::add_fleet(const Config& config) {
              if (c.rollout_id > 0) r->wake(c.rollout_id);
            },
        .alarm_reported = [r = rollouts_.get()](const fleet::Alarm&) { r->wake_all(); }});
-  api::add_device_routes(*router_, {.devices = devices_.get(),
-                                    .watchdogs = watchdogs_.get(),
-                                    .signing_key = signer_->public_key_base64(),
-                                    .models = models_.get(),
-                                    .blocking = blocking_.get(),
-                                    .hub = hub_.get()});
+  api::add_device_routes(*router_,
+                         {.devices = devices_.get(),
+                          .watchdogs = watchdogs_.get(),
+                          .signing_key = signer_->public_key_base64(),
+                          .models = models_.get(),
+                          .blocking = blocking_.get(),
+                          .hub = hub_.get(),
+                          .model_service = model_service_.get(),
+                          .max_upload_bytes = config.get_int("models.max_upload_mb") << 20});
   api::add_device_ws_route(*router_, *hub_);
   api::add_rollout_routes(*router_, {.rollouts = rollouts_.get(), .blocking = blocking_.get()});
   return {};

@@ -206,6 +206,18 @@ Status DeviceStore::remove(std::string_view name) {
   return {};
 }
 
+Expected<std::optional<std::string>> DeviceStore::device_on(std::string_view model,
+                                                            int64_t version) {
+  std::vector<Value> p{name_key(model), version};
+  auto rows = db_.query(
+      "SELECT name FROM devices WHERE (lower(model) = $1 AND model_version = $2) OR "
+      "(lower(running_model) = $1 AND running_version = $2) ORDER BY id LIMIT 1",
+      p);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows->get_text(0, 0));
+}
+
 Status DeviceStore::report_running(int64_t device_id, const std::optional<ModelRef>& running,
                                    std::string_view seen_at) {
   std::vector<Value> p{text_or_null(running), version_or_null(running), std::string(seen_at),

@@ -82,6 +82,10 @@ class DeviceStore {
   Status report_running(int64_t device_id, const std::optional<ModelRef>& running,
                         std::string_view seen_at);
 
+  // A device whose desired or running model is this version (any case), if any: why the
+  // version may not be deleted.
+  Expected<std::optional<std::string>> device_on(std::string_view model, int64_t version);
+
   // Field rules, without the store.
   static Status validate_name(std::string_view name, std::string_view field = "name");
   static Status validate_type(std::string_view type);

@@ -321,7 +321,7 @@ Status ModelRegistry::delete_version(std::string_view name, int64_t version) {
     return conflict("the built-in blank model cannot be deleted");
   }
   for (const auto& check : in_use_checks_) {
-    auto reason = check(model->id, version);
+    auto reason = check(model->id, model->name, version);
     if (!reason.ok()) return reason.status();
     if (*reason) return conflict(**reason);
   }

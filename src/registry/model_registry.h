@@ -55,8 +55,9 @@ struct AliasMove {
 };
 
 // Asked before a version is deleted: a reason it is in use (a device runs it, ...), or nullopt.
-using InUseCheck =
-    std::function<Expected<std::optional<std::string>>(int64_t model_id, int64_t version)>;
+// `name`: the model's name as stored.
+using InUseCheck = std::function<Expected<std::optional<std::string>>(
+    int64_t model_id, std::string_view name, int64_t version)>;
 
 class ModelRegistry {
  public:

@@ -98,10 +98,11 @@ TEST_F(ModelRegistryTest, AliasesMoveAndKeepTheirHistory) {
 
 TEST_F(ModelRegistryTest, InUseChecksRefuseDeletion) {
   ASSERT_TRUE(registry_.add_version("m", std::string("linear"), "1", "{}", 0).ok());
-  registry_.add_in_use_check([](int64_t, int64_t version) -> Expected<std::optional<std::string>> {
-    if (version == 1) return std::optional<std::string>("device d1 runs it");
-    return std::optional<std::string>();
-  });
+  registry_.add_in_use_check(
+      [](int64_t, std::string_view, int64_t version) -> Expected<std::optional<std::string>> {
+        if (version == 1) return std::optional<std::string>("device d1 runs it");
+        return std::optional<std::string>();
+      });
   auto s = registry_.delete_version("m", 1);
   EXPECT_EQ(s.code(), ErrorCode::kConflict);
   EXPECT_EQ(s.message(), "device d1 runs it");

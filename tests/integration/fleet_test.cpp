@@ -143,6 +143,59 @@ TEST_P(FleetTest, EnrollmentCodesBecomeWatchdogTokens) {
   EXPECT_EQ(client_->get("/api/v1/fleet/signing-key", watchdog).status, 401);
 }
 
+TEST_P(FleetTest, SeventeenStoresForOneDeviceGiveVersionsOneToSeventeen) {
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "Cam-7"}}, admin_).status, 201);
+  Headers upload = admin_;
+  upload.emplace("Content-Type", "application/octet-stream");
+  for (int i = 1; i <= 17; ++i) {
+    auto r = client_->request(http::verb::post, "/api/v1/devices/cam-7/models?kind=linear",
+                              R"({"weights":[)" + std::to_string(i) + R"(],"bias":0})", upload);
+    ASSERT_EQ(r.status, 201) << r.body;
+    const json::value v = r.json();
+    EXPECT_EQ(v.at("model"), "Cam-7");
+    EXPECT_EQ(v.at("version"), i);
+    EXPECT_EQ(v.at("device").at("model").at("version"), i);
+    EXPECT_EQ(r.header("location"), "/api/v1/models/Cam-7/versions/" + std::to_string(i));
+  }
+  auto d = client_->get("/api/v1/devices/Cam-7", user_).json();
+  EXPECT_EQ(d.at("model"), (json::value{{"name", "Cam-7"}, {"version", 17}}));
+  EXPECT_EQ(d.at("previous_model"), (json::value{{"name", "Cam-7"}, {"version", 16}}));
+  // The assigned version is in use; an older one is not.
+  auto in_use =
+      client_->request(http::verb::delete_, "/api/v1/models/Cam-7/versions/17", {}, admin_);
+  EXPECT_EQ(in_use.status, 409) << in_use.body;
+  EXPECT_NE(in_use.body.find("Cam-7"), std::string::npos);
+  EXPECT_EQ(
+      client_->request(http::verb::delete_, "/api/v1/models/Cam-7/versions/3", {}, admin_).status,
+      204);
+  // ?model= stores under another model; unknown devices, bad files and callers are refused.
+  auto other =
+      client_->request(http::verb::post, "/api/v1/devices/cam-7/models?model=shared&kind=linear",
+                       R"({"weights":[1],"bias":0})", upload);
+  ASSERT_EQ(other.status, 201) << other.body;
+  EXPECT_EQ(other.json().at("model"), "shared");
+  EXPECT_EQ(client_
+                ->request(http::verb::post, "/api/v1/devices/nope/models?kind=linear",
+                          R"({"weights":[1],"bias":0})", upload)
+                .status,
+            404);
+  EXPECT_EQ(client_->get("/api/v1/models/nope", admin_).status, 404);  // nothing stored
+  EXPECT_EQ(
+      client_->request(http::verb::post, "/api/v1/devices/cam-7/models", "junk", upload).status,
+      422);
+  Headers user_upload = user_;
+  user_upload.emplace("Content-Type", "application/octet-stream");
+  EXPECT_EQ(client_
+                ->request(http::verb::post, "/api/v1/devices/cam-7/models?kind=linear",
+                          R"({"weights":[1],"bias":0})", user_upload)
+                .status,
+            403);
+  EXPECT_EQ(send(http::verb::put, "/api/v1/devices/Cam-7/model",
+                 {{"model", "Cam-7"}, {"version", 18}}, admin_)
+                .status,
+            404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FleetTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
