@@ -11,6 +11,7 @@
 #include "api/auth_middleware.h"
 #include "api/device_ws.h"
 #include "api/devices.h"
+#include "api/events_ws.h"
 #include "api/models.h"
 #include "api/ops.h"
 #include "api/predict.h"
@@ -23,6 +24,7 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "events/hub.h"
 #include "fleet/device_hub.h"
 #include "fleet/model_signer.h"
 #include "fleet/rollout_service.h"
@@ -67,6 +69,21 @@ Expected<std::unique_ptr<store::Database>> open_configured_database(const Config
   options.pool_size = static_cast<int>(config.get_int("database.pool_size"));
   return store::open_database(options);
 }
+
+namespace {
+
+// The ring's sizes; seqs start from the wall clock in microseconds, so a later run's are above
+// an earlier run's and a client's since from before a restart gets a gap.
+events::HubOptions events_options(const Config& config) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return {.keep_events = static_cast<size_t>(config.get_int("events.keep_events")),
+          .keep_for = std::chrono::seconds(config.get_int("events.keep_s")),
+          .max_events = static_cast<size_t>(config.get_int("events.max_events")),
+          .first_seq = static_cast<uint64_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(now).count())};
+}
+
+}  // namespace
 
 App::App(const Config& config) : config_(config), router_(std::make_unique<net::Router>()) {}
 
@@ -137,6 +154,8 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
   api::add_user_routes(*app->router_,
                        {.accounts = app->accounts_.get(), .blocking = app->blocking_.get()});
   api::add_audit_routes(*app->router_, {.db = app->db_.get(), .blocking = app->blocking_.get()});
+  app->events_ = std::make_unique<events::Hub>(events_options(config), &app->metrics_);
+  api::add_events_routes(*app->router_, {.hub = app->events_.get()});
   VIGIL_RETURN_IF_ERROR(app->add_models(config));
   return app;
 }
@@ -286,7 +305,9 @@ Status App::start() {
   server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
   if (hub_) hub_->start();
   if (rollouts_) rollouts_->start();
-  return server_->start();
+  VIGIL_RETURN_IF_ERROR(server_->start());
+  events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
+  return {};
 }
 
 uint16_t App::port() const { return server_ ? server_->port() : 0; }

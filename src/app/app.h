@@ -17,6 +17,9 @@
 namespace vigil {
 class BlockingPool;
 }
+namespace vigil::events {
+class Hub;
+}
 namespace vigil::fleet {
 class AlarmStore;
 class DeviceHub;
@@ -72,6 +75,8 @@ class App {
   auth::AccountService& accounts() { return *accounts_; }
   auth::TokenService& tokens() { return *tokens_; }
   registry::ModelRegistry& models() { return *models_; }
+  // The node's events (GET /api/v1/ws/events); services publish here.
+  events::Hub& events() { return *events_; }
   // Writes every audit record submitted so far (tests).
   void flush_audit();
 
@@ -107,6 +112,7 @@ class App {
   std::unique_ptr<fleet::ModelSigner> signer_;
   std::unique_ptr<fleet::DeviceStore> devices_;
   std::unique_ptr<fleet::WatchdogService> watchdogs_;
+  std::unique_ptr<events::Hub> events_;  // outlives its publishers, the router and the sessions
   std::unique_ptr<fleet::AlarmStore> alarms_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;

@@ -26,6 +26,9 @@ const std::vector<ActionSpec>& actions() {
       {"devices.session", {"watchdog"}, "Open the device WebSocket as a watchdog"},
       {"rollouts.read", {"admin", "user"}, "List and read rollouts and their devices"},
       {"rollouts.write", {"admin"}, "Start, pause, resume and abort rollouts"},
+      {"events.read",
+       {"admin", "user"},
+       "Subscribe to live events (each caller gets only the events they may read)"},
   };
   return kActions;
 }

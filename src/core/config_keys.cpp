@@ -115,6 +115,15 @@ const std::vector<ConfigKeySpec>& config_keys() {
       {"inference.max_rows", T::kInt, "10000", "Most rows in one prediction request (422 above)",
        false, 1, 10000000},
 
+      {"events.keep_events", T::kInt, "10000",
+       "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
+      {"events.keep_s", T::kInt, "3600",
+       "Events kept for clients that reconnect: also all of the last this many seconds", false, 1,
+       604800},
+      {"events.max_events", T::kInt, "100000",
+       "Events kept at most (raised to keep_events); a burst beyond drops the oldest early", false,
+       1, 10000000},
+
       {"log.level",
        T::kString,
        "info",
