@@ -26,6 +26,7 @@
 #include "auth/user_store.h"
 #include "events/hub.h"
 #include "fleet/device_hub.h"
+#include "fleet/fleet_events.h"
 #include "fleet/model_signer.h"
 #include "fleet/rollout_service.h"
 #include "net/request_metrics.h"
@@ -244,13 +245,7 @@ Status App::add_fleet(const Config& config) {
       fleet::DeviceHubOptions{.lease =
                                   std::chrono::seconds(config.get_int("fleet.online_lease_s"))});
   rollouts_ = std::make_unique<fleet::RolloutService>(*db_, *hub_, metrics_);
-  hub_->set_hooks(
-      {.connected = [r = rollouts_.get()](int64_t, std::string_view) { r->wake_all(); },
-       .command_reported =
-           [r = rollouts_.get()](const fleet::Command& c) {
-             if (c.rollout_id > 0) r->wake(c.rollout_id);
-           },
-       .alarm_reported = [r = rollouts_.get()](const fleet::Alarm&) { r->wake_all(); }});
+  fleet::connect_fleet(*hub_, *rollouts_, events_.get());
   api::add_device_routes(*router_,
                          {.devices = devices_.get(),
                           .watchdogs = watchdogs_.get(),

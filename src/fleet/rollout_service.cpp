@@ -305,7 +305,9 @@ Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_
   if (!id.ok()) return id.status();
   metrics_.counter("vigil_fleet_rollouts_started_total", "Rollouts started").inc();
   wake(*id);
-  return get(*id);
+  auto r = get(*id);
+  if (r.ok() && on_change_) on_change_(*r);
+  return r;
 }
 
 Expected<Rollout> RolloutService::get(int64_t id) {

@@ -351,6 +351,10 @@ TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
                  {{"select", {{"devices", {"d1", "ghost"}}}}, {"action", "blank"}})
                 .status,
             404);
+  WsClient events(app_->port(), "/api/v1/ws/events", user);
+  ASSERT_TRUE(events.ok());
+  ASSERT_TRUE(events.send({{"type", "subscribe"}, {"topics", {"rollouts"}}}));
+  ASSERT_TRUE(events.next_of_type("subscribed", kWait));
   auto started = send(http::verb::post, "/api/v1/rollouts", body);
   ASSERT_EQ(started.status, 201) << started.body;
   const std::string url = started.header("location");
@@ -364,6 +368,18 @@ TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_EQ(rollout.at("state"), "completed") << json::serialize(rollout);
+  // Watchers saw it start and complete, live.
+  auto first = events.next_of_type("event", kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->at("event").at("state"), "running");
+  std::optional<json::object> last;
+  while (auto e = events.next_of_type("event", kWait)) {
+    last = e;
+    if (e->at("event").at("state") == "completed") break;
+  }
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->at("topic"), "rollouts");
+  EXPECT_EQ(last->at("event").at("counts").at("confirmed"), 2);
   EXPECT_EQ(rollout.at("counts").at("confirmed"), 2);
   EXPECT_EQ(rollout.at("history").as_array().size(), 2u);
   for (const char* d : {"d1", "d2"}) {

@@ -1,0 +1,72 @@
+#include "fleet/fleet_events.h"
+
+namespace vigil::fleet {
+namespace json = boost::json;
+
+namespace {
+
+json::value model_value(const std::optional<ModelRef>& m) {
+  if (!m) return nullptr;
+  return json::object{{"name", m->name}, {"version", m->version}};
+}
+
+}  // namespace
+
+json::object alarm_event(const Alarm& a, std::string_view kind) {
+  return {{"kind", kind},       {"id", a.id},
+          {"device", a.device}, {"severity", a.severity},
+          {"state", a.state},   {"source", a.source},
+          {"count", a.count},   {"model", model_value(a.model)},
+          {"at", a.at},         {"last_at", a.last_at}};
+}
+
+json::object rollout_event(const Rollout& r) {
+  json::object counts;
+  for (const auto& [state, n] : r.counts) counts[state] = n;
+  return {{"kind", "rollout"},
+          {"id", r.id},
+          {"state", to_string(r.state)},
+          {"reason", r.reason},
+          {"action", to_string(r.spec.action)},
+          {"target", model_value(r.spec.target)},
+          {"counts", std::move(counts)},
+          {"updated_at", r.updated_at}};
+}
+
+void connect_fleet(DeviceHub& hub, RolloutService& rollouts, events::Hub* events) {
+  hub.set_hooks({.connected =
+                     [&rollouts, events](int64_t, std::string_view device) {
+                       rollouts.wake_all();
+                       if (events)
+                         events->publish("devices", {{"kind", "online"}, {"device", device}});
+                     },
+                 .disconnected =
+                     [events](int64_t, std::string_view device) {
+                       if (events)
+                         events->publish("devices", {{"kind", "offline"}, {"device", device}});
+                     },
+                 .command_reported =
+                     [&rollouts, events](const Command& c) {
+                       if (c.rollout_id > 0) rollouts.wake(c.rollout_id);
+                       if (events) {
+                         events->publish("devices",
+                                         {{"kind", "command"},
+                                          {"device_id", c.device_id},
+                                          {"command", c.id},
+                                          {"state", c.state},
+                                          {"model", model_value(c.model)},
+                                          {"rollout", c.rollout_id ? json::value(c.rollout_id)
+                                                                   : json::value(nullptr)}});
+                       }
+                     },
+                 .alarm_reported =
+                     [&rollouts, events](const Alarm& a) {
+                       rollouts.wake_all();
+                       if (events) events->publish("alarms", alarm_event(a, "reported"));
+                     }});
+  rollouts.set_on_change([events](const Rollout& r) {
+    if (events) events->publish("rollouts", rollout_event(r));
+  });
+}
+
+}  // namespace vigil::fleet
