@@ -1,5 +1,7 @@
 #include "fleet/alarm_store.h"
 
+#include <boost/json/parse.hpp>
+
 #include "core/ids.h"
 #include "core/names.h"
 
@@ -11,7 +13,10 @@ using store::Value;
 constexpr std::string_view kColumns =
     "a.id, a.at, a.last_at, a.count, a.device_id, d.name, a.watchdog_id, a.sensor, a.model, "
     "a.model_version, a.severity, a.source, a.state, a.details, a.ack_by, a.ack_at, "
-    "a.cleared_by, a.cleared_at";
+    "a.cleared_by, a.cleared_at, w.name";
+constexpr std::string_view kFrom =
+    " FROM alarms a JOIN devices d ON d.id = a.device_id "
+    "LEFT JOIN watchdogs w ON w.id = a.watchdog_id";
 
 Alarm alarm_at(const store::Rows& rows, size_t r) {
   Alarm a;
@@ -32,13 +37,13 @@ Alarm alarm_at(const store::Rows& rows, size_t r) {
   a.ack_at = rows.get_text(r, 15);
   a.cleared_by = rows.get_int(r, 16);
   a.cleared_at = rows.get_text(r, 17);
+  a.watchdog = rows.get_text(r, 18);
   return a;
 }
 
 Expected<Alarm> get_in(store::Session& s, int64_t id) {
   Value p(id);
-  auto rows = s.query("SELECT " + std::string(kColumns) +
-                          " FROM alarms a JOIN devices d ON d.id = a.device_id WHERE a.id = $1",
+  auto rows = s.query("SELECT " + std::string(kColumns) + std::string(kFrom) + " WHERE a.id = $1",
                       std::span(&p, 1));
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return not_found("no alarm " + std::to_string(id));
@@ -55,9 +60,18 @@ Status validate(const AlarmReport& r) {
   if (r.model && (name_error(r.model->name) || r.model->version < 1)) {
     return invalid_field("model", "must name a model and a version from 1");
   }
-  if (r.sensor.size() > 64) return invalid_field("sensor", "at most 64 characters");
-  if (r.details.size() > 16 * 1024) return invalid_field("details", "at most 16 KiB");
+  if (!r.sensor.empty()) {
+    if (auto why = name_error(r.sensor)) return invalid_field("sensor", *why);
+  }
+  if (r.details.size() > kMaxAlarmDetails) return invalid_field("details", "at most 16 KiB");
+  boost::system::error_code ec;
+  if (!boost::json::parse(r.details, ec).is_object()) {
+    return invalid_field("details", "must be a JSON object");
+  }
   if (r.client_id.size() > 128) return invalid_field("id", "at most 128 characters");
+  if (!r.at.empty() && !parse_timestamp(r.at)) {
+    return invalid_field("at", "must be RFC 3339 or epoch milliseconds");
+  }
   return {};
 }
 
@@ -101,7 +115,8 @@ Expected<Alarm> AlarmStore::report(const AlarmReport& report) {
 Expected<Alarm> AlarmStore::report_once(const AlarmReport& r) {
   const bool pg = db_.dialect() == store::Dialect::kPostgres;
   const std::string greatest = pg ? "GREATEST" : "MAX";
-  const std::string at = r.at.empty() ? now_rfc3339() : r.at;
+  // One fixed-width UTC form, so timestamps order as text in both dialects.
+  const std::string at = r.at.empty() ? now_rfc3339() : format_rfc3339(*parse_timestamp(r.at));
   return store::write_returning<Alarm>(db_, [&](store::Session& s) -> Expected<Alarm> {
     auto before = reported_before(s, r);
     if (!before.ok()) return before.status();
@@ -149,10 +164,34 @@ Expected<Alarm> AlarmStore::get(int64_t id) {
   return store::read_returning<Alarm>(db_, [&](store::Session& s) { return get_in(s, id); });
 }
 
+std::vector<Status> AlarmStore::filter_errors(const AlarmFilter& f) {
+  std::vector<Status> errors;
+  if (f.limit < 1 || f.limit > 1000) errors.push_back(invalid_field("limit", "must be 1-1000"));
+  for (auto [field, name] : {std::pair{"device", &f.device}, std::pair{"model", &f.model}}) {
+    if (!*name) continue;
+    if (auto why = name_error(**name)) errors.push_back(invalid_field(field, *why));
+  }
+  if (f.version && (*f.version < 1 || !f.model)) {
+    errors.push_back(invalid_field("version", "must be a version number from 1, with model"));
+  }
+  if (f.state && *f.state != "active" && *f.state != "acknowledged" && *f.state != "cleared") {
+    errors.push_back(invalid_field("state", "must be active, acknowledged or cleared"));
+  }
+  if (f.severity && severity_rank(*f.severity) == 0) {
+    errors.push_back(invalid_field("severity", "must be warning, minor, major or critical"));
+  }
+  if (f.source && *f.source != "watchdog" && *f.source != "detector") {
+    errors.push_back(invalid_field("source", "must be watchdog or detector"));
+  }
+  if (f.since && f.until && *f.until <= *f.since) {
+    errors.push_back(invalid_field("until", "must be after since"));
+  }
+  return errors;
+}
+
 Expected<std::vector<Alarm>> AlarmStore::list(const AlarmFilter& f) {
-  if (f.limit < 1 || f.limit > 1000) return invalid_field("limit", "must be 1-1000");
-  std::string sql = "SELECT " + std::string(kColumns) +
-                    " FROM alarms a JOIN devices d ON d.id = a.device_id WHERE 1 = 1";
+  if (auto errors = filter_errors(f); !errors.empty()) return errors.front();
+  std::string sql = "SELECT " + std::string(kColumns) + std::string(kFrom) + " WHERE 1 = 1";
   std::vector<Value> p;
   auto bind = [&](Value v) {
     p.push_back(std::move(v));
@@ -160,9 +199,14 @@ Expected<std::vector<Alarm>> AlarmStore::list(const AlarmFilter& f) {
   };
   if (f.before_id > 0) sql += " AND a.id < " + bind(f.before_id);
   if (f.device) sql += " AND lower(d.name) = " + bind(name_key(*f.device));
+  if (f.model) sql += " AND lower(a.model) = " + bind(name_key(*f.model));
+  if (f.version) sql += " AND a.model_version = " + bind(*f.version);
   if (f.state) sql += " AND a.state = " + bind(*f.state);
   if (f.severity) sql += " AND a.severity = " + bind(*f.severity);
   if (f.source) sql += " AND a.source = " + bind(*f.source);
+  // Stored timestamps are fixed-width UTC text: they compare as text.
+  if (f.since) sql += " AND a.last_at >= " + bind(format_rfc3339(*f.since));
+  if (f.until) sql += " AND a.at < " + bind(format_rfc3339(*f.until));
   sql += " ORDER BY a.id DESC LIMIT " + bind(int64_t{f.limit});
   auto rows = db_.query(sql, p);
   if (!rows.ok()) return rows.status();

@@ -11,6 +11,7 @@
 // when the store is.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,14 +27,16 @@ namespace vigil::fleet {
 struct AlarmReport {
   int64_t device_id = 0;
   int64_t watchdog_id = 0;  // 0: none (a detector)
-  std::string sensor;       // empty: none
+  std::string sensor;       // empty: none; else a name (1-64 of A-Z a-z 0-9 . _ -)
   std::optional<ModelRef> model;
   std::string severity;             // warning | minor | major | critical
   std::string source = "watchdog";  // watchdog | detector
-  std::string details = "{}";       // a JSON object's text
-  std::string at;                   // RFC 3339; empty: now
+  std::string details = "{}";       // a JSON object's text, at most kMaxAlarmDetails bytes
+  std::string at;                   // RFC 3339 or epoch milliseconds (stored as UTC); empty: now
   std::string client_id;            // with watchdog_id: a resend is stored once
 };
+
+inline constexpr size_t kMaxAlarmDetails = 16 * 1024;
 
 struct Alarm {
   int64_t id = 0;
@@ -43,6 +46,7 @@ struct Alarm {
   int64_t device_id = 0;
   std::string device;
   int64_t watchdog_id = 0;
+  std::string watchdog;  // its name; empty: none, or deleted since
   std::string sensor;
   std::optional<ModelRef> model;
   std::string severity;
@@ -55,11 +59,18 @@ struct Alarm {
   std::string cleared_at;
 };
 
+// Every filter set must match. Names compare ignoring case.
 struct AlarmFilter {
   std::optional<std::string> device;
+  std::optional<std::string> model;  // the model's name
+  std::optional<int64_t> version;    // with model: that version
   std::optional<std::string> state;
   std::optional<std::string> severity;
   std::optional<std::string> source;
+  // The alarms open at some time in [since, until): reported last at or after `since`
+  // (last_at >= since), raised before `until` (at < until).
+  std::optional<std::chrono::system_clock::time_point> since;
+  std::optional<std::chrono::system_clock::time_point> until;
   int limit = 50;
   int64_t before_id = 0;  // paging, newest first: alarms with a smaller id (0: from the newest)
 };
@@ -70,12 +81,15 @@ class AlarmStore {
 
   Expected<Alarm> report(const AlarmReport& report);
   Expected<Alarm> get(int64_t id);
+  // Newest first. kInvalidArgument for a bad filter (the first of filter_errors).
   Expected<std::vector<Alarm>> list(const AlarmFilter& filter);
   Expected<Alarm> acknowledge(int64_t id, int64_t by_user);
   Expected<Alarm> clear(int64_t id, int64_t by_user);
 
   // 1 warning … 4 critical; 0 for anything else.
   static int severity_rank(std::string_view severity);
+  // An error naming the field for each bad value of a filter (none: it is valid).
+  static std::vector<Status> filter_errors(const AlarmFilter& filter);
 
  private:
   Expected<Alarm> report_once(const AlarmReport& report);

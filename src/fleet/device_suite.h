@@ -350,6 +350,12 @@ TYPED_TEST_P(DeviceSuite, AlarmsAreAcknowledgedClearedAndResendsStoredOnce) {
                 .client_id = "uuid-1"};
   auto first = this->alarms_->report(r);
   ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(first->watchdog, "wd");
+  auto mine = this->watchdogs_->get_by_user(wd->watchdog.user_id);
+  ASSERT_TRUE(mine.ok()) << mine.status().to_string();
+  EXPECT_EQ(mine->name, "wd");
+  EXPECT_EQ(mine->device_id, dev->id);
+  EXPECT_EQ(this->watchdogs_->get_by_user(999999).status().code(), ErrorCode::kNotFound);
   auto resent = this->alarms_->report(r);
   ASSERT_TRUE(resent.ok());
   EXPECT_EQ(resent->id, first->id);
@@ -378,12 +384,115 @@ TYPED_TEST_P(DeviceSuite, AlarmsAreAcknowledgedClearedAndResendsStoredOnce) {
             "severity");
 }
 
+// Filters by model and version (names in any case), device, severity and time, where `since`
+// and `until` select the alarms open at some time in [since, until); times are stored in one
+// UTC form whatever offset or epoch milliseconds a report gave.
+TYPED_TEST_P(DeviceSuite, AlarmsAreFilteredByModelDeviceAndTime) {
+  auto& alarms = *this->alarms_;
+  auto a = this->devices_->create("a", "misc", {}, 0);
+  auto b = this->devices_->create("B", "misc", {}, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto r1 = alarms.report({.device_id = a->id,
+                           .model = ModelRef{"Leak", 3},
+                           .severity = "minor",
+                           .at = "2026-01-01T08:00:00Z"});
+  auto r2 = alarms.report({.device_id = a->id,
+                           .model = ModelRef{"leak", 4},
+                           .severity = "major",
+                           .at = "2026-01-01T12:00:00+02:00"});
+  auto r3 = alarms.report({.device_id = b->id,
+                           .sensor = "s1",
+                           .severity = "critical",
+                           .at = "1767312000000"});  // 2026-01-02T00:00:00Z
+  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok()) << r1.status().to_string();
+  EXPECT_EQ(r2->at, "2026-01-01T10:00:00.000Z");
+  EXPECT_EQ(r3->at, "2026-01-02T00:00:00.000Z");
+  auto again = alarms.report({.device_id = a->id,
+                              .model = ModelRef{"LEAK", 3},
+                              .severity = "warning",
+                              .at = "2026-01-01T20:00:00Z"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, r1->id);
+  EXPECT_EQ(again->at, "2026-01-01T08:00:00.000Z");
+  EXPECT_EQ(again->last_at, "2026-01-01T20:00:00.000Z");
+  EXPECT_EQ(again->severity, "minor");  // never lowered
+
+  auto ids = [&](AlarmFilter f) {
+    std::vector<int64_t> out;
+    auto list = alarms.list(f);
+    EXPECT_TRUE(list.ok()) << list.status().to_string();
+    if (list.ok()) {
+      for (const auto& alarm : *list) out.push_back(alarm.id);
+    }
+    return out;
+  };
+  using Ids = std::vector<int64_t>;
+  auto t = [](const char* text) { return *parse_timestamp(text); };
+  EXPECT_EQ(ids({}), (Ids{r3->id, r2->id, r1->id}));  // newest first
+  EXPECT_EQ(ids({.model = "LEAK"}), (Ids{r2->id, r1->id}));
+  EXPECT_EQ(ids({.model = "leak", .version = 3}), (Ids{r1->id}));
+  EXPECT_EQ(ids({.device = "b"}), (Ids{r3->id}));
+  EXPECT_EQ(ids({.severity = "critical"}), (Ids{r3->id}));
+  EXPECT_EQ(ids({.source = "detector"}), Ids{});
+  // r1 was raised at 08:00 and reported again at 20:00: open after noon.
+  EXPECT_EQ(ids({.since = t("2026-01-01T12:00:00Z")}), (Ids{r3->id, r1->id}));
+  EXPECT_EQ(ids({.until = t("2026-01-01T09:00:00Z")}), (Ids{r1->id}));
+  EXPECT_EQ(ids({.since = t("2026-01-01T12:00:00Z"), .until = t("2026-01-01T23:00:00Z")}),
+            (Ids{r1->id}));
+  EXPECT_EQ(ids({.limit = 2}), (Ids{r3->id, r2->id}));
+  EXPECT_EQ(ids({.limit = 2, .before_id = r2->id}), (Ids{r1->id}));
+
+  std::vector<std::string> fields;
+  for (const auto& e : AlarmStore::filter_errors({.device = "bad name",
+                       .version = 3,
+                       .state = "open",
+                       .severity = "loud",
+                       .source = "sensor",
+                       .since = t("2026-01-02T00:00:00Z"),
+                       .until = t("2026-01-01T00:00:00Z")})) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    fields.push_back(e.field());
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{"device", "version", "state", "severity", "source",
+                                              "until"}));
+  EXPECT_TRUE(AlarmStore::filter_errors({.model = "m", .version = 1}).empty());
+  EXPECT_EQ(alarms.list({.state = "open"}).status().field(), "state");
+  EXPECT_EQ(alarms.list({.model = "m", .version = 0}).status().field(), "version");
+}
+
+// What a report may carry: a sensor name, a JSON object of details up to 16 KiB, a time.
+TYPED_TEST_P(DeviceSuite, BadAlarmReportsAreRefusedNamingTheField) {
+  auto dev = this->devices_->create("dev", "misc", {}, 0);
+  ASSERT_TRUE(dev.ok());
+  auto field = [&](AlarmReport r) {
+    r.device_id = dev->id;
+    if (r.severity.empty()) r.severity = "minor";
+    return this->alarms_->report(r).status().field();
+  };
+  EXPECT_EQ(field({.sensor = "bad sensor"}), "sensor");
+  EXPECT_EQ(field({.model = ModelRef{"m", 0}}), "model");
+  EXPECT_EQ(field({.details = "[1]"}), "details");
+  EXPECT_EQ(field({.details = "{"}), "details");
+  EXPECT_EQ(field({.details = R"({"x":")" + std::string(kMaxAlarmDetails, 'x') + R"("})"}),
+            "details");
+  EXPECT_EQ(field({.at = "yesterday"}), "at");
+  EXPECT_EQ(field({.source = "human"}), "source");
+  EXPECT_EQ(field({.client_id = std::string(129, 'i')}), "id");
+  EXPECT_TRUE(this->alarms_->list({})->empty());
+  auto ok = this->alarms_->report(
+      {.device_id = dev->id, .severity = "minor", .details = R"({"temp":81.5})"});
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->details, R"({"temp":81.5})");
+  EXPECT_TRUE(ok->watchdog.empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     DeviceSuite, NamesAreUniqueIgnoringCaseAndStoredAsGiven, BadFieldsAreNamed,
     ListFiltersByTypeLabelsAndModelAndPages, AssigningKeepsThePreviousModelAndIssuesOneOpenCommand,
     CommandReportsOnlyMoveForward, UpdateRemoveAndRunningReports,
     AnEnrollmentCodeMakesOneWatchdogWithAToken, ExpiredCodesAndTakenNamesEnrollNothing,
     DeletingAWatchdogRevokesItsToken, ACodeRedeemedConcurrentlyMakesOneWatchdog,
-    ConcurrentReportsOfOneAlarmMakeOneAlarm, AlarmsAreAcknowledgedClearedAndResendsStoredOnce);
+    ConcurrentReportsOfOneAlarmMakeOneAlarm, AlarmsAreAcknowledgedClearedAndResendsStoredOnce,
+    AlarmsAreFilteredByModelDeviceAndTime, BadAlarmReportsAreRefusedNamingTheField);
 
 }  // namespace vigil::fleet::testing

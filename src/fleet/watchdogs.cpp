@@ -34,15 +34,21 @@ Watchdog watchdog_at(const store::Rows& rows, size_t r) {
   return w;
 }
 
-Expected<Watchdog> get_in(store::Session& s, std::string_view name) {
-  std::vector<Value> p{name_key(name)};
+// The one watchdog `where` (a condition on w, with $1) finds, else kNotFound saying `what`.
+Expected<Watchdog> get_where(store::Session& s, std::string_view where, Value key,
+                             std::string_view what) {
   auto rows = s.query("SELECT " + std::string(kColumns) +
-                          " FROM watchdogs w JOIN devices d ON d.id = w.device_id "
-                          "WHERE lower(w.name) = $1",
-                      p);
+                          " FROM watchdogs w JOIN devices d ON d.id = w.device_id WHERE " +
+                          std::string(where),
+                      std::span(&key, 1));
   if (!rows.ok()) return rows.status();
-  if (rows->empty()) return not_found("no watchdog named " + std::string(name));
+  if (rows->empty()) return not_found(std::string(what));
   return watchdog_at(*rows, 0);
+}
+
+Expected<Watchdog> get_in(store::Session& s, std::string_view name) {
+  return get_where(s, "lower(w.name) = $1", name_key(name),
+                   "no watchdog named " + std::string(name));
 }
 
 Status invalid_code() {
@@ -145,6 +151,12 @@ Expected<Enrolled> WatchdogService::enroll(std::string_view code, std::string_vi
 
 Expected<Watchdog> WatchdogService::get(std::string_view name) {
   return store::read_returning<Watchdog>(db_, [&](store::Session& s) { return get_in(s, name); });
+}
+
+Expected<Watchdog> WatchdogService::get_by_user(int64_t user_id) {
+  return store::read_returning<Watchdog>(db_, [&](store::Session& s) {
+    return get_where(s, "w.user_id = $1", user_id, "the account is no enrolled watchdog");
+  });
 }
 
 Expected<std::vector<Watchdog>> WatchdogService::list(int limit, int64_t after_id,

@@ -64,6 +64,8 @@ class WatchdogService {
   // The code as given (any case; spaces and '-' ignored).
   Expected<Enrolled> enroll(std::string_view code, std::string_view watchdog_name);
   Expected<Watchdog> get(std::string_view name);
+  // The watchdog whose account this is (a caller of role watchdog); kNotFound for another.
+  Expected<Watchdog> get_by_user(int64_t user_id);
   // In id order, after `after_id`; `device`: only that device's.
   Expected<std::vector<Watchdog>> list(int limit, int64_t after_id,
                                        std::optional<std::string> device = std::nullopt);
