@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "api/alarms.h"
 #include "api/artifacts.h"
 #include "api/audit.h"
 #include "api/audit_middleware.h"
@@ -25,6 +26,7 @@
 #include "auth/token_service.h"
 #include "auth/user_store.h"
 #include "events/hub.h"
+#include "fleet/alarm_store.h"
 #include "fleet/device_hub.h"
 #include "fleet/fleet_events.h"
 #include "fleet/model_signer.h"
@@ -257,6 +259,9 @@ Status App::add_fleet(const Config& config) {
                           .max_upload_bytes = config.get_int("models.max_upload_mb") << 20});
   api::add_device_ws_route(*router_, *hub_);
   api::add_rollout_routes(*router_, {.rollouts = rollouts_.get(), .blocking = blocking_.get()});
+  api::add_alarm_routes(
+      *router_,
+      {.alarms = alarms_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
   return {};
 }
 

@@ -29,6 +29,9 @@ const std::vector<ActionSpec>& actions() {
       {"events.read",
        {"admin", "user"},
        "Subscribe to live events (each caller gets only the events they may read)"},
+      {"alarms.read", {"admin", "user"}, "List and read alarms"},
+      {"alarms.report", {"watchdog"}, "Report an alarm on the watchdog's own device"},
+      {"alarms.write", {"admin"}, "Acknowledge and clear alarms"},
   };
   return kActions;
 }

@@ -11,7 +11,6 @@ namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using testing::HttpResult;
-using Headers = std::map<std::string, std::string>;
 
 class FleetTest : public testing::BackendAppTest {
  protected:
@@ -20,11 +19,6 @@ class FleetTest : public testing::BackendAppTest {
     if (IsSkipped() || HasFatalFailure()) return;
     admin_ = bearer(app_->account("admin").second);
     user_ = bearer(app_->account("user").second);
-  }
-  static Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-  HttpResult send(http::verb method, const std::string& path, const json::value& body, Headers h) {
-    h.emplace("Content-Type", "application/json");
-    return client_->request(method, path, json::serialize(body), h);
   }
   std::vector<std::string> names(const std::string& query) {
     auto r = client_->get("/api/v1/devices" + query, user_);

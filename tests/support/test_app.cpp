@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include <boost/json/serialize.hpp>
+
 #include "auth/token_service.h"
 #include "auth/user_store.h"
 #include "support/pg_server.h"
@@ -54,6 +56,12 @@ void BackendAppTest::start_app(std::vector<std::pair<std::string, std::string>> 
   }
   app_ = std::make_unique<TestApp>(std::move(settings), /*start_now=*/true);
   client_ = std::make_unique<HttpClient>(app_->port());
+}
+
+HttpResult BackendAppTest::send(boost::beast::http::verb method, const std::string& path,
+                                const boost::json::value& body, Headers headers) {
+  headers.emplace("Content-Type", "application/json");
+  return client_->request(method, path, boost::json::serialize(body), headers);
 }
 
 void TestApp::start() {

@@ -45,6 +45,12 @@ class BackendAppTest : public ::testing::TestWithParam<std::string> {
   void start_app(std::vector<std::pair<std::string, std::string>> settings,
                  const std::string& db_prefix);
 
+  using Headers = std::map<std::string, std::string>;
+  static Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  // `body` as application/json on client_, with these headers.
+  HttpResult send(boost::beast::http::verb method, const std::string& path,
+                  const boost::json::value& body, Headers headers);
+
   std::unique_ptr<TestApp> app_;
   std::unique_ptr<HttpClient> client_;
 };
