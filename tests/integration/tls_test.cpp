@@ -19,14 +19,20 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using namespace std::chrono_literals;
 
+// A self-signed certificate for the name localhost (only) in `dir`: cert.pem, key.pem.
+bool make_certificate(const std::filesystem::path& dir) {
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext "
+      "subjectAltName=DNS:localhost -days 1 -keyout " +
+      (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
 TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
   auto dir = testing::make_temp_dir("vigil-tls-");
   std::string cert = (dir / "cert.pem").string();
   std::string key = (dir / "key.pem").string();
-  std::string cmd =
-      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " + key +
-      " -out " + cert + " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a test certificate";
+  ASSERT_TRUE(make_certificate(dir)) << "openssl could not make a test certificate";
 
   testing::TestApp t(std::vector<std::pair<std::string, std::string>>{{"server.tls_cert", cert},
                                                                       {"server.tls_key", key}});
@@ -54,6 +60,35 @@ TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
   testing::RawConnection plain(t.port());
   plain.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(plain.closed_within(3s));
+  std::filesystem::remove_all(dir);
+}
+
+// The client library (src/client) over https: the certificate is checked against the given CA
+// file and the URL's host name; an unknown certificate, or another name, is refused unless
+// checking is turned off.
+TEST(TlsTest, TheClientLibraryChecksTheServersCertificate) {
+  auto dir = testing::make_temp_dir("vigil-tls-");
+  ASSERT_TRUE(make_certificate(dir)) << "openssl could not make a test certificate";
+  const std::string cert = (dir / "cert.pem").string();
+  testing::TestApp t(std::vector<std::pair<std::string, std::string>>{
+      {"server.tls_cert", cert}, {"server.tls_key", (dir / "key.pem").string()}});
+  const std::string port = std::to_string(t.port());
+  auto get = [&](const std::string& url, client::ClientOptions options) {
+    auto c = client::HttpClient::create(url, std::move(options));
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? (*c)->get("/healthz") : client::Response{};
+  };
+  auto ok = get("https://localhost:" + port, {.ca_file = cert});
+  EXPECT_EQ(ok.status, 200) << ok.error;
+  EXPECT_EQ(ok.body, R"({"status":"ok"})");
+  auto unknown = get("https://localhost:" + port, {});
+  EXPECT_EQ(unknown.status, 0);
+  EXPECT_NE(unknown.error.find("certificate verify failed"), std::string::npos) << unknown.error;
+  auto other_name = get("https://127.0.0.1:" + port, {.ca_file = cert});
+  EXPECT_EQ(other_name.status, 0);
+  EXPECT_NE(other_name.error.find("certificate verify failed"), std::string::npos)
+      << other_name.error;
+  EXPECT_EQ(get("https://127.0.0.1:" + port, {.verify_tls = false}).status, 200);
   std::filesystem::remove_all(dir);
 }
 

@@ -4,94 +4,27 @@
 
 #include <poll.h>
 #include <boost/asio/connect.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 
 namespace vigil::testing {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-boost::json::value HttpResult::json() const {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  return ec ? boost::json::value() : v;
+namespace {
+client::ClientOptions test_options() {
+  client::ClientOptions o;
+  o.timeout = std::chrono::seconds(120);  // uploads of hundreds of MB under ASan
+  o.max_response_bytes = 256 << 20;
+  return o;
 }
+}  // namespace
 
-std::string HttpResult::header(const std::string& lower_name) const {
-  auto it = headers.find(lower_name);
-  return it == headers.end() ? std::string() : it->second;
-}
-
-HttpClient::HttpClient(uint16_t port, std::string host) : port_(port), host_(std::move(host)) {}
-HttpClient::~HttpClient() = default;
-
-bool HttpClient::connect() {
-  stream_.emplace(ioc_);
-  beast::error_code ec;
-  stream_->socket().connect(tcp::endpoint(asio::ip::make_address(host_), port_), ec);
-  if (ec) {
-    stream_.reset();
-    return false;
-  }
-  return true;
-}
-
-HttpResult HttpClient::request(http::verb method, const std::string& target,
-                               const std::string& body,
-                               const std::map<std::string, std::string>& headers) {
-  HttpResult result;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!stream_ && !connect()) {
-      result.error = "connect failed";
-      return result;
-    }
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, host_);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty() || method == http::verb::post || method == http::verb::put ||
-        method == http::verb::patch) {
-      req.body() = body;
-      req.prepare_payload();
-    }
-    beast::error_code ec;
-    stream_->expires_after(std::chrono::seconds(30));
-    http::write(*stream_, req, ec);
-    if (ec) {
-      stream_.reset();
-      continue;  // stale keep-alive connection: retry once on a new one
-    }
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(256 * 1024 * 1024);
-    if (method == http::verb::head) parser.skip(true);
-    http::read(*stream_, buffer, parser, ec);
-    if (ec) {
-      stream_.reset();
-      if (attempt == 0 &&
-          (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
-        continue;
-      }
-      result.error = ec.message();
-      return result;
-    }
-    auto& res = parser.get();
-    result.status = res.result_int();
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      result.headers[name] = std::string(f.value());
-    }
-    result.body = res.body();
-    result.keep_alive = res.keep_alive();
-    if (!res.keep_alive()) stream_.reset();
-    return result;
-  }
-  result.error = "request failed twice";
-  return result;
-}
+HttpClient::HttpClient(uint16_t port, std::string host)
+    : client::HttpClient(client::Url{.scheme = "http", .host = std::move(host), .port = port},
+                         test_options()) {}
 
 RawConnection::RawConnection(uint16_t port, const std::string& from) : socket_(ioc_) {
   beast::error_code ec;

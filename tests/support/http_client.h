@@ -1,50 +1,24 @@
-// Blocking HTTP helpers for integration tests: a keep-alive client on Boost.Beast and a raw
-// socket for sending deliberately broken bytes.
+// HTTP helpers for integration tests: the client library (src/client) on a loopback port, and
+// a raw socket for sending deliberately broken bytes.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <functional>
-#include <map>
-#include <optional>
 #include <string>
+
+#include "client/http_client.h"
 
 namespace vigil::testing {
 
-struct HttpResult {
-  int status = 0;                              // 0: no response (connection closed or error)
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string error;
-  bool keep_alive = false;
-  boost::json::value json() const;  // null when the body is not JSON
-  std::string header(const std::string& lower_name) const;
-};
+using HttpResult = client::Response;
 
-class HttpClient {
+// client::HttpClient on http://host:port, with room for the tests' large bodies.
+class HttpClient : public client::HttpClient {
  public:
   explicit HttpClient(uint16_t port, std::string host = "127.0.0.1");
-  ~HttpClient();
-  // Reuses the connection while the server keeps it alive; reconnects otherwise.
-  HttpResult request(boost::beast::http::verb method, const std::string& target,
-                     const std::string& body = {},
-                     const std::map<std::string, std::string>& headers = {});
-  HttpResult get(const std::string& target,
-                 const std::map<std::string, std::string>& headers = {}) {
-    return request(boost::beast::http::verb::get, target, {}, headers);
-  }
-
- private:
-  bool connect();
-  boost::asio::io_context ioc_;
-  std::optional<boost::beast::tcp_stream> stream_;
-  uint16_t port_;
-  std::string host_;
 };
 
 // A plain TCP connection for raw bytes.
