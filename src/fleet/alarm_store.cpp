@@ -63,7 +63,7 @@ Status validate(const AlarmReport& r) {
   if (!r.sensor.empty()) {
     if (auto why = name_error(r.sensor)) return invalid_field("sensor", *why);
   }
-  if (r.details.size() > kMaxAlarmDetails) return invalid_field("details", "at most 16 KiB");
+  if (r.details.size() > kMaxAlarmDetailsBytes) return invalid_field("details", "at most 16 KiB");
   boost::system::error_code ec;
   if (!boost::json::parse(r.details, ec).is_object()) {
     return invalid_field("details", "must be a JSON object");

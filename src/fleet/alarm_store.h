@@ -31,12 +31,14 @@ struct AlarmReport {
   std::optional<ModelRef> model;
   std::string severity;             // warning | minor | major | critical
   std::string source = "watchdog";  // watchdog | detector
-  std::string details = "{}";       // a JSON object's text, at most kMaxAlarmDetails bytes
+  std::string details = "{}";       // a JSON object's text, at most kMaxAlarmDetailsBytes bytes
   std::string at;                   // RFC 3339 or epoch milliseconds (stored as UTC); empty: now
   std::string client_id;            // with watchdog_id: a resend is stored once
 };
 
-inline constexpr size_t kMaxAlarmDetails = 16 * 1024;
+// An alarm's details, as JSON text, at most (API.md "Alarms"; the device WebSocket and the REST
+// fallback refuse larger ones before they get here).
+inline constexpr size_t kMaxAlarmDetailsBytes = 16 * 1024;
 
 struct Alarm {
   int64_t id = 0;

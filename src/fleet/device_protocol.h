@@ -12,6 +12,7 @@
 #include <string_view>
 #include <variant>
 
+#include "fleet/alarm_store.h"  // kMaxAlarmDetailsBytes
 #include "fleet/device_store.h"
 #include "fleet/rollout_planner.h"
 
@@ -19,8 +20,6 @@ namespace vigil::fleet {
 
 // A device message larger than this is refused (the session answers an error and reads on).
 inline constexpr size_t kMaxDeviceMessageBytes = 64 * 1024;
-// An alarm's details, as JSON text, at most.
-inline constexpr size_t kMaxAlarmDetailsBytes = 16 * 1024;
 
 struct HelloMessage {
   std::string agent;              // "vigil-agent/1.0"; at most 128 characters

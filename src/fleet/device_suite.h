@@ -473,7 +473,7 @@ TYPED_TEST_P(DeviceSuite, BadAlarmReportsAreRefusedNamingTheField) {
   EXPECT_EQ(field({.model = ModelRef{"m", 0}}), "model");
   EXPECT_EQ(field({.details = "[1]"}), "details");
   EXPECT_EQ(field({.details = "{"}), "details");
-  EXPECT_EQ(field({.details = R"({"x":")" + std::string(kMaxAlarmDetails, 'x') + R"("})"}),
+  EXPECT_EQ(field({.details = R"({"x":")" + std::string(kMaxAlarmDetailsBytes, 'x') + R"("})"}),
             "details");
   EXPECT_EQ(field({.at = "yesterday"}), "at");
   EXPECT_EQ(field({.source = "human"}), "source");
