@@ -92,6 +92,8 @@ std::string mask_url_password(const std::string& url) {
 std::string env_name_to_key(const std::string& name) {
   static const std::string kPrefix = "VIGIL_";
   if (name.rfind(kPrefix, 0) != 0 || name.rfind("VIGIL_TEST_", 0) == 0) return {};
+  // The CLI's commands against a running server read these; they are no server settings.
+  if (name == "VIGIL_URL" || name == "VIGIL_TOKEN" || name == "VIGIL_CACERT") return {};
   std::string rest = name.substr(kPrefix.size());
   std::string key;
   for (size_t i = 0; i < rest.size(); ++i) {

@@ -70,7 +70,8 @@ class Config {
 
 // Maps an environment variable name to a dotted key: VIGIL_SERVER__PORT → server.port,
 // VIGIL_ADMIN_PASSWORD → admin_password. Empty when the name is not VIGIL_-prefixed or is
-// reserved for tooling (VIGIL_TEST_*).
+// reserved for tooling (VIGIL_TEST_*) or for the CLI as a client (VIGIL_URL, VIGIL_TOKEN,
+// VIGIL_CACERT).
 std::string env_name_to_key(const std::string& name);
 
 // Parses a .env file's text: KEY=VALUE lines, '#' comments, optional `export `, single or

@@ -73,6 +73,16 @@ TEST_F(ConfigTest, TestHarnessVariablesAreNotSettings) {
   EXPECT_TRUE(Config::load(sources_).ok());
 }
 
+// `vigil device` and `vigil alarm` read VIGIL_URL, VIGIL_TOKEN and VIGIL_CACERT: exported for
+// them, they must not stop `vigil serve` as unknown settings.
+TEST_F(ConfigTest, TheClientsVariablesAreNotSettings) {
+  sources_.environment = {
+      {"VIGIL_URL", "http://127.0.0.1:8080"}, {"VIGIL_TOKEN", "t"}, {"VIGIL_CACERT", "ca.pem"}};
+  EXPECT_TRUE(Config::load(sources_).ok());
+  EXPECT_EQ(env_name_to_key("VIGIL_URL"), "");
+  EXPECT_EQ(env_name_to_key("VIGIL_URL_X"), "url_x");
+}
+
 TEST_F(ConfigTest, BadValuesAreNamedWithTheirSource) {
   sources_.environment = {{"VIGIL_SERVER__PORT", "eighty"}};
   auto c = Config::load(sources_);
