@@ -17,7 +17,9 @@ check() {  # check NAME COMMAND... ; passes when the command succeeds
 }
 
 for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version \
-           user "user add" "user list" "user passwd" "user role" model "model push" "model list"; do
+           user "user add" "user list" "user passwd" "user role" model "model push" "model list" \
+           device "device add" "device list" "device show" "device enroll" \
+           alarm "alarm list" "alarm ack" "alarm clear"; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done
@@ -32,6 +34,7 @@ check "env port" grep -q 'server.port = "9003"' <(VIGIL_SERVER__PORT=9003 "$vigi
 check "flag port" grep -q 'server.port = "9004"  # flag' <(VIGIL_SERVER__PORT=9003 "$vigil" config show --set server.port=9004)
 check "secret masked" grep -q 'admin_password = "\*\*\*"' <(VIGIL_ADMIN_PASSWORD=hunter2hunter2 "$vigil" config show)
 check "url password masked" grep -q 'postgresql://u:\*\*\*@h/db' <(VIGIL_DATABASE__URL=postgresql://u:secret@h/db "$vigil" config show)
+check "client variables are no settings" bash -c "VIGIL_URL=http://h:1 VIGIL_TOKEN=t '$vigil' config show >/dev/null"
 check "no secret leak" bash -c "! VIGIL_ADMIN_PASSWORD=hunter2hunter2 '$vigil' config show | grep -q hunter2"
 rm -f vigil.toml .env
 printf '[server]\nprot = 1\n' > vigil.toml

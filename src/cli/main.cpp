@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.h"
+#include "cli/remote.h"
 #include "core/logging.h"
 #include "runtime/isolated_check.h"
 #include "runtime/runtime.h"
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
   cli::add_user_command(app, common, exit_code);
   // model
   cli::add_model_command(app, common, exit_code);
+  // device, alarm: against a running server, over HTTP
+  cli::add_device_command(app, exit_code);
+  cli::add_alarm_command(app, exit_code);
 
   // config show
   auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");
