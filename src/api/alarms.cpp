@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/fleet_json.h"
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/schemas.h"
@@ -15,9 +16,6 @@ using net::http::verb;
 
 namespace {
 
-json::value text_or_null(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
-}
 json::value user_or_null(int64_t id) { return id > 0 ? json::value(id) : json::value(nullptr); }
 
 // Every member is always there, null when it does not apply. ack_by and cleared_by are user
@@ -26,8 +24,6 @@ json::object alarm_json(const fleet::Alarm& a) {
   boost::system::error_code ec;
   json::value details = json::parse(a.details, ec);
   if (ec || !details.is_object()) details = json::object();
-  json::value model = nullptr;
-  if (a.model) model = json::object{{"name", a.model->name}, {"version", a.model->version}};
   return {{"id", a.id},
           {"at", a.at},
           {"last_at", a.last_at},
@@ -35,7 +31,7 @@ json::object alarm_json(const fleet::Alarm& a) {
           {"device", a.device},
           {"watchdog", text_or_null(a.watchdog)},
           {"sensor", text_or_null(a.sensor)},
-          {"model", std::move(model)},
+          {"model", model_ref_json(a.model)},
           {"severity", a.severity},
           {"source", a.source},
           {"state", a.state},
@@ -149,11 +145,7 @@ class AlarmHandlers {
     off_io(*d_.blocking, ex, [d = d_, f = *filter](net::Exchange& ex) {
       auto alarms = d.alarms->list(f);
       if (!alarms.ok()) return respond_status(ex, alarms.status());
-      json::array items;
-      for (const auto& a : *alarms) items.push_back(alarm_json(a));
-      std::optional<int64_t> next;
-      if (static_cast<int>(alarms->size()) == f.limit) next = alarms->back().id;
-      respond_page(ex, std::move(items), next);
+      respond_list(ex, *alarms, f.limit, alarm_json, [](const fleet::Alarm& a) { return a.id; });
     });
   }
 
@@ -182,6 +174,7 @@ class AlarmHandlers {
       r.watchdog_id = watchdog->id;
       auto alarm = d.alarms->report(r);
       if (!alarm.ok()) return respond_status(ex, alarm.status());
+      if (d.reported) d.reported(*alarm);
       respond_created(ex, "/api/v1/alarms/" + std::to_string(alarm->id), alarm_json(*alarm));
     });
   }

@@ -5,6 +5,8 @@
 // carry) live in fleet::AlarmStore.
 #pragma once
 
+#include <functional>
+
 #include "core/blocking_pool.h"
 #include "fleet/alarm_store.h"
 #include "fleet/watchdogs.h"
@@ -16,6 +18,9 @@ struct AlarmDeps {
   fleet::AlarmStore* alarms = nullptr;
   fleet::WatchdogService* watchdogs = nullptr;  // whose device a reporting watchdog watches
   BlockingPool* blocking = nullptr;
+  // Called with each report stored (on the blocking pool), as the device WebSocket's reports
+  // are: the rollouts watch alarms. May be empty.
+  std::function<void(const fleet::Alarm&)> reported;
 };
 
 // Largest body POST /api/v1/alarms reads (413 above); details alone may hold 16 KiB (422 above).

@@ -260,8 +260,10 @@ Status App::add_fleet(const Config& config) {
   api::add_device_ws_route(*router_, *hub_);
   api::add_rollout_routes(*router_, {.rollouts = rollouts_.get(), .blocking = blocking_.get()});
   api::add_alarm_routes(
-      *router_,
-      {.alarms = alarms_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
+      *router_, {.alarms = alarms_.get(),
+                 .watchdogs = watchdogs_.get(),
+                 .blocking = blocking_.get(),
+                 .reported = [r = rollouts_.get()](const fleet::Alarm&) { r->wake_all(); }});
   return {};
 }
 
