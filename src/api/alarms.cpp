@@ -174,7 +174,7 @@ class AlarmHandlers {
       r.watchdog_id = watchdog->id;
       auto alarm = d.alarms->report(r);
       if (!alarm.ok()) return respond_status(ex, alarm.status());
-      if (d.reported) d.reported(*alarm);
+      if (d.changed) d.changed(*alarm, "reported");
       respond_created(ex, "/api/v1/alarms/" + std::to_string(alarm->id), alarm_json(*alarm));
     });
   }
@@ -190,6 +190,7 @@ class AlarmHandlers {
       const int64_t by = ex.principal()->user_id;
       auto alarm = clear ? d.alarms->clear(id, by) : d.alarms->acknowledge(id, by);
       if (!alarm.ok()) return respond_status(ex, alarm.status());
+      if (d.changed) d.changed(*alarm, clear ? "cleared" : "acknowledged");
       ex.respond_json(status::ok, alarm_json(*alarm));
     });
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 
 #include "core/blocking_pool.h"
 #include "fleet/alarm_store.h"
@@ -18,9 +19,10 @@ struct AlarmDeps {
   fleet::AlarmStore* alarms = nullptr;
   fleet::WatchdogService* watchdogs = nullptr;  // whose device a reporting watchdog watches
   BlockingPool* blocking = nullptr;
-  // Called with each report stored (on the blocking pool), as the device WebSocket's reports
-  // are: the rollouts watch alarms. May be empty.
-  std::function<void(const fleet::Alarm&)> reported;
+  // Called on the blocking pool with each alarm a report, an acknowledgement or a clear changed,
+  // and what happened ("reported", "acknowledged", "cleared"): the rollouts and the events hub
+  // see these as they see the device WebSocket's reports. May be empty.
+  std::function<void(const fleet::Alarm&, std::string_view kind)> changed;
 };
 
 // Largest body POST /api/v1/alarms reads (413 above); details alone may hold 16 KiB (422 above).

@@ -259,11 +259,13 @@ Status App::add_fleet(const Config& config) {
                           .max_upload_bytes = config.get_int("models.max_upload_mb") << 20});
   api::add_device_ws_route(*router_, *hub_);
   api::add_rollout_routes(*router_, {.rollouts = rollouts_.get(), .blocking = blocking_.get()});
-  api::add_alarm_routes(
-      *router_, {.alarms = alarms_.get(),
-                 .watchdogs = watchdogs_.get(),
-                 .blocking = blocking_.get(),
-                 .reported = [r = rollouts_.get()](const fleet::Alarm&) { r->wake_all(); }});
+  api::add_alarm_routes(*router_, {.alarms = alarms_.get(),
+                                   .watchdogs = watchdogs_.get(),
+                                   .blocking = blocking_.get(),
+                                   .changed = [r = rollouts_.get(), e = events_.get()](
+                                                  const fleet::Alarm& a, std::string_view kind) {
+                                     fleet::alarm_changed(a, kind, *r, e);
+                                   }});
   return {};
 }
 

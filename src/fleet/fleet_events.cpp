@@ -33,37 +33,38 @@ json::object rollout_event(const Rollout& r) {
           {"updated_at", r.updated_at}};
 }
 
+void alarm_changed(const Alarm& alarm, std::string_view kind, RolloutService& rollouts,
+                   events::Hub* events) {
+  rollouts.wake_all();
+  if (events) events->publish("alarms", alarm_event(alarm, kind));
+}
+
 void connect_fleet(DeviceHub& hub, RolloutService& rollouts, events::Hub* events) {
-  hub.set_hooks({.connected =
-                     [&rollouts, events](int64_t, std::string_view device) {
-                       rollouts.wake_all();
-                       if (events)
-                         events->publish("devices", {{"kind", "online"}, {"device", device}});
-                     },
-                 .disconnected =
-                     [events](int64_t, std::string_view device) {
-                       if (events)
-                         events->publish("devices", {{"kind", "offline"}, {"device", device}});
-                     },
-                 .command_reported =
-                     [&rollouts, events](const Command& c) {
-                       if (c.rollout_id > 0) rollouts.wake(c.rollout_id);
-                       if (events) {
-                         events->publish("devices",
-                                         {{"kind", "command"},
-                                          {"device_id", c.device_id},
-                                          {"command", c.id},
-                                          {"state", c.state},
-                                          {"model", model_value(c.model)},
-                                          {"rollout", c.rollout_id ? json::value(c.rollout_id)
-                                                                   : json::value(nullptr)}});
-                       }
-                     },
-                 .alarm_reported =
-                     [&rollouts, events](const Alarm& a) {
-                       rollouts.wake_all();
-                       if (events) events->publish("alarms", alarm_event(a, "reported"));
-                     }});
+  hub.set_hooks(
+      {.connected =
+           [&rollouts, events](int64_t, std::string_view device) {
+             rollouts.wake_all();
+             if (events) events->publish("devices", {{"kind", "online"}, {"device", device}});
+           },
+       .disconnected =
+           [events](int64_t, std::string_view device) {
+             if (events) events->publish("devices", {{"kind", "offline"}, {"device", device}});
+           },
+       .command_reported =
+           [&rollouts, events](const Command& c) {
+             if (c.rollout_id > 0) rollouts.wake(c.rollout_id);
+             if (events) {
+               events->publish("devices", {{"kind", "command"},
+                                           {"device_id", c.device_id},
+                                           {"command", c.id},
+                                           {"state", c.state},
+                                           {"model", model_value(c.model)},
+                                           {"rollout", c.rollout_id ? json::value(c.rollout_id)
+                                                                    : json::value(nullptr)}});
+             }
+           },
+       .alarm_reported = [&rollouts, events](
+                             const Alarm& a) { alarm_changed(a, "reported", rollouts, events); }});
   rollouts.set_on_change([events](const Rollout& r) {
     if (events) events->publish("rollouts", rollout_event(r));
   });

@@ -18,6 +18,11 @@ namespace vigil::fleet {
 void connect_fleet(DeviceHub& hub, RolloutService& rollouts, events::Hub* events);
 
 boost::json::object alarm_event(const Alarm& alarm, std::string_view kind);
+// What follows a change of an alarm wherever it came from (the device WebSocket, the REST
+// fallback, an admin): the rollouts wake, and it is published on "alarms" as `kind`
+// ("reported", "acknowledged", "cleared"); `events` may be null.
+void alarm_changed(const Alarm& alarm, std::string_view kind, RolloutService& rollouts,
+                   events::Hub* events);
 boost::json::object rollout_event(const Rollout& rollout);
 
 }  // namespace vigil::fleet

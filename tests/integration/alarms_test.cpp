@@ -9,6 +9,7 @@
 
 #include "support/http_client.h"
 #include "support/test_app.h"
+#include "support/ws_client.h"
 
 namespace vigil {
 namespace {
@@ -312,6 +313,29 @@ TEST_P(AlarmsTest, OnlyEnrolledWatchdogsReport) {
   auto list = client_->get("/api/v1/alarms", admin_);
   ASSERT_EQ(list.json().at("items").as_array().size(), 1u) << list.body;
   EXPECT_TRUE(list.json().at("items").at(0).at("watchdog").is_null());
+}
+
+// Reports over REST, acknowledgements and clears reach the events hub's "alarms" topic, as the
+// device WebSocket's reports do.
+TEST_P(AlarmsTest, ChangesArePublishedOnTheAlarmsTopic) {
+  Headers wd = enroll("d1", "wd");
+  testing::WsClient events(app_->port(), "/api/v1/ws/events", user_.at("Authorization").substr(7));
+  ASSERT_TRUE(events.ok()) << events.error();
+  ASSERT_TRUE(events.send({{"type", "subscribe"}, {"topics", {"alarms"}}}));
+  ASSERT_TRUE(events.next_of_type("subscribed", std::chrono::seconds(5)));
+  auto made = report(wd, {{"severity", "major"}, {"sensor", "temp"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string path = "/api/v1/alarms/" + std::to_string(made.json().at("id").as_int64());
+  ASSERT_EQ(client_->request(http::verb::post, path + "/ack", "", admin_).status, 200);
+  ASSERT_EQ(client_->request(http::verb::post, path + "/clear", "", admin_).status, 200);
+  for (const char* kind : {"reported", "acknowledged", "cleared"}) {
+    auto e = events.next_of_type("event", std::chrono::seconds(5));
+    ASSERT_TRUE(e) << kind;
+    EXPECT_EQ(e->at("topic"), "alarms");
+    EXPECT_EQ(e->at("event").at("kind"), kind);
+    EXPECT_EQ(e->at("event").at("id"), made.json().at("id"));
+    EXPECT_EQ(e->at("event").at("device"), "d1");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AlarmsTest, ::testing::Values("sqlite", "postgres"),
