@@ -40,13 +40,6 @@ struct DeviceHub::Batch {
 
 namespace {
 
-Value text_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->name) : Value(std::monostate{});
-}
-Value version_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->version) : Value(std::monostate{});
-}
-
 std::string offer_key(std::string_view name, int64_t version) {
   return name_key(name) + ":" + std::to_string(version);
 }
@@ -229,8 +222,12 @@ Status DeviceHub::apply_hello(store::Session& s, Item& item, Batch& out) {
   const auto now_tp = std::chrono::system_clock::now();
   const std::string now = format_rfc3339(now_tp);
   const std::string until = format_rfc3339(now_tp + options_.lease);
-  std::vector<Value> p{hello.agent, text_or_null(hello.model), version_or_null(hello.model), now,
-                       until,       session->user_id};
+  std::vector<Value> p{hello.agent,
+                       model_name_or_null(hello.model),
+                       model_version_or_null(hello.model),
+                       now,
+                       until,
+                       session->user_id};
   auto w = s.query(
       "UPDATE watchdogs SET agent = $1, running_model = $2, running_version = $3, "
       "last_seen = $4, online_until = $5 WHERE user_id = $6 RETURNING id, device_id, name",
@@ -247,8 +244,8 @@ Status DeviceHub::apply_hello(store::Session& s, Item& item, Batch& out) {
   session->watchdog_id = w->get_int(0, 0);
   session->device_id = w->get_int(0, 1);
   session->watchdog = w->get_text(0, 2);
-  std::vector<Value> q{text_or_null(hello.model), version_or_null(hello.model), now, until,
-                       session->device_id};
+  std::vector<Value> q{model_name_or_null(hello.model), model_version_or_null(hello.model), now,
+                       until, session->device_id};
   auto d = s.query(
       "UPDATE devices SET running_model = $1, running_version = $2, last_seen = $3, "
       "online_until = $4 WHERE id = $5 RETURNING name, model, model_version",

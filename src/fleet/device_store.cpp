@@ -12,18 +12,6 @@ constexpr std::string_view kColumns =
     "id, name, type, model, model_version, running_model, running_version, previous_model, "
     "previous_version, last_seen, created_at, created_by, online_until";
 
-std::optional<ModelRef> model_at(const store::Rows& rows, size_t r, size_t col) {
-  if (rows.is_null(r, col)) return std::nullopt;
-  return ModelRef{rows.get_text(r, col), rows.get_int(r, col + 1)};
-}
-
-Value text_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->name) : Value(std::monostate{});
-}
-Value version_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->version) : Value(std::monostate{});
-}
-
 Device device_at(const store::Rows& rows, size_t r) {
   Device d;
   d.id = rows.get_int(r, 0);
@@ -220,8 +208,8 @@ Expected<std::optional<std::string>> DeviceStore::device_on(std::string_view mod
 
 Status DeviceStore::report_running(int64_t device_id, const std::optional<ModelRef>& running,
                                    std::string_view seen_at) {
-  std::vector<Value> p{text_or_null(running), version_or_null(running), std::string(seen_at),
-                       device_id};
+  std::vector<Value> p{model_name_or_null(running), model_version_or_null(running),
+                       std::string(seen_at), device_id};
   auto n = db_.exec(
       "UPDATE devices SET running_model = $1, running_version = $2, last_seen = $3 WHERE id = $4",
       p);

@@ -28,6 +28,19 @@ struct ModelRef {
 
 using Labels = std::map<std::string, std::string>;
 
+// A model reference in the store: two columns (name, version), both NULL for none.
+inline store::Value model_name_or_null(const std::optional<ModelRef>& m) {
+  return m ? store::Value(m->name) : store::Value(std::monostate{});
+}
+inline store::Value model_version_or_null(const std::optional<ModelRef>& m) {
+  return m ? store::Value(m->version) : store::Value(std::monostate{});
+}
+// The reference in columns col (name) and col + 1 (version) of a row; nullopt when NULL.
+inline std::optional<ModelRef> model_at(const store::Rows& rows, size_t r, size_t col) {
+  if (rows.is_null(r, col)) return std::nullopt;
+  return ModelRef{rows.get_text(r, col), rows.get_int(r, col + 1)};
+}
+
 struct Device {
   int64_t id = 0;
   std::string name;

@@ -14,16 +14,6 @@ using store::Value;
 
 constexpr size_t kInsertChunk = 200;  // rows per multi-row INSERT (≤ 2000 parameters)
 
-Value text_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->name) : Value(std::monostate{});
-}
-Value version_or_null(const std::optional<ModelRef>& m) {
-  return m ? Value(m->version) : Value(std::monostate{});
-}
-std::optional<ModelRef> model_at(const store::Rows& rows, size_t r, size_t col) {
-  if (rows.is_null(r, col)) return std::nullopt;
-  return ModelRef{rows.get_text(r, col), rows.get_int(r, col + 1)};
-}
 std::string for_update(store::Dialect d) {
   return d == store::Dialect::kPostgres ? " FOR UPDATE" : "";
 }
@@ -264,8 +254,8 @@ Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_
     if (!devices.ok()) return devices.status();
     std::vector<Value> p{spec_json,
                          std::string(to_string(spec.action)),
-                         text_or_null(target),
-                         version_or_null(target),
+                         model_name_or_null(target),
+                         model_version_or_null(target),
                          now,
                          by_user > 0 ? Value(by_user) : Value(std::monostate{})};
     auto rows = s.query(
@@ -289,9 +279,10 @@ Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_
         const std::optional<ModelRef> t =
             spec.action == RolloutAction::kRollback ? d.previous : target;
         const size_t base = q.size();
-        q.insert(q.end(), {rid, d.id, static_cast<int64_t>(at + i),
-                           static_cast<int64_t>(waves[at + i]), text_or_null(t), version_or_null(t),
-                           text_or_null(d.desired), version_or_null(d.desired), now});
+        q.insert(q.end(),
+                 {rid, d.id, static_cast<int64_t>(at + i), static_cast<int64_t>(waves[at + i]),
+                  model_name_or_null(t), model_version_or_null(t), model_name_or_null(d.desired),
+                  model_version_or_null(d.desired), now});
         sql += i ? ", (" : "(";
         for (size_t k = 1; k <= 9; ++k) {
           if (k == 5) sql += "'pending', ";
