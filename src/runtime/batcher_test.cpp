@@ -377,11 +377,19 @@ void submit_rows(Batcher& batcher, const std::shared_ptr<const LoadedModel>& mod
   });
 }
 
+// These tests are about how a round runs, not about the cost rule: any model counts as cheap, so a
+// slow machine (ASan, a loaded CI host) cannot send the rounds to the workers.
+constexpr std::chrono::microseconds kAnyCost = 10s;
+
 TEST(BatcherLocalTest, ARoundRunsOnTheLoopThreadAfterItsTurnAsOneBatch) {
   MetricsRegistry metrics;
   FakeLoop loop;
   RecordingModel rec;
-  Batcher batcher({.max_batch_rows = 64, .max_wait = 30s, .threads = 1, .defer = loop.defer()},
+  Batcher batcher({.max_batch_rows = 64,
+                   .max_wait = 30s,
+                   .threads = 1,
+                   .inline_max = kAnyCost,
+                   .defer = loop.defer()},
                   metrics);
   Completion completion;
   std::atomic<int> wrong{0};
@@ -419,7 +427,11 @@ TEST(BatcherLocalTest, ARoundKeepsTheBatchingRules) {
   RecordingModel b;
   Completion completion;
   std::atomic<int> wrong{0};
-  Batcher batcher({.max_batch_rows = 4, .max_wait = 30s, .threads = 1, .defer = loop.defer()},
+  Batcher batcher({.max_batch_rows = 4,
+                   .max_wait = 30s,
+                   .threads = 1,
+                   .inline_max = kAnyCost,
+                   .defer = loop.defer()},
                   metrics);
   submit_rows(batcher, a.model, "a", 4, 0, completion, wrong);  // full: runs on a worker now
   submit_rows(batcher, b.model, "b", 4, 0, completion, wrong);
@@ -458,7 +470,11 @@ TEST(BatcherLocalTest, WithBatchingOffARoundRunsEachRequestAlone) {
   RecordingModel rec;
   Completion completion;
   std::atomic<int> wrong{0};
-  Batcher batcher({.max_batch_rows = 1, .max_wait = 1ms, .threads = 1, .defer = loop.defer()},
+  Batcher batcher({.max_batch_rows = 1,
+                   .max_wait = 1ms,
+                   .threads = 1,
+                   .inline_max = kAnyCost,
+                   .defer = loop.defer()},
                   metrics);
   submit_rows(batcher, rec.model, "m", 1, 0, completion, wrong);
   ASSERT_TRUE(completion.wait_for(1));
