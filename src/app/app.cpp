@@ -240,7 +240,11 @@ Status App::add_fleet(const Config& config) {
                                   std::optional<int64_t> version) -> Expected<fleet::ModelOffer> {
     auto v = models->resolve(name, version ? std::to_string(*version) : "latest");
     if (!v.ok()) return v.status();
-    return fleet::ModelOffer{.name = v->model, .version = v->version, .sha256 = v->sha256};
+    return fleet::ModelOffer{.name = v->model,
+                             .version = v->version,
+                             .sha256 = v->sha256,
+                             .kind = v->kind,
+                             .metadata = v->metadata};
   };
   hub_ = std::make_unique<fleet::DeviceHub>(
       *db_, *alarms_, *signer_, std::move(lookup), metrics_,

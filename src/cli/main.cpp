@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   // device, alarm: against a running server, over HTTP
   cli::add_device_command(app, exit_code);
   cli::add_alarm_command(app, exit_code);
+  // agent: the reference watchdog
+  cli::add_agent_command(app, exit_code);
 
   // config show
   auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");

@@ -78,6 +78,7 @@ void print_page(const RemoteOptions& options, const Answer& page, Table table,
                 std::vector<std::string> (*row)(const boost::json::value& item));
 
 void add_device_command(CLI::App& app, int& exit_code);
+void add_agent_command(CLI::App& app, int& exit_code);
 void add_alarm_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

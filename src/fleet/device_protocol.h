@@ -69,6 +69,11 @@ struct ModelOffer {
   std::string sha256;     // lowercase hex of the artifact
   std::string signature;  // ModelSigner::sign(name, version, sha256)
   std::string url;        // the artifact, relative to the server: /api/v1/models/…/artifact
+  // Extension (docs/protocol.md): what the agent needs to load and use the file without reading
+  // the model registry (a watchdog may not): the runtime kind, and the version's metadata (a
+  // JSON object's text as uploaded: feature_names, alarm_threshold, …). Not signed.
+  std::string kind;
+  std::string metadata = "{}";
 
   ModelRef ref() const { return {name, version}; }
 };

@@ -37,7 +37,7 @@ class DeviceWsTest : public testing::BackendAppTest {
     for (const char* weights : {"[1,2]", "[3,4]"}) {
       auto r = client_->request(http::verb::post, "/api/v1/models/m/versions?kind=linear",
                                 std::string(R"({"weights":)") + weights + R"(,"bias":0.5})",
-                                with(admin_, "application/octet-stream"));
+                                metadata(with(admin_, "application/octet-stream")));
       ASSERT_EQ(r.status, 201) << r.body;
     }
     ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d1"}}).status, 201);
@@ -50,6 +50,10 @@ class DeviceWsTest : public testing::BackendAppTest {
 
   static Headers with(Headers h, const std::string& type) {
     h.emplace("Content-Type", type);
+    return h;
+  }
+  static Headers metadata(Headers h) {
+    h.emplace("Vigil-Metadata", R"({"alarm_threshold":0.75})");
     return h;
   }
   HttpResult send(http::verb method, const std::string& path, const json::value& body) {
@@ -126,6 +130,9 @@ TEST_P(DeviceWsTest, HelloGetsWelcomeAndTheMissingCommandWhichStatusesConfirm) {
   EXPECT_EQ(assigned.at("version"), 1);
   EXPECT_EQ(assigned.at("url"), "/api/v1/models/m/versions/1/artifact");
   EXPECT_TRUE(signature_ok(assigned));
+  // What the agent needs to load and use it (extension, docs/protocol.md).
+  EXPECT_EQ(assigned.at("kind"), "linear");
+  EXPECT_EQ(assigned.at("metadata"), (json::object{{"alarm_threshold", 0.75}}));
   auto command = ws->next(kWait);
   ASSERT_TRUE(command);
   ASSERT_EQ(command->at("type"), "command") << json::serialize(*command);
