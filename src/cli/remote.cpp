@@ -79,6 +79,21 @@ std::optional<Answer> call(const RemoteOptions& flags, boost::beast::http::verb 
   return out;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> read_labels(
+    const std::vector<std::string>& labels, int& exit_code) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& l : labels) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "vigil: --label expects KEY=VALUE, got '%s'\n", l.c_str());
+      exit_code = 2;
+      return std::nullopt;
+    }
+    out.emplace_back(l.substr(0, eq), l.substr(eq + 1));
+  }
+  return out;
+}
+
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::string out;
   for (const auto& [key, value] : pairs) {
@@ -109,6 +124,19 @@ std::string text(const json::value& object, const char* name) {
 std::string model_text(const json::value& model) {
   if (!model.is_object()) return "-";
   return text(model, "name") + ":" + text(model, "version");
+}
+
+std::string labels_text(const json::value& object) {
+  const json::value& labels = member(object, "labels");
+  std::string out;
+  if (labels.is_object()) {
+    for (const auto& kv : labels.as_object()) {
+      out += (out.empty() ? "" : ",") + std::string(kv.key()) + "=" +
+             (kv.value().is_string() ? std::string(kv.value().as_string())
+                                     : json::serialize(kv.value()));
+    }
+  }
+  return out.empty() ? "-" : out;
 }
 
 void Table::print() const {

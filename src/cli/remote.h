@@ -2,7 +2,7 @@
 // alarm`): the options --url (VIGIL_URL), --token (VIGIL_TOKEN), --cacert (VIGIL_CACERT) and
 // --json; one JSON call that prints the server's problem and sets the exit code when it fails
 // (2 when the server refused the input, any 4xx; 1 otherwise: no answer, a server error); query
-// strings; aligned tables.
+// strings; --label KEY=VALUE; aligned tables.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -46,6 +46,12 @@ std::optional<Answer> call(const RemoteOptions& options, boost::beast::http::ver
                            const boost::json::value& body = nullptr);
 // 2 for a failure the caller's input caused (the server answered 4xx), 1 otherwise.
 int exit_code_for(const Status& status);
+
+// The pairs of --label KEY=VALUE; prints the bad one, sets exit_code 2 and returns nullopt.
+std::optional<std::vector<std::pair<std::string, std::string>>> read_labels(
+    const std::vector<std::string>& labels, int& exit_code);
+// An object's "labels" member as "k1=v1,k2=v2", or "-" for none.
+std::string labels_text(const boost::json::value& object);
 
 // "?a=1&b=x%20y" of the pairs whose value is not empty ("" for none); values percent-encoded.
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs);
