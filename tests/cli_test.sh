@@ -19,7 +19,9 @@ check() {  # check NAME COMMAND... ; passes when the command succeeds
 for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config "config show" openapi version \
            user "user add" "user list" "user passwd" "user role" model "model push" "model list" \
            device "device add" "device list" "device show" "device enroll" \
-           alarm "alarm list" "alarm ack" "alarm clear"; do
+           alarm "alarm list" "alarm ack" "alarm clear" \
+           rollout "rollout start" "rollout list" "rollout show" "rollout devices" \
+           "rollout pause" "rollout resume" "rollout abort" agent; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done

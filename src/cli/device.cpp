@@ -25,35 +25,6 @@ struct DeviceArgs {
   int64_t expires_in_s = 0;
 };
 
-// The labels of --label KEY=VALUE; prints the bad one and returns nullopt.
-std::optional<std::vector<std::pair<std::string, std::string>>> read_labels(
-    const std::vector<std::string>& labels, int& exit_code) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& l : labels) {
-    auto eq = l.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "vigil: --label expects KEY=VALUE, got '%s'\n", l.c_str());
-      exit_code = 2;
-      return std::nullopt;
-    }
-    out.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-  }
-  return out;
-}
-
-std::string labels_text(const json::value& device) {
-  const json::value& labels = member(device, "labels");
-  std::string out;
-  if (labels.is_object()) {
-    for (const auto& kv : labels.as_object()) {
-      out += (out.empty() ? "" : ",") + std::string(kv.key()) + "=" +
-             (kv.value().is_string() ? std::string(kv.value().as_string())
-                                     : json::serialize(kv.value()));
-    }
-  }
-  return out.empty() ? "-" : out;
-}
-
 std::vector<std::string> device_row(const json::value& d) {
   return {text(d, "name"),
           text(d, "type"),

@@ -69,9 +69,10 @@ int main(int argc, char** argv) {
   cli::add_user_command(app, common, exit_code);
   // model
   cli::add_model_command(app, common, exit_code);
-  // device, alarm: against a running server, over HTTP
+  // device, alarm, rollout: against a running server, over HTTP
   cli::add_device_command(app, exit_code);
   cli::add_alarm_command(app, exit_code);
+  cli::add_rollout_command(app, exit_code);
   // agent: the reference watchdog
   cli::add_agent_command(app, exit_code);
 

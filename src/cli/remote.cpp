@@ -34,6 +34,35 @@ std::string flag_or_env(const std::string& flag, const char* env, const char* fa
   return v && *v ? std::string(v) : std::string(fallback);
 }
 
+// The flags with the environment's values (and the default URL) filled in.
+RemoteOptions resolved(const RemoteOptions& flags) {
+  RemoteOptions o = flags;
+  o.url = flag_or_env(flags.url, "VIGIL_URL", kDefaultUrl);
+  o.token = flag_or_env(flags.token, "VIGIL_TOKEN");
+  o.cacert = flag_or_env(flags.cacert, "VIGIL_CACERT");
+  return o;
+}
+
+Expected<Answer> exchange(const RemoteOptions& o, boost::beast::http::verb method,
+                          const std::string& target, const json::value& body) {
+  auto client = client::HttpClient::create(
+      o.url, {.token = o.token, .ca_file = o.cacert, .user_agent = "vigil-cli/" VIGIL_VERSION});
+  if (!client.ok()) return client.status();
+  std::map<std::string, std::string> headers{{"Accept", "application/json"}};
+  std::string text;
+  if (!body.is_null()) {
+    headers["Content-Type"] = "application/json";
+    text = json::serialize(body);
+  }
+  client::Response r = (*client)->request(method, target, text, headers);
+  if (Status s = client::response_status(r); !s.ok()) return s;
+  Answer out{.value = r.json(), .raw = std::move(r.body)};
+  if (out.value.is_null() && !out.raw.empty()) {
+    return internal_error("the server's answer is not JSON");
+  }
+  return out;
+}
+
 }  // namespace
 
 int exit_code_for(const Status& s) {
@@ -48,33 +77,37 @@ int exit_code_for(const Status& s) {
 
 std::optional<Answer> call(const RemoteOptions& flags, boost::beast::http::verb method,
                            const std::string& target, int& exit_code, const json::value& body) {
-  RemoteOptions o = flags;
-  o.url = flag_or_env(flags.url, "VIGIL_URL", kDefaultUrl);
-  o.token = flag_or_env(flags.token, "VIGIL_TOKEN");
-  o.cacert = flag_or_env(flags.cacert, "VIGIL_CACERT");
-  auto fail = [&](const Status& s) -> std::optional<Answer> {
-    std::string hint;
-    if (s.code() == ErrorCode::kUnauthenticated && o.token.empty()) {
-      hint = " (no token: pass --token or set VIGIL_TOKEN)";
-    }
-    std::fprintf(stderr, "vigil: %s%s\n", s.message().c_str(), hint.c_str());
-    exit_code = exit_code_for(s);
-    return std::nullopt;
-  };
-  auto client = client::HttpClient::create(
-      o.url, {.token = o.token, .ca_file = o.cacert, .user_agent = "vigil-cli/" VIGIL_VERSION});
-  if (!client.ok()) return fail(client.status());
-  std::map<std::string, std::string> headers{{"Accept", "application/json"}};
-  std::string text;
-  if (!body.is_null()) {
-    headers["Content-Type"] = "application/json";
-    text = json::serialize(body);
+  const RemoteOptions o = resolved(flags);
+  auto answer = exchange(o, method, target, body);
+  if (answer.ok()) return std::move(*answer);
+  const Status& s = answer.status();
+  std::string hint;
+  if (s.code() == ErrorCode::kUnauthenticated && o.token.empty()) {
+    hint = " (no token: pass --token or set VIGIL_TOKEN)";
   }
-  client::Response r = (*client)->request(method, target, text, headers);
-  if (Status s = client::response_status(r); !s.ok()) return fail(s);
-  Answer out{.value = r.json(), .raw = std::move(r.body)};
-  if (out.value.is_null() && !out.raw.empty()) {
-    return fail(internal_error("the server's answer is not JSON"));
+  std::fprintf(stderr, "vigil: %s%s\n", s.message().c_str(), hint.c_str());
+  exit_code = exit_code_for(s);
+  return std::nullopt;
+}
+
+std::optional<Answer> call_quietly(const RemoteOptions& flags, boost::beast::http::verb method,
+                                   const std::string& target) {
+  auto answer = exchange(resolved(flags), method, target, nullptr);
+  if (!answer.ok()) return std::nullopt;
+  return std::move(*answer);
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> read_labels(
+    const std::vector<std::string>& labels, int& exit_code) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& l : labels) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "vigil: --label expects KEY=VALUE, got '%s'\n", l.c_str());
+      exit_code = 2;
+      return std::nullopt;
+    }
+    out.emplace_back(l.substr(0, eq), l.substr(eq + 1));
   }
   return out;
 }
@@ -109,6 +142,19 @@ std::string text(const json::value& object, const char* name) {
 std::string model_text(const json::value& model) {
   if (!model.is_object()) return "-";
   return text(model, "name") + ":" + text(model, "version");
+}
+
+std::string labels_text(const json::value& object) {
+  const json::value& labels = member(object, "labels");
+  std::string out;
+  if (labels.is_object()) {
+    for (const auto& kv : labels.as_object()) {
+      out += (out.empty() ? "" : ",") + std::string(kv.key()) + "=" +
+             (kv.value().is_string() ? std::string(kv.value().as_string())
+                                     : json::serialize(kv.value()));
+    }
+  }
+  return out.empty() ? "-" : out;
 }
 
 void Table::print() const {

@@ -1,8 +1,8 @@
 // What the commands that talk to a running server over HTTP share (`vigil device`, `vigil
-// alarm`): the options --url (VIGIL_URL), --token (VIGIL_TOKEN), --cacert (VIGIL_CACERT) and
-// --json; one JSON call that prints the server's problem and sets the exit code when it fails
-// (2 when the server refused the input, any 4xx; 1 otherwise: no answer, a server error); query
-// strings; aligned tables.
+// alarm`, `vigil rollout`): the options --url (VIGIL_URL), --token (VIGIL_TOKEN), --cacert
+// (VIGIL_CACERT) and --json; one JSON call that prints the server's problem and sets the exit
+// code when it fails (2 when the server refused the input, any 4xx; 1 otherwise: no answer, a
+// server error); query strings; --label KEY=VALUE; aligned tables.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -44,8 +44,17 @@ struct Answer {
 std::optional<Answer> call(const RemoteOptions& options, boost::beast::http::verb method,
                            const std::string& target, int& exit_code,
                            const boost::json::value& body = nullptr);
+// call() for what a command can do without: nullopt on any failure, and nothing printed.
+std::optional<Answer> call_quietly(const RemoteOptions& options, boost::beast::http::verb method,
+                                   const std::string& target);
 // 2 for a failure the caller's input caused (the server answered 4xx), 1 otherwise.
 int exit_code_for(const Status& status);
+
+// The pairs of --label KEY=VALUE; prints the bad one, sets exit_code 2 and returns nullopt.
+std::optional<std::vector<std::pair<std::string, std::string>>> read_labels(
+    const std::vector<std::string>& labels, int& exit_code);
+// An object's "labels" member as "k1=v1,k2=v2", or "-" for none.
+std::string labels_text(const boost::json::value& object);
 
 // "?a=1&b=x%20y" of the pairs whose value is not empty ("" for none); values percent-encoded.
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& pairs);
@@ -80,5 +89,6 @@ void print_page(const RemoteOptions& options, const Answer& page, Table table,
 void add_device_command(CLI::App& app, int& exit_code);
 void add_agent_command(CLI::App& app, int& exit_code);
 void add_alarm_command(CLI::App& app, int& exit_code);
+void add_rollout_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

@@ -1,6 +1,6 @@
-// The real `vigil` binary's device and alarm commands against a running server (a TestApp):
-// tables and --json, errors with the problem's detail and exit 2 for input the server refused,
-// 1 when there is no server; --url/--token from flags or VIGIL_URL/VIGIL_TOKEN.
+// The real `vigil` binary's device, alarm and rollout commands against a running server (a
+// TestApp): tables and --json, errors with the problem's detail and exit 2 for input the server
+// refused, 1 when there is no server; --url/--token from flags or VIGIL_URL/VIGIL_TOKEN.
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
@@ -71,6 +71,27 @@ class CliRemoteTest : public ::testing::Test {
     return client_->request(
         http::verb::post, path, json::serialize(body),
         {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+  }
+  // Versions 1 and 2 of the linear model "m", stored; devices d1, d2 (site=north) and d3
+  // (site=south), made with the CLI. No agent connects: a rollout to them stays running.
+  void rollout_fixture() {
+    for (const char* weights : {"[1,2]", "[3,4]"}) {
+      auto r = client_->request(
+          http::verb::post, "/api/v1/models/m/versions?kind=linear",
+          std::string(R"({"weights":)") + weights + R"(,"bias":0.5})",
+          {{"Authorization", "Bearer " + admin_}, {"Content-Type", "application/octet-stream"}});
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+    for (const char* d : {"d1", "d2"}) {
+      ASSERT_EQ(vigil({"device", "add", d, "--label", "site=north"}, admin_).exit_code, 0);
+    }
+    ASSERT_EQ(vigil({"device", "add", "d3", "--label", "site=south"}, admin_).exit_code, 0);
+  }
+  json::value rollout(int64_t id) {
+    auto r = client_->get("/api/v1/rollouts/" + std::to_string(id),
+                          {{"Authorization", "Bearer " + admin_}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? r.json() : json::value();
   }
   // A watchdog of `device`, enrolled with a code the CLI printed; its token.
   std::string enroll(const std::string& device, const std::string& name) {
@@ -223,6 +244,194 @@ TEST_F(CliRemoteTest, AlarmListAckAndClear) {
   EXPECT_EQ(r.out.find("minor"), std::string::npos) << r.out;
 }
 
+// start by device names, labels and model version; list, show (history: who and why), devices;
+// pause, resume and abort with reasons.
+TEST_F(CliRemoteTest, RolloutStartListShowDevicesPauseResumeAbort) {
+  rollout_fixture();
+  CliRun r = vigil(
+      {"rollout", "start", "--device", "d1", "--device", "d2", "--to-model", "m", "--to-version",
+       "2", "--canary-percent", "50", "--batch-size", "1", "--confirm-s", "0"},
+      admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("started rollout ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(": update to m:2 of 2 devices (devices d1,d2); state running"),
+            std::string::npos)
+      << r.out;
+  const int64_t by_name = std::stoll(r.out.substr(std::string("started rollout ").size()));
+  // What was given was sent; the rest are the server's defaults.
+  json::value first = rollout(by_name);
+  EXPECT_EQ(first.at("select"), (json::value{{"devices", {"d1", "d2"}}}));
+  EXPECT_EQ(first.at("target"), (json::value{{"model", "m"}, {"version", 2}}));
+  EXPECT_EQ(first.at("canary_percent"), 50);
+  EXPECT_EQ(first.at("batch_size"), 1);
+  EXPECT_EQ(first.at("confirm_s"), 0);
+  EXPECT_EQ(first.at("max_failure_percent"), 5);
+  EXPECT_EQ(first.at("auto_rollback"), false);
+
+  r = vigil({"rollout", "start", "--label", "site=north", "--action", "blank", "--auto-rollback",
+             "--rate-per-minute", "30", "--json"},
+            admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value by_label = json::parse(r.out);
+  EXPECT_EQ(by_label.at("select"), (json::value{{"labels", {{"site", "north"}}}}));
+  EXPECT_EQ(by_label.at("action"), "blank");
+  EXPECT_TRUE(by_label.at("target").is_null());
+  EXPECT_EQ(by_label.at("auto_rollback"), true);
+  EXPECT_EQ(by_label.at("rate_per_minute"), 30);
+  EXPECT_EQ(by_label.at("canary_percent"), 10);
+  EXPECT_EQ(by_label.at("counts").at("pending"), 2);
+
+  ASSERT_EQ(
+      client_
+          ->request(http::verb::put, "/api/v1/devices/d3/model",
+                    json::serialize(json::object{{"model", "m"}, {"version", 1}}),
+                    {{"Authorization", "Bearer " + admin_}, {"Content-Type", "application/json"}})
+          .status,
+      200);
+  r = vigil({"rollout", "start", "--select-model", "m", "--select-version", "1", "--to-model", "m",
+             "--to-version", "2"},
+            admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("update to m:2 of 1 devices (model m:1)"), std::string::npos) << r.out;
+
+  r = vigil({"rollout", "list"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("ID", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("labels site=north"), std::string::npos) << r.out;
+  EXPECT_LT(r.out.find("model m:1"), r.out.find("devices d1,d2")) << r.out;  // newest first
+  r = vigil({"rollout", "list", "--state", "completed"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("running"), std::string::npos) << r.out;
+  r = vigil({"rollout", "list", "--limit", "1", "--json"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::value page = json::parse(r.out);
+  ASSERT_EQ(page.at("items").as_array().size(), 1u);
+  ASSERT_TRUE(page.at("next_cursor").is_string());
+  r = vigil({"rollout", "list", "--limit", "1", "--cursor",
+             std::string(page.at("next_cursor").as_string())},
+            user_);
+  EXPECT_NE(r.out.find("labels site=north"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("--cursor"), std::string::npos) << r.err;
+
+  const std::string id = std::to_string(by_name);
+  r = vigil({"rollout", "devices", id}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("#", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("pending"), std::string::npos) << r.out;
+  EXPECT_LT(r.out.find("d1"), r.out.find("d2")) << r.out;  // in order
+  r = vigil({"rollout", "devices", id, "--json"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  page = json::parse(r.out);
+  ASSERT_EQ(page.at("items").as_array().size(), 2u);
+  EXPECT_EQ(page.at("items").at(0).at("wave"), 0);  // d1: the canary (50 %)
+  EXPECT_EQ(page.at("items").at(1).at("wave"), 1);  // d2: the batch of 1
+  r = vigil({"rollout", "devices", id, "--state", "pending", "--limit", "1"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("d1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("d2"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("--cursor"), std::string::npos) << r.err;
+  r = vigil({"rollout", "devices", id, "--state", "confirmed"}, user_);
+  EXPECT_EQ(r.out.find("d1"), std::string::npos) << r.out;
+
+  r = vigil({"rollout", "pause", id, "--reason", "checking the canary"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("paused rollout " + id +
+                       " (update to m:2; 2 devices: pending 2); state "
+                       "paused"),
+            std::string::npos)
+      << r.out;
+  r = vigil({"rollout", "resume", id, "--json"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("state"), "running");
+  r = vigil({"rollout", "abort", id, "--reason", "wrong model"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("state aborted"), std::string::npos) << r.out;
+  r = vigil({"rollout", "resume", id}, admin_);  // 409: only a paused rollout resumes
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("vigil: the rollout is aborted; only a paused rollout resumes"),
+            std::string::npos)
+      << r.err;
+
+  auto me = client_->get("/api/v1/auth/me", {{"Authorization", "Bearer " + admin_}});
+  ASSERT_EQ(me.status, 200) << me.body;
+  const std::string email(me.json().at("email").as_string());
+  r = vigil({"rollout", "show", id}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("state:       aborted\nreason:      wrong model\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("action:      update to m:2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("selection:   devices d1,d2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("devices:     2: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("canary_percent 50, batch_size 1,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" by " + email + "\n"), std::string::npos) << r.out;
+  // The history in order: who (the admin's email, which the admin may read) and why.
+  const auto started = r.out.find(email + "  -        running  started\n");
+  const auto paused = r.out.find(email + "  running  paused   checking the canary");
+  const auto resumed = r.out.find(email + "  paused   running  -");
+  const auto aborted = r.out.find(email + "  running  aborted  wrong model");
+  ASSERT_NE(started, std::string::npos) << r.out;
+  ASSERT_NE(paused, std::string::npos) << r.out;
+  ASSERT_NE(resumed, std::string::npos) << r.out;
+  ASSERT_NE(aborted, std::string::npos) << r.out;
+  EXPECT_TRUE(started < paused && paused < resumed && resumed < aborted) << r.out;
+  // A user may not read the admin's account: the history names the user id.
+  r = vigil({"rollout", "show", id}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("user " + std::to_string(admin_id_) + "  running  aborted  wrong model"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.err, "");
+  r = vigil({"rollout", "show", id, "--json"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("history").as_array().size(), 4u);
+}
+
+TEST_F(CliRemoteTest, RolloutRefusalsExitTwoWithTheServersReason) {
+  rollout_fixture();
+  for (const char* cmd : {"show", "devices", "pause", "resume", "abort"}) {
+    CliRun r = vigil({"rollout", cmd, "999999"}, admin_);
+    EXPECT_EQ(r.exit_code, 2) << cmd;
+    EXPECT_NE(r.err.find("no rollout 999999"), std::string::npos) << cmd << ": " << r.err;
+  }
+  const std::vector<std::string> start = {"rollout",    "start", "--device",     "d1",
+                                          "--to-model", "m",     "--to-version", "2"};
+  CliRun r = vigil(start, user_);  // 403
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("rollouts.write"), std::string::npos) << r.err;
+  using Case = std::pair<std::vector<std::string>, std::string>;  // extra flags, the reason
+  for (const auto& [flags, why] : std::vector<Case>{
+           {{"--canary-percent", "150"}, "canary_percent: must be an integer from 0 to 100"},
+           {{"--batch-size", "abc"}, "--batch-size expects an integer, got 'abc'"},
+           {{"--confirm-s", "600"}, "confirm_s: must be shorter than device_timeout_s"},
+           {{"--action", "sideways"}, "action: must be update, rollback or blank"},
+           {{"--action", "blank"}, "target: only for update"},
+           {{"--all"}, "select: devices, nothing else"},
+           {{"--label", "novalue"}, "--label expects KEY=VALUE"}}) {
+    std::vector<std::string> args = start;
+    args.insert(args.end(), flags.begin(), flags.end());
+    r = vigil(args, admin_);
+    EXPECT_EQ(r.exit_code, 2) << flags[0];
+    EXPECT_NE(r.err.find(why), std::string::npos) << flags[0] << ": " << r.err;
+  }
+  r = vigil({"rollout", "start", "--to-model", "m", "--to-version", "2"}, admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("select: required"), std::string::npos) << r.err;
+  r = vigil({"rollout", "start", "--device", "ghost", "--action", "blank"}, admin_);  // 404
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ghost"), std::string::npos) << r.err;
+  r = vigil({"rollout", "start", "--device", "d1", "--to-model", "m", "--to-version", "9"}, admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  r = vigil({"rollout", "list", "--state", "open"}, user_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("state: must be one of running"), std::string::npos) << r.err;
+  r = vigil({"rollout", "list", "--url", "http://127.0.0.1:1"}, user_);
+  EXPECT_EQ(r.exit_code, 1);
+  // Nothing was started.
+  r = vigil({"rollout", "list", "--json"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out).at("items").as_array().empty()) << r.out;
+}
+
 // Flags win over the environment.
 TEST_F(CliRemoteTest, FlagsOverrideTheEnvironment) {
   CliRun r = vigil({"device", "list", "--token", "not-a-token"}, admin_);
@@ -241,7 +450,16 @@ TEST_F(CliRemoteTest, EverySubcommandHasHelp) {
                                                      {{"alarm"}, "clear"},
                                                      {{"alarm", "list"}, "--since"},
                                                      {{"alarm", "ack"}, "--token"},
-                                                     {{"alarm", "clear"}, "--json"}}) {
+                                                     {{"alarm", "clear"}, "--json"},
+                                                     {{"rollout"}, "devices"},
+                                                     {{"rollout", "start"}, "--select-version"},
+                                                     {{"rollout", "list"}, "--state"},
+                                                     {{"rollout", "show"}, "--token"},
+                                                     {{"rollout", "devices"}, "--cursor"},
+                                                     {{"rollout", "pause"}, "--reason"},
+                                                     {{"rollout", "resume"}, "--reason"},
+                                                     {{"rollout", "abort"}, "--reason"},
+                                                     {{"agent"}, "--state-dir"}}) {
     std::vector<std::string> args = cmd;
     args.push_back("--help");
     CliRun r = vigil(args, "");
