@@ -15,16 +15,8 @@ using net::http::verb;
 
 namespace {
 
-json::value model_ref_json(const std::optional<fleet::ModelRef>& m) {
-  if (!m) return nullptr;
-  return json::object{{"name", m->name}, {"version", m->version}};
-}
-
-json::value text_or_null(const std::string& s) {
-  return s.empty() ? json::value() : json::value(s);
-}
-
-json::object rollout_json(const fleet::Rollout& r) {
+// A rollout as GET /rollouts/{id} shows it; list items leave out the history.
+json::object rollout_json(const fleet::Rollout& r, bool with_history = true) {
   boost::system::error_code ec;
   json::value spec = json::parse(r.spec_json, ec);
   json::object o = spec.is_object() ? spec.as_object() : json::object{};
@@ -41,6 +33,8 @@ json::object rollout_json(const fleet::Rollout& r) {
     counts[s] = it == r.counts.end() ? 0 : it->second;
   }
   o["counts"] = std::move(counts);
+  o["devices_url"] = "/api/v1/rollouts/" + std::to_string(r.id) + "/devices";
+  if (!with_history) return o;
   json::array history;
   for (const auto& h : r.history) {
     history.push_back({{"at", h.at},
@@ -50,7 +44,6 @@ json::object rollout_json(const fleet::Rollout& r) {
                        {"reason", h.reason}});
   }
   o["history"] = std::move(history);
-  o["devices_url"] = "/api/v1/rollouts/" + std::to_string(r.id) + "/devices";
   return o;
 }
 
@@ -106,7 +99,9 @@ class RolloutHandlers {
     off_io(*d_.blocking, ex, [d = d_, f](net::Exchange& ex) {
       auto list = d.rollouts->list(f);
       if (!list.ok()) return respond_status(ex, list.status());
-      respond_list(ex, *list, f.limit, rollout_json, [](const fleet::Rollout& r) { return r.id; });
+      respond_list(
+          ex, *list, f.limit, [](const fleet::Rollout& r) { return rollout_json(r, false); },
+          [](const fleet::Rollout& r) { return r.id; });
     });
   }
 

@@ -191,10 +191,13 @@ std::string reason_text(const json::value& object) {
   return why.empty() ? "-" : why;
 }
 
-// The list's items carry no counts (GET /api/v1/rollouts/{id} has them): no device columns.
+// DONE: confirmed of all the rollout's devices.
 std::vector<std::string> rollout_row(const json::value& r) {
-  return {text(r, "id"),     text(r, "state"),      text(r, "action"), target_text(r),
-          selection_text(r), text(r, "created_at"), reason_text(r)};
+  const std::string done = text(member(r, "counts"), "confirmed") + "/" +
+                           std::to_string(static_cast<long long>(device_count(r)));
+  return {text(r, "id"),         text(r, "state"),  text(r, "action"),
+          target_text(r),        selection_text(r), done,
+          text(r, "created_at"), reason_text(r)};
 }
 
 void start(RolloutArgs& a, int& exit_code) {
@@ -215,7 +218,7 @@ void list(RolloutArgs& a, int& exit_code) {
   auto page = call(a.remote, verb::get, "/api/v1/rollouts" + query, exit_code);
   if (!page) return;
   print_page(a.remote, *page,
-             Table({"ID", "STATE", "ACTION", "TARGET", "SELECTION", "CREATED", "REASON"}),
+             Table({"ID", "STATE", "ACTION", "TARGET", "SELECTION", "DONE", "CREATED", "REASON"}),
              rollout_row);
 }
 

@@ -340,11 +340,29 @@ Expected<std::vector<Rollout>> RolloutService::list(const RolloutFilter& f) {
   }
   p.emplace_back(int64_t{f.limit});
   sql += " ORDER BY id DESC LIMIT $" + std::to_string(p.size());
-  auto rows = db_.query(sql, p);
-  if (!rows.ok()) return rows.status();
-  std::vector<Rollout> out;
-  for (size_t r = 0; r < rows->size(); ++r) out.push_back(rollout_at(*rows, r));
-  return out;
+  return store::read_returning<std::vector<Rollout>>(
+      db_, [&](store::Session& s) -> Expected<std::vector<Rollout>> {
+        auto rows = s.query(sql, p);
+        if (!rows.ok()) return rows.status();
+        std::vector<Rollout> out;
+        for (size_t r = 0; r < rows->size(); ++r) out.push_back(rollout_at(*rows, r));
+        if (out.empty()) return out;
+        // The page's counts in one query over its id range (ids of other rollouts in the range,
+        // left out by the state filter, are counted and dropped).
+        std::vector<Value> range{out.back().id, out.front().id};
+        auto counts = s.query(
+            "SELECT rollout_id, state, COUNT(*) FROM rollout_devices WHERE rollout_id BETWEEN $1 "
+            "AND $2 GROUP BY rollout_id, state",
+            range);
+        if (!counts.ok()) return counts.status();
+        std::map<int64_t, Rollout*> by_id;
+        for (auto& r : out) by_id[r.id] = &r;
+        for (size_t i = 0; i < counts->size(); ++i) {
+          auto it = by_id.find(counts->get_int(i, 0));
+          if (it != by_id.end()) it->second->counts[counts->get_text(i, 1)] = counts->get_int(i, 2);
+        }
+        return out;
+      });
 }
 
 Expected<std::vector<RolloutDevice>> RolloutService::devices(int64_t id,

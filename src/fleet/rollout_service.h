@@ -52,7 +52,7 @@ struct Rollout {
   std::string created_at;
   int64_t created_by = 0;
   std::string updated_at;
-  std::map<std::string, int64_t> counts;     // device state → devices (get() only)
+  std::map<std::string, int64_t> counts;     // device state → devices
   std::vector<RolloutHistoryEntry> history;  // oldest first (get() only)
 };
 

@@ -298,6 +298,8 @@ TEST_F(CliRemoteTest, RolloutStartListShowDevicesPauseResumeAbort) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("ID", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("labels site=north"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DONE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 0/1 "), std::string::npos) << r.out;  // none of its 1 device confirmed
   EXPECT_LT(r.out.find("model m:1"), r.out.find("devices d1,d2")) << r.out;  // newest first
   r = vigil({"rollout", "list", "--state", "completed"}, user_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
