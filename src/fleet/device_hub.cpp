@@ -324,7 +324,12 @@ Status DeviceHub::apply_status(store::Session& s, Item& item, Batch& out) {
   if (!r.ok()) return r.status();
   if (!r->changed) return {};
   const Command& cmd = r->command;
-  out.after.push_back([this, cmd] {
+  out.after.push_back([this, cmd, state = status.state] {
+    metrics_
+        .counter("vigil_fleet_command_reports_total",
+                 "Command reports that moved a command on, by the state reported",
+                 {{"state", std::string(to_string(state))}})
+        .inc();
     if (hooks_.command_reported) hooks_.command_reported(cmd);
   });
   return {};

@@ -295,6 +295,7 @@ Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_
   });
   if (!id.ok()) return id.status();
   metrics_.counter("vigil_fleet_rollouts_started_total", "Rollouts started").inc();
+  count_transition(RolloutState::kRunning);
   wake(*id);
   auto r = get(*id);
   if (r.ok() && on_change_) on_change_(*r);
@@ -435,6 +436,7 @@ Expected<Rollout> RolloutService::transition(int64_t id, int64_t by_user, std::s
     VIGIL_RETURN_IF_ERROR(set_state(s, id, to, reason, now));
     return add_history(s, id, by_user, from, to, reason, now);
   }));
+  count_transition(to);
   wake(id);
   auto r = get(id);
   if (r.ok() && on_change_) on_change_(*r);
@@ -446,11 +448,11 @@ Status RolloutService::step(int64_t id) {
   const std::string now = format_rfc3339(now_tp);
   std::vector<Command> issued;
   std::optional<Clock::time_point> wake_at;
-  bool changed_state = false;
+  std::optional<RolloutState> changed_state;
   VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
     issued.clear();
     wake_at.reset();
-    changed_state = false;
+    changed_state.reset();
     auto r = rollout_in(s, id, for_update(db_.dialect()));
     if (!r.ok()) return r.status();
     if (r->state == RolloutState::kCompleted) return {};
@@ -564,7 +566,7 @@ Status RolloutService::step(int64_t id) {
       VIGIL_RETURN_IF_ERROR(add_history(s, id, 0, r->state, *d.rollout,
                                         d.reason.empty() ? "every device finished" : d.reason,
                                         now));
-      changed_state = true;
+      changed_state = d.rollout;
     }
     return {};
   }));
@@ -577,11 +579,20 @@ Status RolloutService::step(int64_t id) {
       wake_at_.erase(id);
     }
   }
+  if (changed_state) count_transition(*changed_state);
   if (changed_state && on_change_) {
     auto r = get(id);
     if (r.ok()) on_change_(*r);
   }
   return {};
+}
+
+void RolloutService::count_transition(RolloutState to) {
+  metrics_
+      .counter("vigil_fleet_rollout_transitions_total",
+               "Rollouts that moved into a state on this node (running: started or resumed)",
+               {{"state", std::string(to_string(to))}})
+      .inc();
 }
 
 }  // namespace vigil::fleet

@@ -109,6 +109,7 @@ class RolloutService {
 
   // Plans and acts on one rollout now (the driver's step; tests call it to go step by step).
   Status step(int64_t id);
+  void count_transition(RolloutState to);  // vigil_fleet_rollout_transitions_total
 
   // Called with every rollout whose state changed, after the change is stored.
   void set_on_change(std::function<void(const Rollout&)> fn) { on_change_ = std::move(fn); }

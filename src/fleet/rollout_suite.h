@@ -198,6 +198,12 @@ TYPED_TEST_P(RolloutSuite, CanaryThenBatchesUntilEveryDeviceConfirms) {
   EXPECT_EQ(done->history[0].to_state, "running");
   EXPECT_EQ(done->history[1].by_user, 0);  // the server decided
   EXPECT_EQ(done->history[1].to_state, "completed");
+  const std::string metrics = this->metrics_.render();
+  EXPECT_NE(metrics.find("vigil_fleet_rollout_transitions_total{state=\"running\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("vigil_fleet_rollout_transitions_total{state=\"completed\"} 1"),
+            std::string::npos);
   auto dev = this->devices_->get("d4");
   ASSERT_TRUE(dev.ok());
   EXPECT_EQ(dev->running, (ModelRef{"m", 2}));
@@ -249,6 +255,9 @@ TYPED_TEST_P(RolloutSuite, FailuresHaltItAndAutoRollbackSendsTheSwitchedBack) {
   auto halted = this->rollouts_->get(r->id);
   ASSERT_TRUE(halted.ok());
   EXPECT_EQ(halted->state, RolloutState::kHalted);
+  EXPECT_NE(
+      this->metrics_.render().find("vigil_fleet_rollout_transitions_total{state=\"halted\"} 1"),
+      std::string::npos);
   EXPECT_NE(halted->reason.find("2 of 4"), std::string::npos) << halted->reason;
   EXPECT_EQ(halted->history.back().reason, halted->reason);
   for (size_t i : {0u, 1u}) {

@@ -152,6 +152,13 @@ TEST_P(DeviceWsTest, HelloGetsWelcomeAndTheMissingCommandWhichStatusesConfirm) {
   barrier(*ws);
   auto d = device("d1");
   EXPECT_EQ(d.at("running"), (json::value{{"name", "m"}, {"version", 1}}));
+  const std::string metrics = client_->get("/metrics").body;
+  for (const char* st : {"downloading", "applied", "confirmed"}) {
+    EXPECT_NE(
+        metrics.find("vigil_fleet_command_reports_total{state=\"" + std::string(st) + "\"} 1"),
+        std::string::npos)
+        << st;
+  }
 
   // Reconnected with what it should run: a welcome and no command (the next frame is the
   // barrier's model).
