@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "agent/active_model.h"
@@ -47,6 +48,7 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxQueuedFrames = 20'000;  // more: the session is ended and starts again
+constexpr size_t kAlarmsInFlight = 16;       // the server closes a session with 64 waiting
 
 json::value model_ref(const InstalledModel& m) {
   return json::object{{"name", m.name}, {"version", m.version}};
@@ -308,7 +310,7 @@ class Agent::Impl {
       return;
     }
     if (type == "ack") {
-      pending_alarms_.erase(string_of(frame, "ref"));
+      alarm_done(c, string_of(frame, "ref"));
       return;
     }
     if (type == "error") {
@@ -316,10 +318,17 @@ class Agent::Impl {
       const json::value* ref = frame.if_contains("ref");
       spdlog::warn("agent: the server refused message {}: {}", ref ? json::serialize(*ref) : "-",
                    detail);
-      // An alarm the server cannot take now ("send it again") stays for the next session; one it
-      // refused would be refused again.
-      if (ref && ref->is_string() && detail.find("again") == std::string::npos) {
-        pending_alarms_.erase(std::string(ref->as_string()));
+      // An alarm the server cannot take now ("send it again", "slow down") stays for the next
+      // session; one it refused would be refused again.
+      if (ref && ref->is_string() && pending_alarms_.count(std::string(ref->as_string()))) {
+        const std::string id(ref->as_string());
+        const bool retry = detail.find("again") != std::string::npos ||
+                           detail.find("slow down") != std::string::npos;
+        if (!retry) {
+          alarm_done(c, id);
+        } else {
+          in_flight_.erase(id);  // kept for the next session
+        }
       }
       return;
     }
@@ -340,7 +349,24 @@ class Agent::Impl {
       }
     }
     welcomed_ = true;
-    for (const auto& [id, alarm] : pending_alarms_) send(c, alarm);
+    in_flight_.clear();
+    send_alarms(c);
+  }
+
+  // Alarms go out at most kAlarmsInFlight at a time, the next as each is acknowledged: the
+  // server closes a session with too many messages waiting, and a burst of rows must not make
+  // that happen on every reconnect.
+  void send_alarms(const ConnPtr& c) {
+    for (auto it = pending_alarms_.upper_bound(last_sent_alarm());
+         it != pending_alarms_.end() && in_flight_.size() < kAlarmsInFlight; ++it) {
+      in_flight_.insert(it->first);
+      send(c, it->second);
+    }
+  }
+  std::string last_sent_alarm() const { return in_flight_.empty() ? "" : *in_flight_.rbegin(); }
+  void alarm_done(const ConnPtr& c, const std::string& id) {
+    pending_alarms_.erase(id);
+    if (in_flight_.erase(id) && welcomed_) send_alarms(c);
   }
 
   void schedule_ping(const ConnPtr& c) {
@@ -696,7 +722,7 @@ class Agent::Impl {
         return;
       }
       pending_alarms_.emplace(id, frame);
-      if (welcomed_) send(conn_, frame);
+      if (welcomed_) send_alarms(conn_);
     });
   }
 
@@ -731,6 +757,7 @@ class Agent::Impl {
   Status fatal_;
   // Alarms not yet acknowledged, by id (ids sort in the order they were raised).
   std::map<std::string, std::string> pending_alarms_;
+  std::set<std::string> in_flight_;  // sent in this session, not acknowledged yet
   uint64_t dropped_alarms_ = 0;
 
   // Between the threads.
