@@ -1,5 +1,6 @@
 """bench/run: runs the chosen scenarios, prints their tables, appends them to bench/results/."""
 import argparse
+import fleet
 import shlex
 import signal
 import sys
@@ -15,8 +16,9 @@ TARGETS = scenarios.ALL_TARGETS
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    p.add_argument("--scenarios", default=",".join(scenarios.SCENARIOS),
-                   help="comma-separated, default all: %(default)s")
+    p.add_argument("--scenarios", default=",".join(scenarios.DEFAULT_SCENARIOS),
+                   help=f"comma-separated, any of {','.join(scenarios.SCENARIOS)}; default "
+                        f"%(default)s (S7 and S8 take minutes: name them)")
     p.add_argument("--duration", type=int, default=10, help="S1-S3 seconds per wrk run (10)")
     p.add_argument("--runs", type=int, default=3, help="S1-S3 runs per target (3)")
     p.add_argument("--warmup", type=int, default=2,
@@ -30,6 +32,20 @@ def parse_args(argv):
                    help="S1 endpoint: auth = GET /api/v1/auth/me with a token (an error if Vigil "
                         "has no login), healthz = GET /healthz, auto (default) = auth, or healthz "
                         "for every target when Vigil's login answers 404")
+    p.add_argument("--s7-sessions", type=int, default=fleet.S7_DEFAULT_SESSIONS,
+                   help="S7 device sessions to hold (%(default)s; fewer when the machine's "
+                        "descriptor limit allows fewer, which the results say)")
+    p.add_argument("--s7-measure", type=float, default=20.0,
+                   help="S7 seconds of pings, each session one ping (%(default)s: the protocol's "
+                        "ping interval)")
+    p.add_argument("--s8-agents", type=int, default=fleet.S8_DEFAULT_AGENTS,
+                   help="S8 connected agents the rollout goes to (%(default)s)")
+    p.add_argument("--s8-runs", type=int, default=3, help="S8 rollouts, one after the other (3)")
+    p.add_argument("--s8-timeout", type=float, default=120.0,
+                   help="S8 seconds a rollout may take before the run gives up (%(default)s)")
+    p.add_argument("--fleet-load", type=Path, default=None,
+                   help="the S7/S8 load client (default: bench/fleet_load/vigil_fleet_load in the "
+                        "build dir of --vigil)")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
                    help="the binary under test (build/release/vigil)")
@@ -57,7 +73,13 @@ def parse_args(argv):
                         f"({','.join(scenarios.SCENARIO_TARGETS[s])})")
     if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
+    if min(args.s7_sessions, args.s8_agents, args.s8_runs) < 1 or min(args.s7_measure,
+                                                                       args.s8_timeout) <= 0:
+        p.error("--s7-sessions, --s8-agents and --s8-runs must be ≥ 1, --s7-measure and "
+                "--s8-timeout > 0")
     args.vigil = args.vigil.resolve()
+    if args.fleet_load is not None:
+        args.fleet_load = args.fleet_load.resolve()
     if args.baseline is not None:
         args.baseline = args.baseline.resolve()
     elif args.targets and scenarios.BASELINE in args.targets:
@@ -80,6 +102,8 @@ def main(argv):
         servers.require_vigil(args.vigil)
     if args.baseline is not None:
         servers.require_vigil(args.baseline)
+    if scenarios.FLEET_SCENARIOS & set(args.scenarios):
+        fleet.fleet_load_binary(args)
 
     started = report.now()
     command = "bench/run " + " ".join(map(shlex.quote, argv))

@@ -82,8 +82,10 @@ def http_request(port, method, path, body=None, headers=None, timeout=5.0):
 
 
 def spawn(argv, **kwargs):
-    """Popen in a new process group, recorded in $BENCH_WORKDIR/pgids for bench/run's cleanup."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+    """Popen in a new process group, recorded in $BENCH_WORKDIR/pgids for bench/run's cleanup;
+    stdin is /dev/null unless given."""
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
     with open(workdir() / "pgids", "a") as f:
         f.write(f"{proc.pid}\n")
     return proc
@@ -149,11 +151,16 @@ class Server:
         self.proc.wait()
 
     def log_tail(self, lines=20):
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join("  | " + line for line in text[-lines:]) or "  | (empty log)"
+        return log_tail(self.log_path, lines)
+
+
+def log_tail(path, lines=20):
+    """The last lines of a log file, indented for an error message."""
+    try:
+        text = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join("  | " + line for line in text[-lines:]) or "  | (empty log)"
 
 
 def _group_alive(pgid):
