@@ -533,6 +533,7 @@ def _s8_run(args, server, client, version, agents, n):
     pid = server.proc.pid
     cpu_server, cpu_client, threads0 = cpu_seconds(pid), cpu_seconds(client.proc.pid), \
         thread_cpu(pid)
+    steps0 = _steps(server)
     rid, wall0, mono0, post_s = _post_rollout(server, rollout_body("s8", S8_MODEL, version, n))
     result = client.event("result", timeout=args.s8_timeout + 30)
     rollout = _wait_rollout(server, rid, 30.0)
@@ -546,7 +547,29 @@ def _s8_run(args, server, client, version, agents, n):
             "server_cpu_s": cpu_seconds(pid) - cpu_server,
             "server_threads": cpu_delta(threads0, thread_cpu(pid)),
             "client_cpu_s": cpu_seconds(client.proc.pid) - cpu_client,
+            "steps": _delta(steps0, _steps(server)),
             "result": result}
+
+
+def _steps(server):
+    """(count, seconds) of the server's rollout steps so far (None when it does not say)."""
+    count = metric(server, "vigil_fleet_rollout_step_seconds_count")
+    total = metric(server, "vigil_fleet_rollout_step_seconds_sum")
+    return None if count is None or total is None else (count, total)
+
+
+def _delta(before, after):
+    if before is None or after is None:
+        return None
+    return (after[0] - before[0], after[1] - before[1])
+
+
+def describe_steps(steps):
+    """"78 steps, 1.42 s (18.2 ms each)", or "—" when the server does not count them."""
+    if not steps or not steps[0]:
+        return "—"
+    count, total = steps
+    return f"{count:.0f} steps, {total:.2f} s ({1000 * total / count:.1f} ms each)"
 
 
 def _secs(x):
@@ -597,6 +620,9 @@ def _s8_section(args, n, capped, seeded, ready, runs):
         "user + system seconds of each process from the POST to `completed` (2 shared cores). "
         "Server CPU by thread: " + "; ".join(f"run {i}: {describe_cpu(r['server_threads'])}"
                                              for i, r in enumerate(runs, 1)) + ".",
+        "Rollout steps (`vigil_fleet_rollout_step_seconds`: each reads every device of the "
+        "rollout and writes the planner's decision): " + "; ".join(
+            f"run {i}: {describe_steps(r.get('steps'))}" for i, r in enumerate(runs, 1)) + ".",
         f"Machine: {kernel_settings()}.",
     ]
     header = ["run", "agents", "state", "confirmed (server)", "POST answered",

@@ -219,3 +219,12 @@ class OptionsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StepsTest(unittest.TestCase):
+    def test_describes_the_steps_of_a_run(self):
+        self.assertEqual(fleet.describe_steps((80.0, 1.6)), "80 steps, 1.60 s (20.0 ms each)")
+        self.assertEqual(fleet.describe_steps(None), "—")
+        self.assertEqual(fleet.describe_steps((0.0, 0.0)), "—")
+        self.assertEqual(fleet._delta((10.0, 1.0), (90.0, 2.5)), (80.0, 1.5))
+        self.assertIsNone(fleet._delta(None, (1.0, 1.0)))

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/thread_name.h"
@@ -177,6 +179,12 @@ void RolloutService::wake_all() {
 
 void RolloutService::run() {
   set_thread_name("vigil-rollouts");
+  constexpr auto kGather = std::chrono::milliseconds(5);
+  constexpr auto kMinQuiet = std::chrono::milliseconds(10);
+  constexpr auto kMaxQuiet = std::chrono::milliseconds(200);
+  Histogram& step_seconds = metrics_.histogram(
+      "vigil_fleet_rollout_step_seconds",
+      "One step of one rollout: its devices read, the planner's decision written", {});
   for (;;) {
     std::set<int64_t> ids;
     bool all = false;
@@ -199,10 +207,23 @@ void RolloutService::run() {
         }
       }
       // Let a burst of reports gather: one step then covers them all.
-      cv_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stopping_; });
+      cv_.wait_for(lock, kGather, [&] { return stopping_; });
       ids.swap(dirty_);
       all = std::exchange(all_dirty_, false);
-      for (int64_t id : ids) wake_at_.erase(id);
+      // A rollout in its quiet backoff waits for its time (its wake-up is kept).
+      const auto steady_now = std::chrono::steady_clock::now();
+      for (auto it = ids.begin(); it != ids.end();) {
+        auto q = quiet_.find(*it);
+        if (q != quiet_.end() && q->second.second > steady_now) {
+          const auto at = now_() + (q->second.second - steady_now);
+          auto w = wake_at_.find(*it);
+          if (w == wake_at_.end() || w->second > at) wake_at_[*it] = at;
+          it = ids.erase(it);
+        } else {
+          wake_at_.erase(*it);
+          ++it;
+        }
+      }
     }
     if (all) {
       auto rows = db_.query(
@@ -222,7 +243,19 @@ void RolloutService::run() {
         wake_all();
         continue;
       }
-      Status s = step(id);
+      const auto step_start = std::chrono::steady_clock::now();
+      bool acted = false;
+      Status s = step(id, &acted);
+      const auto step_end = std::chrono::steady_clock::now();
+      step_seconds.observe(std::chrono::duration<double>(step_end - step_start).count());
+      if (acted || !s.ok()) {
+        quiet_.erase(id);
+      } else {
+        auto& [backoff, not_before] = quiet_[id];
+        backoff =
+            std::clamp<std::chrono::steady_clock::duration>(2 * backoff, kMinQuiet, kMaxQuiet);
+        not_before = step_end + backoff;
+      }
       if (!s.ok() && s.code() != ErrorCode::kNotFound) {
         spdlog::warn("rollout {}: step failed: {}; trying again in 1 s", id, s.to_string());
         std::lock_guard lock(mu_);
@@ -443,13 +476,15 @@ Expected<Rollout> RolloutService::transition(int64_t id, int64_t by_user, std::s
   return r;
 }
 
-Status RolloutService::step(int64_t id) {
+Status RolloutService::step(int64_t id, bool* acted) {
   const Clock::time_point now_tp = now_();
   const std::string now = format_rfc3339(now_tp);
   std::vector<Command> issued;
   std::optional<Clock::time_point> wake_at;
   std::optional<RolloutState> changed_state;
+  bool planned_changes = false;
   VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
+    planned_changes = false;
     issued.clear();
     wake_at.reset();
     changed_state.reset();
@@ -518,6 +553,7 @@ Status RolloutService::step(int64_t id) {
     Decision d = planner.plan(r->state, views, now_tp);
     wake_at = d.wake_at;
     if (d.empty()) return {};
+    planned_changes = true;
     std::set<int64_t> to_send(d.send.begin(), d.send.end());
     for (const auto& change : d.devices) {
       const bool sent = change.to == DeviceState::kSent;
@@ -570,6 +606,7 @@ Status RolloutService::step(int64_t id) {
     }
     return {};
   }));
+  if (acted) *acted = planned_changes;
   for (const auto& c : issued) hub_.deliver(c);
   {
     std::lock_guard lock(mu_);

@@ -108,7 +108,8 @@ class RolloutService {
   void wake_all();
 
   // Plans and acts on one rollout now (the driver's step; tests call it to go step by step).
-  Status step(int64_t id);
+  // `acted`, when given: whether the planner changed anything.
+  Status step(int64_t id, bool* acted = nullptr);
   void count_transition(RolloutState to);  // vigil_fleet_rollout_transitions_total
 
   // Called with every rollout whose state changed, after the change is stored.
@@ -129,6 +130,12 @@ class RolloutService {
   std::set<int64_t> dirty_;
   bool all_dirty_ = false;
   std::map<int64_t, Clock::time_point> wake_at_;
+  // Driver thread only. A rollout whose steps change nothing (its devices are busy: reports
+  // of downloads and switches pour in) is stepped less and less often, from every 10 ms to
+  // every 200 ms; a step that acts resets it. A step reads every device of its rollout.
+  std::map<int64_t, std::pair<std::chrono::steady_clock::duration,
+                              std::chrono::steady_clock::time_point>>
+      quiet_;  // id → (backoff, not before)
   bool stopping_ = false;
   std::thread driver_;
 };
