@@ -1,5 +1,8 @@
 #include "fleet/commands.h"
 
+#include <map>
+#include <string>
+
 #include "core/ids.h"
 
 namespace vigil::fleet {
@@ -119,11 +122,13 @@ Expected<std::optional<Command>> latest_command_for(store::Session& s, int64_t d
                        p));
 }
 
-Expected<Reported> report_command(store::Session& s, int64_t id, DeviceState reported,
-                                  std::string_view error, std::string_view now) {
-  auto c = get_command(s, id);
-  if (!c.ok()) return c.status();
-  Reported out{std::move(*c), false};
+namespace {
+
+// report_command on a command already read.
+Expected<Reported> report_loaded(store::Session& s, Command c, DeviceState reported,
+                                 std::string_view error, std::string_view now) {
+  const int64_t id = c.id;
+  Reported out{std::move(c), false};
   const std::string to(to_string(reported));
   if (!out.command.unfinished() || rank(to) <= rank(out.command.state)) return out;
   std::vector<Value> p{to, std::string(error), std::string(now), id};
@@ -137,13 +142,36 @@ Expected<Reported> report_command(store::Session& s, int64_t id, DeviceState rep
   return out;
 }
 
+// The rollout-device states a report of `reported` moves on (to `reported`), as after_report
+// says: the guard of one UPDATE instead of a read and a write.
+std::string states_moved_by(DeviceState reported) {
+  std::string in;
+  for (DeviceState cur : {DeviceState::kPending, DeviceState::kSent, DeviceState::kDownloading,
+                          DeviceState::kApplied, DeviceState::kConfirmed, DeviceState::kFailed,
+                          DeviceState::kTimedOut, DeviceState::kSkipped}) {
+    if (after_report(cur, reported) == reported) {
+      in += (in.empty() ? "'" : ", '") + std::string(to_string(cur)) + "'";
+    }
+  }
+  return in;
+}
+
+}  // namespace
+
+Expected<Reported> report_command(store::Session& s, int64_t id, DeviceState reported,
+                                  std::string_view error, std::string_view now) {
+  auto c = get_command(s, id);
+  if (!c.ok()) return c.status();
+  return report_loaded(s, std::move(*c), reported, error, now);
+}
+
 Expected<Reported> apply_device_report(store::Session& s, int64_t device_id, int64_t watchdog_id,
                                        int64_t command_id, DeviceState reported,
                                        std::string_view error, std::string_view now) {
   auto c = get_command(s, command_id);
   if (!c.ok()) return c.status();
   if (c->device_id != device_id) return not_found("no command " + std::to_string(command_id));
-  auto r = report_command(s, command_id, reported, error, now);
+  auto r = report_loaded(s, std::move(*c), reported, error, now);
   if (!r.ok() || !r->changed) return r;
   const Command& cmd = r->command;
   if (reported == DeviceState::kConfirmed) {
@@ -161,26 +189,30 @@ Expected<Reported> apply_device_report(store::Session& s, int64_t device_id, int
     }
   }
   if (cmd.rollout_id == 0) return r;
-  std::vector<Value> key{cmd.rollout_id, device_id, cmd.id};
-  auto rows = s.query(
-      "SELECT state FROM rollout_devices WHERE rollout_id = $1 AND device_id = $2 AND "
-      "command_id = $3",
-      key);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return r;  // e.g. an auto-rollback's command
-  auto current = device_state_from(rows->get_text(0, 0));
-  auto next = current ? after_report(*current, reported) : std::nullopt;
-  if (!next) return r;
-  const bool switched = *next == DeviceState::kApplied || *next == DeviceState::kConfirmed;
-  std::vector<Value> u{std::string(to_string(*next)),
+  // The rollout's row moves on when this command is its command (not, say, an auto-rollback's)
+  // and its state allows it (after_report); otherwise nothing matches.
+  static const std::map<DeviceState, std::string> kGuards = [] {
+    std::map<DeviceState, std::string> g;
+    for (DeviceState st : {DeviceState::kDownloading, DeviceState::kApplied,
+                           DeviceState::kConfirmed, DeviceState::kFailed}) {
+      g[st] = states_moved_by(st);
+    }
+    return g;
+  }();
+  auto guard = kGuards.find(reported);
+  if (guard == kGuards.end() || guard->second.empty()) return r;
+  const bool switched = reported == DeviceState::kApplied || reported == DeviceState::kConfirmed;
+  std::vector<Value> u{std::string(to_string(reported)),
                        std::string(error),
                        std::string(now),
                        switched ? Value(std::string(now)) : Value(std::monostate{}),
                        cmd.rollout_id,
-                       device_id};
+                       device_id,
+                       cmd.id};
   VIGIL_RETURN_IF_ERROR(s.exec("UPDATE rollout_devices SET state = $1, reason = $2, updated_at = "
                                "$3, switched_at = COALESCE(switched_at, $4) WHERE rollout_id = "
-                               "$5 AND device_id = $6",
+                               "$5 AND device_id = $6 AND command_id = $7 AND state IN (" +
+                                   guard->second + ")",
                                u)
                             .status());
   return r;

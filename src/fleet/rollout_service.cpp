@@ -476,6 +476,9 @@ Expected<Rollout> RolloutService::transition(int64_t id, int64_t by_user, std::s
   return r;
 }
 
+// Commands a step writes and sends at a time (see below).
+constexpr size_t kSendChunk = 500;
+
 Status RolloutService::step(int64_t id, bool* acted) {
   const Clock::time_point now_tp = now_();
   const std::string now = format_rfc3339(now_tp);
@@ -483,8 +486,10 @@ Status RolloutService::step(int64_t id, bool* acted) {
   std::optional<Clock::time_point> wake_at;
   std::optional<RolloutState> changed_state;
   bool planned_changes = false;
+  std::vector<std::pair<int64_t, std::string>> later;  // sends after the first chunk: id, reason
   VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
     planned_changes = false;
+    later.clear();
     issued.clear();
     wake_at.reset();
     changed_state.reset();
@@ -555,9 +560,14 @@ Status RolloutService::step(int64_t id, bool* acted) {
     if (d.empty()) return {};
     planned_changes = true;
     std::set<int64_t> to_send(d.send.begin(), d.send.end());
+    size_t sends = 0;
     for (const auto& change : d.devices) {
       const bool sent = change.to == DeviceState::kSent;
       int64_t command_id = 0;
+      if (sent && to_send.count(change.id) && ++sends > kSendChunk) {
+        later.emplace_back(change.id, change.reason);
+        continue;
+      }
       if (sent && to_send.count(change.id)) {
         auto c = issue_command(s, db_.dialect(),
                                {.device_id = change.id,
@@ -608,6 +618,53 @@ Status RolloutService::step(int64_t id, bool* acted) {
   }));
   if (acted) *acted = planned_changes;
   for (const auto& c : issued) hub_.deliver(c);
+  // A large wave goes out a chunk at a time, each written before it is sent, so the first
+  // devices start while the rest are written. What is not sent (a pause or abort meanwhile, an
+  // error) stays pending for the next step.
+  for (size_t from = 0; from < later.size(); from += kSendChunk) {
+    std::vector<Command> chunk;
+    Status st = db_.write([&](store::Session& s) -> Status {
+      chunk.clear();
+      auto r = rollout_in(s, id, for_update(db_.dialect()));
+      if (!r.ok()) return r.status();
+      if (r->state != RolloutState::kRunning) return {};
+      const size_t to = std::min(later.size(), from + kSendChunk);
+      for (size_t k = from; k < to; ++k) {
+        const auto& [device_id, reason] = later[k];
+        std::vector<Value> key{id, device_id};
+        auto row = s.query(
+            "SELECT target_model, target_version FROM rollout_devices WHERE rollout_id = $1 AND "
+            "device_id = $2 AND state = 'pending'",
+            key);
+        if (!row.ok()) return row.status();
+        auto target = row->empty() ? std::nullopt : model_at(*row, 0, 0);
+        if (!target) continue;
+        auto c = issue_command(s, db_.dialect(),
+                               {.device_id = device_id,
+                                .action = r->spec.action,
+                                .model = *target,
+                                .rollout_id = id,
+                                .confirm_s = r->spec.limits.confirm.count()},
+                               now);
+        if (!c.ok()) return c.status();
+        std::vector<Value> u{reason, now, c->id, id, device_id};
+        VIGIL_RETURN_IF_ERROR(
+            s.exec("UPDATE rollout_devices SET state = 'sent', reason = $1, updated_at = $2, "
+                   "sent_at = $2, command_id = $3 WHERE rollout_id = $4 AND device_id = $5",
+                   u)
+                .status());
+        chunk.push_back(std::move(*c));
+      }
+      return {};
+    });
+    if (!st.ok()) {
+      spdlog::warn("rollout {}: sending a chunk failed: {}; the next step sends it", id,
+                   st.to_string());
+      break;
+    }
+    if (chunk.empty()) break;  // no longer running
+    for (const auto& c : chunk) hub_.deliver(c);
+  }
   {
     std::lock_guard lock(mu_);
     if (wake_at) {

@@ -444,7 +444,37 @@ TYPED_TEST_P(RolloutSuite, ARestartedServiceResumesFromTheStore) {
   this->rollouts_->stop();
 }
 
-REGISTER_TYPED_TEST_SUITE_P(RolloutSuite, CanaryThenBatchesUntilEveryDeviceConfirms,
+// A wave larger than a step writes at once (500 commands) goes out in chunks, each written
+// before it is sent: after one step every device of the wave has its command.
+TYPED_TEST_P(RolloutSuite, ALargeWaveIsSentWholeInChunks) {
+  constexpr int kDevices = 1201;
+  for (int i = 0; i < kDevices; ++i) this->device("w" + std::to_string(i), std::nullopt);
+  RolloutLimits limits;
+  limits.canary_percent = 0;
+  limits.batch_size = 2000;
+  RolloutSelect all;
+  all.kind = RolloutSelect::Kind::kAll;
+  auto r = this->rollouts_->create(this->update(all, {"m", 2}, limits), 1);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  this->step(r->id);
+  EXPECT_EQ(this->counts(r->id)["sent"], kDevices);
+  auto commands = this->db_->query(
+      "SELECT COUNT(DISTINCT device_id), COUNT(*) FROM commands "
+      "WHERE rollout_id = $1 AND state = 'open'",
+      {store::Value(r->id)});
+  ASSERT_TRUE(commands.ok());
+  EXPECT_EQ(commands->get_int(0, 0), kDevices);
+  EXPECT_EQ(commands->get_int(0, 1), kDevices);
+  auto linked = this->db_->query(
+      "SELECT COUNT(*) FROM rollout_devices rd JOIN commands c ON c.id = rd.command_id WHERE "
+      "rd.rollout_id = $1 AND c.device_id = rd.device_id AND rd.sent_at IS NOT NULL",
+      {store::Value(r->id)});
+  ASSERT_TRUE(linked.ok());
+  EXPECT_EQ(linked->get_int(0, 0), kDevices);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(RolloutSuite, ALargeWaveIsSentWholeInChunks,
+                            CanaryThenBatchesUntilEveryDeviceConfirms,
                             AnOfflineDeviceWaitsWithoutHoldingUpTheRest,
                             FailuresHaltItAndAutoRollbackSendsTheSwitchedBack,
                             ADeviceThatDoesNotConfirmInTimeTimesOut,
