@@ -1,0 +1,166 @@
+// The console end to end in headless Chromium against a real `vigil serve`: sign up, sign in,
+// the models an admin uploaded through the API, the back button, the profile's password change,
+// the theme, sign-out. Every page visited is checked with axe-core (WCAG A/AA) and each test
+// leaves a screenshot in web/test-results/.
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { type Server, accessibilityViolations, adminCall, launchBrowser, screenshot, startServer } from "./harness";
+
+let server: Server;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const cspViolations: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+  context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: "light" });
+  page = await context.newPage();
+  page.setDefaultTimeout(5_000); // fail at the step that hangs, well within the test's time
+  page.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) cspViolations.push(m.text());
+  });
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  expect(cspViolations).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
+async function accessible(what: string) {
+  expect(await accessibilityViolations(page), what).toEqual([]);
+}
+
+const heading = (name: string) => page.getByRole("heading", { level: 1, name, exact: true });
+
+test("a visitor signs up and signs in; errors are shown next to their cause", async () => {
+  await page.goto(server.url + "/");
+  await page.waitForURL(/\/sign-in\?next=%2Fmodels$/);
+  await heading("Sign in").waitFor();
+  await accessible("sign-in");
+
+  await page.getByRole("link", { name: "Create one" }).click();
+  await page.waitForURL(/\/sign-up$/);
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Name (optional)").fill("Ada");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByLabel("Repeat the password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  // The server's reason, next to the field it is about.
+  const passwordError = page.locator("#field-password-error");
+  await passwordError.waitFor();
+  expect(await passwordError.textContent()).toMatch(/at least 8 characters/);
+  expect(await page.getByLabel("Password", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+  await accessible("sign-up with an error");
+
+  await page.getByLabel("Password", { exact: true }).fill("ada-password-1");
+  await page.getByLabel("Repeat the password").fill("ada-password-1");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(/\/sign-in\?registered$/);
+  await page.getByText("Your account was created").waitFor();
+
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Password").fill("wrong-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").getByText("Wrong email or password.").waitFor();
+  await page.getByLabel("Password").fill("ada-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/models$/);
+  await heading("Models").waitFor();
+  // The built-in model blank is there from the first start.
+  await page.getByRole("row", { name: /blank/ }).waitFor();
+  await accessible("models");
+
+  const cookie = (await context.cookies()).find((c) => c.name === "vigil_session");
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: false });
+  await screenshot(page, "sign-up-and-sign-in");
+});
+
+test("models an admin uploaded show with versions and aliases; back and forward work", async () => {
+  const linear = (w: number) => JSON.stringify({ weights: [w, -0.25, 1], bias: 0.1, link: "logistic" });
+  for (const [w, description] of [[0.5, "first fit"], [0.75, "refit on May data"]] as const) {
+    await adminCall(server, "POST", "/api/v1/models/leak-risk/versions?kind=linear", linear(w), {
+      "Content-Type": "application/octet-stream",
+      "Vigil-Metadata": JSON.stringify({ description, features: ["flow", "pressure", "temp"] }),
+    });
+  }
+  await adminCall(server, "PUT", "/api/v1/models/leak-risk/aliases/production", '{"version":1}', {
+    "Content-Type": "application/json",
+  });
+
+  await page.reload();
+  const row = page.getByRole("row", { name: /leak-risk/ });
+  await row.waitFor();
+  expect(await row.textContent()).toMatch(/linear.*2.*production → 1/);
+  await accessible("models, one model");
+
+  await page.getByRole("link", { name: "leak-risk" }).click();
+  await page.waitForURL(/\/models\/leak-risk$/);
+  await heading("leak-risk").waitFor();
+  await page.getByRole("cell", { name: "refit on May data" }).waitFor();
+  expect(await page.getByRole("row").filter({ hasText: "first fit" }).textContent()).toMatch(/production/);
+  await page.getByRole("heading", { name: "Alias moves" }).waitFor();
+  await accessible("model");
+  await screenshot(page, "model");
+
+  await page.goBack();
+  await page.waitForURL(/\/models$/);
+  await heading("Models").waitFor();
+  await page.goForward();
+  await heading("leak-risk").waitFor();
+
+  // Empty states say what to do next.
+  await page.goto(server.url + "/models/blank");
+  await page.getByText(/No aliases\. An admin can point one/).waitFor();
+  await page.goto(server.url + "/models/no-such-model");
+  await page.getByRole("heading", { name: "No such model" }).waitFor();
+  await page.getByRole("link", { name: "See all models" }).waitFor();
+});
+
+test("keyboard: the profile changes the password; dark theme; sign-out ends the session", async () => {
+  await page.goto(server.url + "/models");
+  await heading("Models").waitFor();
+  // The first Tab reaches the skip link; the menu is reachable and works with Enter.
+  await page.keyboard.press("Tab");
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+  await page.getByRole("link", { name: "Profile" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/profile$/);
+  await heading("Your profile").waitFor();
+  expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+
+  await page.getByLabel("Current password").fill("not-my-password");
+  await page.getByLabel("New password", { exact: true }).fill("ada-password-2");
+  await page.getByLabel("Repeat the new password").fill("ada-password-2");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.locator("#field-current_password-error").getByText("Current password is wrong.").waitFor();
+  await page.getByLabel("Current password").fill("ada-password-1");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByRole("status").getByText("Your password was changed.").waitFor();
+  await accessible("profile, light");
+
+  await page.getByLabel("Theme").selectOption("dark");
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+  await accessible("profile, dark");
+  await screenshot(page, "profile-dark");
+  await page.reload();
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/sign-in\?signed-out$/);
+  await page.getByText("You signed out.").waitFor();
+  expect((await context.cookies()).find((c) => c.name === "vigil_session")).toBeUndefined();
+  await page.goto(server.url + "/profile");
+  await page.waitForURL(/\/sign-in\?next=%2Fprofile$/);
+  await accessible("sign-in, dark");
+  await screenshot(page, "signed-out");
+
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Password").fill("ada-password-2");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/profile$/);
+});
