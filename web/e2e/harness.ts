@@ -81,8 +81,8 @@ export function launchBrowser(): Promise<Browser> {
 // The WCAG 2 A and AA violations axe-core finds on the page as it is now, as readable lines.
 export async function accessibilityViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected
-  // <script> would be refused, as it should be).
-  await page.evaluate(axe.source);
+  // <script> would be refused, as it should be); once per document.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axe.source);
   const found = await page.evaluate(async () => {
     const w = window as unknown as { axe: typeof axe };
     const r = await w.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } });

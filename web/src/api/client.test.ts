@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildUrl, call } from "./client";
+import { buildUrl, call, sessionEnded, setUnauthorizedHandler } from "./client";
+import { problemFrom } from "./problem";
 
 function fakeFetch(status: number, body: string, seen: { url?: string; init?: RequestInit } = {}): typeof fetch {
   return (async (url: string, init?: RequestInit) => {
@@ -52,5 +53,19 @@ describe("call", () => {
       throw new TypeError("Failed to fetch");
     }) as typeof fetch);
     expect(down.ok ? null : down.problem.status).toBe(0);
+  });
+});
+
+describe("the end of a session", () => {
+  it("is a 401 or an expired token's 403, and tells the shell", async () => {
+    expect(sessionEnded(problemFrom(401, {}))).toBe(true);
+    expect(sessionEnded(problemFrom(403, { detail: "the token has expired; sign in again" }))).toBe(true);
+    expect(sessionEnded(problemFrom(403, { detail: "the user role may not do this (users.read)" }))).toBe(false);
+    let told = 0;
+    setUnauthorizedHandler(() => told++);
+    await call("get", "/api/v1/models", {}, fakeFetch(401, "{}"));
+    await call("post", "/api/v1/auth/login", { body: { email: "a", password: "b" } }, fakeFetch(401, "{}"));
+    setUnauthorizedHandler(null);
+    expect(told).toBe(1); // a failed sign-in is not the end of a session
   });
 });

@@ -53,7 +53,13 @@ export function buildUrl(path: string, params?: Record<string, string | number>,
   return s ? `${filled}?${s}` : filled;
 }
 
-// Called when an answer says the session is gone (401), so the shell can go to sign-in.
+// Whether an answer says the session is over: 401 (none, revoked), or 403 for an expired token
+// (the contract's status for it).
+export function sessionEnded(p: Problem): boolean {
+  return p.status === 401 || (p.status === 403 && /expired/.test(p.detail));
+}
+
+// Called when an answer says the session is over, so the shell can go to sign-in.
 let onUnauthorized: (() => void) | null = null;
 export function setUnauthorizedHandler(fn: (() => void) | null): void {
   onUnauthorized = fn;
@@ -90,8 +96,9 @@ export async function call<M extends Method, P extends PathsWith<M>>(
     }
   }
   if (!res.ok) {
-    if (res.status === 401 && path !== "/api/v1/auth/login" && path !== "/api/v1/auth/me") onUnauthorized?.();
-    return { ok: false, problem: problemFrom(res.status, body) };
+    const problem = problemFrom(res.status, body);
+    if (sessionEnded(problem) && path !== "/api/v1/auth/login" && path !== "/api/v1/auth/me") onUnauthorized?.();
+    return { ok: false, problem };
   }
   return { ok: true, data: body as Answer<Operation<P, M>>, status: res.status };
 }
