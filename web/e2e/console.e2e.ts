@@ -71,6 +71,8 @@ test("a visitor signs up and signs in; errors are shown next to their cause", as
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/models$/);
   await heading("Models").waitFor();
+  // The events WebSocket opens with the session cookie, past the CSP and the origin check.
+  await page.getByText("Live updates: on").waitFor();
   // The built-in model blank is there from the first start.
   await page.getByRole("row", { name: /blank/ }).waitFor();
   await accessible("models");
@@ -153,6 +155,7 @@ test("keyboard: the profile changes the password; dark theme; sign-out ends the 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/sign-in\?signed-out$/);
   await page.getByText("You signed out.").waitFor();
+  expect(await page.getByText(/Live updates/).count()).toBe(0);
   expect((await context.cookies()).find((c) => c.name === "vigil_session")).toBeUndefined();
   await page.goto(server.url + "/profile");
   await page.waitForURL(/\/sign-in\?next=%2Fprofile$/);

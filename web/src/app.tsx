@@ -2,6 +2,7 @@
 // visitors of a private page go to sign-in and come back after (?next=).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type User, api, setUnauthorizedHandler } from "./api/client";
+import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
@@ -103,6 +104,7 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
     </li>
   );
   const signOut = async () => {
+    events.close(); // the server does not end an open socket when its session is revoked
     await api.post("/api/v1/auth/logout", {});
     onSignedOut();
     navigate("/sign-in?signed-out", { replace: true });
@@ -132,6 +134,7 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
         <ThemePicker />
         {user && (
           <>
+            <LiveStatus />
             <p class="who">
               Signed in as <strong>{user.email}</strong>
             </p>
@@ -147,15 +150,37 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
 
 function ThemePicker() {
   const [choice, setChoice] = useState<ThemeChoice>(storedTheme);
-  useEffect(() => applyTheme(choice), [choice]);
+  const choose = (c: ThemeChoice) => {
+    applyTheme(c);
+    setChoice(c);
+  };
   return (
     <div class="field theme">
       <label for="theme">Theme</label>
-      <select id="theme" value={choice} onChange={(e) => setChoice(e.currentTarget.value as ThemeChoice)}>
+      <select id="theme" value={choice} onChange={(e) => choose(e.currentTarget.value as ThemeChoice)}>
         <option value="system">As the system</option>
         <option value="light">Light</option>
         <option value="dark">Dark</option>
       </select>
     </div>
+  );
+}
+
+// Whether live updates (the events WebSocket) are flowing; pages that listen share the socket.
+function LiveStatus() {
+  const [state, setState] = useState<LinkState>(events.state);
+  useEffect(() => {
+    const stopState = events.onState(setState);
+    const stop = events.listen(["system"], () => {});
+    return () => {
+      stop();
+      stopState();
+    };
+  }, []);
+  const words = { live: "on", connecting: "connecting…", offline: "off, retrying" }[state];
+  return (
+    <p class={`live ${state}`} role="status">
+      Live updates: {words}
+    </p>
   );
 }
