@@ -4,7 +4,15 @@
 // leaves a screenshot in web/test-results/.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { type Server, accessibilityViolations, adminCall, launchBrowser, screenshot, startServer } from "./harness";
+import {
+  type Server,
+  accessibilityViolations,
+  adminCall,
+  adminPassword,
+  launchBrowser,
+  screenshot,
+  startServer,
+} from "./harness";
 
 let server: Server;
 let browser: Browser;
@@ -166,4 +174,37 @@ test("keyboard: the profile changes the password; dark theme; sign-out ends the 
   await page.getByLabel("Password").fill("ada-password-2");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/profile$/);
+});
+
+test("an admin points an alias from the model's page and downloads a version", async () => {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/sign-in\?signed-out$/);
+  await page.getByLabel("Email").fill("admin@localhost");
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/models$/);
+  await page.getByRole("link", { name: "leak-risk" }).click();
+  await heading("leak-risk").waitFor();
+
+  // Downloads go with the session cookie.
+  const href = await page.getByRole("link", { name: "Download version 2" }).getAttribute("href");
+  expect(href).toBe("/api/v1/models/leak-risk/versions/2/artifact");
+  const file = await page.request.get(server.url + href);
+  expect(file.status()).toBe(200);
+  expect(JSON.parse(await file.text())).toMatchObject({ weights: [0.75, -0.25, 1] });
+
+  await page.getByLabel("Alias", { exact: true }).fill("no spaces!");
+  await page.getByRole("button", { name: "Point alias" }).click();
+  await page.locator("#field-alias-error").getByText(/1-64 characters/).waitFor();
+  await accessible("model, alias error");
+
+  await page.getByLabel("Alias", { exact: true }).fill("production");
+  await page.getByLabel("Version", { exact: true }).selectOption("2");
+  await page.getByRole("button", { name: "Point alias" }).click();
+  await page.getByRole("listitem").filter({ hasText: "production" }).getByText("version 2").waitFor();
+  // The page reloaded the model and kept the form's message.
+  await page.getByRole("status").getByText("production now points at version 2.").waitFor();
+  expect(await page.getByRole("table", { name: "Alias moves, newest first" }).getByRole("row").count()).toBe(3);
+  await accessible("model, alias moved");
+  await screenshot(page, "admin-alias");
 });

@@ -1,5 +1,8 @@
+import { useState } from "preact/hooks";
 import { type ModelDetail, type ModelVersion, api } from "../api/client";
-import { Empty, Link, ProblemView, Table, formatBytes, formatTime, useLoad } from "../components/ui";
+import { type Problem, fieldErrors } from "../api/problem";
+import { Empty, Field, FormMessage, Link, ProblemView, Table, formatBytes, formatTime, useLoad } from "../components/ui";
+import { useSession } from "../session";
 
 export function Model({ name }: { name: string }) {
   const [model, reload] = useLoad(() => api.get("/api/v1/models/{name}", { path: { name } }), [name]);
@@ -20,12 +23,13 @@ export function Model({ name }: { name: string }) {
         ) : (
           <ProblemView problem={model.problem} retry={reload} />
         ))}
-      {model.state === "ok" && <ModelBody model={model.data} />}
+      {model.state === "ok" && <ModelBody model={model.data} onChange={reload} />}
     </>
   );
 }
 
-function ModelBody({ model }: { model: ModelDetail }) {
+function ModelBody({ model, onChange }: { model: ModelDetail; onChange: () => void }) {
+  const { user } = useSession();
   const aliases = Object.entries(model.aliases);
   return (
     <>
@@ -40,7 +44,12 @@ function ModelBody({ model }: { model: ModelDetail }) {
 
       <h2>Aliases</h2>
       {aliases.length === 0 ? (
-        <p>No aliases. An admin can point one (production, canary, …) at a version with PUT /api/v1/models/{model.name}/aliases/NAME.</p>
+        <p>
+          No aliases.{" "}
+          {user?.role === "admin"
+            ? "Point one (production, canary, …) at a version with the form below."
+            : "An admin can point one (production, canary, …) at a version."}
+        </p>
       ) : (
         <ul class="aliases">
           {aliases.map(([alias, v]) => (
@@ -51,11 +60,13 @@ function ModelBody({ model }: { model: ModelDetail }) {
         </ul>
       )}
 
+      {user?.role === "admin" && model.versions.length > 0 && <MoveAlias model={model} onMoved={onChange} />}
+
       <h2>Versions</h2>
       {model.versions.length === 0 ? (
         <p>This model has no versions left; an admin uploads the next one.</p>
       ) : (
-        <Versions versions={model.versions} />
+        <Versions name={model.name} versions={model.versions} />
       )}
 
       {model.alias_history.length > 0 && (
@@ -77,9 +88,59 @@ function ModelBody({ model }: { model: ModelDetail }) {
   );
 }
 
-function Versions({ versions }: { versions: ModelVersion[] }) {
+// Points an alias (new or existing) at a version; admins only.
+function MoveAlias({ model, onMoved }: { model: ModelDetail; onMoved: () => void }) {
+  const [alias, setAlias] = useState("");
+  const [version, setVersion] = useState(String(model.latest_version ?? model.versions[0]?.version ?? ""));
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [done, setDone] = useState("");
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(problem, ["alias", "version"]);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setDone("");
+    const r = await api.put("/api/v1/models/{name}/aliases/{alias}", {
+      path: { name: model.name, alias: alias.trim() },
+      body: { version: Number(version) },
+    });
+    setBusy(false);
+    setProblem(r.ok ? null : r.problem);
+    if (!r.ok) return;
+    setDone(`${r.data.alias} now points at version ${r.data.version}.`);
+    onMoved();
+  };
+
   return (
-    <Table caption="Versions" columns={["Version", "Created", "Size", "SHA-256", "Aliases", "Description"]}>
+    <section aria-labelledby="move-alias-heading">
+      <h2 id="move-alias-heading">Point an alias</h2>
+      <form onSubmit={submit} noValidate class="inline-form">
+        <Field label="Alias" name="alias" value={alias} onInput={setAlias} error={errors.alias}
+          hint="An existing alias moves; a new name is created." required />
+        <div class="field">
+          <label for="field-version">Version</label>
+          <select id="field-version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}
+            aria-invalid={errors.version ? "true" : undefined}>
+            {model.versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                {v.version}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" class="primary" disabled={busy || !alias.trim()}>
+          {busy ? "Pointing…" : "Point alias"}
+        </button>
+      </form>
+      <FormMessage error={errors[""] ?? errors.version} success={done || undefined} />
+    </section>
+  );
+}
+
+function Versions({ name, versions }: { name: string; versions: ModelVersion[] }) {
+  return (
+    <Table caption="Versions" columns={["Version", "Created", "Size", "SHA-256", "Aliases", "Description", "File"]}>
         {versions.map((v) => (
           <tr key={v.version}>
             <th scope="row">{v.version}</th>
@@ -96,6 +157,12 @@ function Versions({ versions }: { versions: ModelVersion[] }) {
               ))}
             </td>
             <td>{typeof v.metadata.description === "string" ? v.metadata.description : ""}</td>
+            <td>
+              <a href={`/api/v1/models/${encodeURIComponent(name)}/versions/${v.version}/artifact`} download
+                aria-label={`Download version ${v.version}`}>
+                Download
+              </a>
+            </td>
           </tr>
         ))}
     </Table>
