@@ -207,4 +207,47 @@ test("an admin points an alias from the model's page and downloads a version", a
   expect(await page.getByRole("table", { name: "Alias moves, newest first" }).getByRole("row").count()).toBe(3);
   await accessible("model, alias moved");
   await screenshot(page, "admin-alias");
+
+  // The next version, uploaded from the page: a file the runtime cannot load is refused with
+  // the runtime's reason next to the file; a good one lands as version 3 with its metadata.
+  await page.locator("summary", { hasText: "Upload the next version" }).click();
+  const chooser = page.getByLabel("Model file (linear)");
+  await chooser.setInputFiles({ name: "broken.json", mimeType: "application/json", buffer: Buffer.from("{not json") });
+  await page.getByRole("button", { name: "Upload the next version" }).click();
+  await page.locator("#field-file-error").getByText(/linear runtime cannot load it/).waitFor();
+  await accessible("model, upload refused");
+  await chooser.setInputFiles({
+    name: "leak-risk-3.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify({ weights: [1, 1, 1], bias: 0, link: "logistic" })),
+  });
+  await page.getByLabel("Description (optional)").fill("third, from the console");
+  await page.getByLabel("Feature names (optional)").fill("flow, pressure, temp");
+  await page.getByRole("button", { name: "Upload the next version" }).click();
+  await page.getByText("Version 3 was uploaded.").waitFor();
+  await page.getByRole("cell", { name: "third, from the console" }).waitFor();
+  const v3 = await adminCall(server, "GET", "/api/v1/models/leak-risk/versions/3");
+  expect(v3.metadata).toEqual({ description: "third, from the console", features: ["flow", "pressure", "temp"] });
+});
+
+test("an admin uploads a new model from the models page", async () => {
+  await page.goto(server.url + "/models");
+  await page.locator("summary", { hasText: "Upload a model" }).click();
+  await page.getByLabel("Model name").fill("pump-wear");
+  await page.getByLabel("Kind").selectOption("linear");
+  await page.getByLabel("Model file").setInputFiles({
+    name: "pump.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify({ weights: [0.2, 0.8], bias: 0, link: "identity" })),
+  });
+  await page.getByLabel("Price per row (optional)").fill("cheap");
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await page.locator("#field-price-error").getByText("Give a number").waitFor();
+  await accessible("models, upload form with an error");
+  await page.getByLabel("Price per row (optional)").fill("0.5");
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await page.waitForURL(/\/models\/pump-wear\?uploaded=1$/);
+  await heading("pump-wear").waitFor();
+  await page.getByText("Version 1 was uploaded.").waitFor();
+  await screenshot(page, "admin-upload");
 });

@@ -80,7 +80,7 @@ function Content({ route, search }: { route: Route; search: string }) {
     case "models":
       return <Models />;
     case "model":
-      return <Model name={route.params.name ?? ""} />;
+      return <Model name={route.params.name ?? ""} search={search} />;
     case "profile":
       return <Profile />;
     case "not-found":

@@ -86,7 +86,12 @@ export async function call<M extends Method, P extends PathsWith<M>>(
   } catch (e) {
     return { ok: false, problem: unreachable(e instanceof Error ? e.message : String(e)) };
   }
-  const text = await res.text().catch(() => "");
+  return answer(path, res.status, await res.text().catch(() => ""));
+}
+
+// The Result of an answer: its JSON on success, else its problem (and the shell told when the
+// session is over).
+function answer<T>(path: string, status: number, text: string): Result<T> {
   let body: unknown = undefined;
   if (text) {
     try {
@@ -95,12 +100,37 @@ export async function call<M extends Method, P extends PathsWith<M>>(
       body = undefined;
     }
   }
-  if (!res.ok) {
-    const problem = problemFrom(res.status, body);
+  if (status < 200 || status > 299) {
+    const problem = problemFrom(status, body);
     if (sessionEnded(problem) && path !== "/api/v1/auth/login" && path !== "/api/v1/auth/me") onUnauthorized?.();
     return { ok: false, problem };
   }
-  return { ok: true, data: body as Answer<Operation<P, M>>, status: res.status };
+  return { ok: true, data: body as T, status };
+}
+
+// A POST of a multipart form (file uploads), through XMLHttpRequest because fetch cannot report
+// how much of the body went: onProgress(sent, total) as it goes, then onSent once the whole body
+// is out and the server works on it.
+export function upload<P extends PathsWith<"post">>(
+  path: P,
+  options: Omit<Options<Operation<P, "post">>, "body"> & {
+    form: FormData;
+    onProgress?: (sent: number, total: number) => void;
+    onSent?: () => void;
+  },
+): Promise<Result<Answer<Operation<P, "post">>>> {
+  const opts = options as { path?: Record<string, string | number>; query?: object };
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", buildUrl(path, opts.path, opts.query));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Vigil-CSRF", "1");
+    xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.total);
+    xhr.upload.onload = () => options.onSent?.();
+    xhr.onload = () => resolve(answer(path, xhr.status, xhr.responseText));
+    xhr.onerror = () => resolve({ ok: false, problem: unreachable("the upload was cut off") });
+    xhr.send(options.form);
+  });
 }
 
 export const api = {

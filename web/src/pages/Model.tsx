@@ -2,9 +2,12 @@ import { useState } from "preact/hooks";
 import { type ModelDetail, type ModelVersion, api } from "../api/client";
 import { type Problem, fieldErrors } from "../api/problem";
 import { Empty, Field, FormMessage, Link, ProblemView, Table, formatBytes, formatTime, useLoad } from "../components/ui";
+import { navigate, pathFor } from "../router";
 import { useSession } from "../session";
+import { UploadVersion } from "./Upload";
 
-export function Model({ name }: { name: string }) {
+export function Model({ name, search }: { name: string; search: string }) {
+  const uploaded = new URLSearchParams(search).get("uploaded");
   const [model, reload] = useLoad(() => api.get("/api/v1/models/{name}", { path: { name } }), [name]);
   return (
     <>
@@ -12,6 +15,11 @@ export function Model({ name }: { name: string }) {
         <Link href="/models">Models</Link> /
       </p>
       <h1 tabIndex={-1}>{name}</h1>
+      {uploaded && (
+        <p class="message success" role="status">
+          Version {uploaded} was uploaded.
+        </p>
+      )}
       {model.state === "loading" && <p aria-busy="true">Loading the model…</p>}
       {model.state === "error" &&
         (model.problem.status === 404 ? (
@@ -63,6 +71,18 @@ function ModelBody({ model, onChange }: { model: ModelDetail; onChange: () => vo
       {user?.role === "admin" && model.versions.length > 0 && <MoveAlias model={model} onMoved={onChange} />}
 
       <h2>Versions</h2>
+      {user?.role === "admin" && (
+        <details class="panel">
+          <summary>Upload the next version</summary>
+          <UploadVersion
+            model={model}
+            onUploaded={(v) => {
+              navigate(`${pathFor("model", { name: model.name })}?uploaded=${v.version}`, { replace: true });
+              onChange();
+            }}
+          />
+        </details>
+      )}
       {model.versions.length === 0 ? (
         <p>This model has no versions left; an admin uploads the next one.</p>
       ) : (

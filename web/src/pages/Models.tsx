@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 import { type ModelSummary, api } from "../api/client";
 import { Empty, Link, ProblemView, Table, formatTime, useLoad } from "../components/ui";
-import { pathFor } from "../router";
+import { navigate, pathFor } from "../router";
 import { useSession } from "../session";
+import { UploadVersion } from "./Upload";
 
 export function Models() {
   const [more, setMore] = useState<ModelSummary[]>([]);
@@ -17,9 +18,16 @@ export function Models() {
     }
   };
 
+  const { user } = useSession();
   return (
     <>
       <h1 tabIndex={-1}>Models</h1>
+      {user?.role === "admin" && (
+        <details class="panel">
+          <summary>Upload a model</summary>
+          <UploadVersion onUploaded={(v) => navigate(pathFor("model", { name: v.model }) + "?uploaded=" + v.version)} />
+        </details>
+      )}
       {page.state === "loading" && <p aria-busy="true">Loading the models…</p>}
       {page.state === "error" && <ProblemView problem={page.problem} retry={reload} />}
       {page.state === "ok" &&
@@ -73,7 +81,7 @@ function NoModels() {
     <Empty title="No models yet">
       {user?.role === "admin" ? (
         <>
-          <p>Upload the first one through the API, for example:</p>
+          <p>Upload the first one with “Upload a model” above, or through the API, for example:</p>
           <pre>
             <code>
               {"curl -u EMAIL:PASSWORD -X POST 'http://" + location.host +
