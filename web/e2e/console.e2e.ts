@@ -95,7 +95,11 @@ test("models an admin uploaded show with versions and aliases; back and forward 
   for (const [w, description] of [[0.5, "first fit"], [0.75, "refit on May data"]] as const) {
     await adminCall(server, "POST", "/api/v1/models/leak-risk/versions?kind=linear", linear(w), {
       "Content-Type": "application/octet-stream",
-      "Vigil-Metadata": JSON.stringify({ description, features: ["flow", "pressure", "temp"] }),
+      "Vigil-Metadata": JSON.stringify({
+        description,
+        features: ["flow", "pressure", "temp"],
+        bands: [{ below: 0.5, label: "low risk", color: "green" }, { label: "high risk", color: "red" }],
+      }),
     });
   }
   await adminCall(server, "PUT", "/api/v1/models/leak-risk/aliases/production", '{"version":1}', {
@@ -250,4 +254,28 @@ test("an admin uploads a new model from the models page", async () => {
   await heading("pump-wear").waitFor();
   await page.getByText("Version 1 was uploaded.").waitFor();
   await screenshot(page, "admin-upload");
+});
+
+test("a prediction from the form the model's features make, with its band and contributions", async () => {
+  await page.getByRole("link", { name: "Predict", exact: true }).click();
+  await page.waitForURL(/\/predict$/);
+  await heading("Predict").waitFor();
+  await page.getByLabel("Model").selectOption("leak-risk");
+  await page.waitForURL(/\/predict\/leak-risk$/);
+  expect(await page.getByLabel("Version").inputValue()).toBe("2"); // production
+  await page.getByLabel("flow").fill("1");
+  await page.getByLabel("temp").fill("warm");
+  await page.getByRole("button", { name: "Predict" }).click();
+  await page.locator('[id="field-features.temp-error"]').getByText(/Give a number/).waitFor();
+  await page.getByLabel("temp").fill("2"); // pressure stays empty: missing
+  await page.getByRole("button", { name: "Predict" }).click();
+  // logistic(0.75·1 + 1·2 + 0.1) = 0.9453; missing pressure contributes nothing.
+  const outcome = page.getByRole("status").filter({ hasText: "0.9453" });
+  await outcome.getByText("high risk").waitFor();
+  const rows = page.getByRole("table", { name: /Contribution of each feature/ }).getByRole("row");
+  expect(await rows.allTextContents()).toEqual(["FeatureContribution", "temp2", "flow0.75", "pressure0", "bias0.1"]);
+  await accessible("predict, dark");
+  await page.getByLabel("Theme").selectOption("light");
+  await accessible("predict, light");
+  await screenshot(page, "predict");
 });

@@ -6,6 +6,7 @@ import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
+import { Predict } from "./pages/Predict";
 import { Profile } from "./pages/Profile";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
@@ -18,6 +19,7 @@ const titles: Record<Route["page"], string> = {
   "sign-up": "Create an account",
   models: "Models",
   model: "Model",
+  predict: "Predict",
   profile: "Profile",
   "not-found": "Not found",
 };
@@ -81,6 +83,8 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Models />;
     case "model":
       return <Model name={route.params.name ?? ""} search={search} />;
+    case "predict":
+      return <Predict name={route.params.name} />;
     case "profile":
       return <Profile />;
     case "not-found":
@@ -118,6 +122,7 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
         {user ? (
           <>
             {item("/models", "Models", route.page === "models" || route.page === "model")}
+            {item("/predict", "Predict", route.page === "predict")}
             {item("/profile", "Profile", route.page === "profile")}
           </>
         ) : (

@@ -19,6 +19,9 @@ describe("matchRoute", () => {
     const path = pathFor("model", { name: "a/b c" });
     expect(path).toBe("/models/a%2Fb%20c");
     expect(matchRoute(path).params.name).toBe("a/b c");
+    expect(pathFor("predict")).toBe("/predict");
+    expect(pathFor("predict", { name: "iris" })).toBe("/predict/iris");
+    expect(matchRoute("/predict/iris")).toMatchObject({ page: "predict", params: { name: "iris" } });
   });
 });
 

@@ -2,7 +2,7 @@
 // button, reloads and shared links work (the server answers every page path with index.html).
 import { useEffect, useState } from "preact/hooks";
 
-export type Page = "sign-in" | "sign-up" | "models" | "model" | "profile" | "not-found";
+export type Page = "sign-in" | "sign-up" | "models" | "model" | "predict" | "profile" | "not-found";
 
 export interface Route {
   page: Page;
@@ -16,6 +16,8 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/sign-up", page: "sign-up", public: true },
   { pattern: "/models", page: "models" },
   { pattern: "/models/:name", page: "model" },
+  { pattern: "/predict", page: "predict" },
+  { pattern: "/predict/:name", page: "predict" },
   { pattern: "/profile", page: "profile" },
 ];
 
@@ -46,9 +48,13 @@ export function matchRoute(pathname: string): Route {
   return { page: "not-found", params: {}, public: true };
 }
 
-// The path of a page: pathFor("model", {name: "a b"}) → "/models/a%20b".
+// The path of a page: pathFor("model", {name: "a b"}) → "/models/a%20b". Of a page's patterns,
+// the one with the most parameters that are all given.
 export function pathFor(page: Exclude<Page, "not-found">, params: Record<string, string> = {}): string {
-  const r = table.find((t) => t.page === page)!;
+  const names = (pattern: string) => [...pattern.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+  const r = table
+    .filter((t) => t.page === page && names(t.pattern).every((k) => params[k] !== undefined))
+    .sort((a, b) => names(b.pattern).length - names(a.pattern).length)[0]!;
   return r.pattern.replace(/:(\w+)/g, (_, k: string) => encodeURIComponent(params[k] ?? ""));
 }
 

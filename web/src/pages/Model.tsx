@@ -50,6 +50,10 @@ function ModelBody({ model, onChange }: { model: ModelDetail; onChange: () => vo
         <dd>{formatTime(model.created_at)}</dd>
       </dl>
 
+      <p>
+        <Link href={pathFor("predict", { name: model.name })}>Predict with {model.name}</Link>
+      </p>
+
       <h2>Aliases</h2>
       {aliases.length === 0 ? (
         <p>
