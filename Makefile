@@ -13,7 +13,7 @@ help:
 	@echo "make run     install what is missing, build, start vigil serve on http://127.0.0.1:8080"
 	@echo "make test    install, build, run every test (release, then ASan+UBSan)"
 	@echo "make bench   run the benchmark scenarios against the peers (bench/README.md)"
-	@echo "make build   release binary at build/release/vigil"
+	@echo "make build   release binary at build/release/vigil, with the web console (web/dist)"
 	@echo "make lint    clang-format check and the OpenAPI lint;  make fmt  formats the code"
 
 deps:
@@ -24,7 +24,12 @@ build/release/build.ninja:
 build/asan/build.ninja:
 	cmake --preset asan >/dev/null
 
+# The console (web/dist) is built from the binary's OpenAPI document and then linked into it:
+# vigil first, the console (only when its inputs changed), then everything (relinks vigil when
+# web/dist changed).
 build: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS) --target vigil
+	@scripts/build-console build/release/vigil
 	cmake --build --preset release -j $(JOBS)
 
 build-asan: deps build/asan/build.ninja

@@ -27,6 +27,7 @@ json::object user_json(const auth::User& u) {
 json::value user_schema() {
   return json::object{
       {"type", "object"},
+      {"required", {"id", "email", "name", "role", "created_at", "updated_at", "disabled"}},
       {"properties",
        {{"id", {{"type", "integer"}}},
         {"email", {{"type", "string"}}},
@@ -161,6 +162,7 @@ net::RouteSpec register_spec() {
 
 net::RouteSpec login_spec() {
   json::value signed_in = json::object{{"type", "object"},
+                                       {"required", {"token", "expires_at", "user"}},
                                        {"properties",
                                         {{"token", {{"type", "string"}}},
                                          {"expires_at", {{"type", "string"}}},
@@ -185,15 +187,15 @@ net::RouteSpec logout_spec() {
 }
 
 net::RouteSpec me_spec() {
-  return {
-      .operation_id = "getMe",
-      .summary = "The signed-in caller",
-      .tag = "auth",
-      .action = "self",
-      .responses = {
-          {200, "The caller",
-           object_schema(
-               {{"id", "integer"}, {"email", "string"}, {"name", "string"}, {"role", "string"}})}}};
+  return {.operation_id = "getMe",
+          .summary = "The signed-in caller",
+          .tag = "auth",
+          .action = "self",
+          .responses = {
+              {200, "The caller",
+               object_schema(
+                   {{"id", "integer"}, {"email", "string"}, {"name", "string"}, {"role", "string"}},
+                   {"id", "email", "name", "role"})}}};
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ json::object alias_move_json(const registry::AliasMove& move) {
 
 json::value version_schema() {
   return json::object{{"type", "object"},
+                      {"required",
+                       {"model", "version", "kind", "sha256", "size", "created_at", "created_by",
+                        "metadata", "aliases"}},
                       {"properties",
                        {{"model", {{"type", "string"}}},
                         {"version", {{"type", "integer"}}},
@@ -80,13 +83,38 @@ json::value version_schema() {
 }
 
 json::value model_schema() {
-  return json::object{{"type", "object"},
-                      {"properties",
-                       {{"name", {{"type", "string"}}},
-                        {"kind", {{"type", "string"}}},
-                        {"latest_version", {{"type", json::array{"integer", "null"}}}},
-                        {"aliases", {{"type", "object"}}},
-                        {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+  return json::object{
+      {"type", "object"},
+      {"required", {"name", "kind", "latest_version", "aliases", "created_at", "created_by"}},
+      {"properties",
+       {{"name", {{"type", "string"}}},
+        {"kind", {{"type", "string"}}},
+        {"latest_version", {{"type", json::array{"integer", "null"}}}},
+        {"aliases",
+         {{"type", "object"},
+          {"description", "alias name → version"},
+          {"additionalProperties", {{"type", "integer"}}}}},
+        {"created_at", {{"type", "string"}, {"format", "date-time"}}},
+        {"created_by", {{"type", json::array{"integer", "null"}}}}}}};
+}
+
+json::value model_detail_schema() {
+  json::value schema = model_schema();
+  json::object& o = schema.as_object();
+  json::object move{{"type", "object"},
+                    {"required", {"alias", "from_version", "to_version", "at", "by"}},
+                    {"properties",
+                     {{"alias", {{"type", "string"}}},
+                      {"from_version", {{"type", json::array{"integer", "null"}}}},
+                      {"to_version", {{"type", "integer"}}},
+                      {"at", {{"type", "string"}, {"format", "date-time"}}},
+                      {"by", {{"type", json::array{"integer", "null"}}}}}}};
+  o["properties"].as_object()["versions"] = {{"type", "array"}, {"items", version_schema()}};
+  o["properties"].as_object()["alias_history"] = {
+      {"type", "array"}, {"description", "the latest 100 moves, newest first"}, {"items", move}};
+  o["required"].as_array().push_back("versions");
+  o["required"].as_array().push_back("alias_history");
+  return schema;
 }
 
 }  // namespace vigil::api

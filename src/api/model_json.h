@@ -20,5 +20,7 @@ boost::json::object alias_move_json(const registry::AliasMove& move);
 
 boost::json::value version_schema();
 boost::json::value model_schema();
+// model_schema() with versions and alias_history (GET /models/{name}).
+boost::json::value model_detail_schema();
 
 }  // namespace vigil::api

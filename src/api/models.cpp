@@ -174,12 +174,12 @@ net::RouteSpec list_spec() {
 }
 
 net::RouteSpec get_spec() {
-  return {
-      .operation_id = "getModel",
-      .summary = "A model with all its versions and the latest 100 alias moves",
-      .tag = "models",
-      .action = "models.read",
-      .responses = {{200, "The model", model_schema()}, problem_response(404, "No such model")}};
+  return {.operation_id = "getModel",
+          .summary = "A model with all its versions and the latest 100 alias moves",
+          .tag = "models",
+          .action = "models.read",
+          .responses = {{200, "The model", model_detail_schema()},
+                        problem_response(404, "No such model")}};
 }
 
 net::RouteSpec get_version_spec() {

@@ -188,6 +188,38 @@ class PredictHandlers {
   PredictDeps d_;
 };
 
+// A row's named values: feature → number, null for missing.
+json::value named_row_schema() {
+  return json::object{{"type", "object"},
+                      {"additionalProperties", {{"type", json::array{"number", "null"}}}}};
+}
+
+json::value prediction_schema() {
+  json::value contribution =
+      json::object{{"type", "object"},
+                   {"description", "feature → contribution (margin space), the bias as _bias"},
+                   {"additionalProperties", {{"type", "number"}}}};
+  json::value per_row =
+      json::object{{"oneOf", json::array{{{"type", "number"}},
+                                         {{"type", "array"}, {"items", {{"type", "number"}}}}}}};
+  return json::object{
+      {"type", "object"},
+      {"required", {"model", "version", "predictions"}},
+      {"properties",
+       {{"model", {{"type", "string"}}},
+        {"version", {{"type", "integer"}}},
+        {"predictions",
+         {{"type", "array"},
+          {"description", "per row: a value, or one per class"},
+          {"items", per_row}}},
+        {"contributions",
+         {{"type", "array"},
+          {"description", "with explain: per row an object, or one per class"},
+          {"items",
+           {{"oneOf",
+             json::array{contribution, {{"type", "array"}, {"items", contribution}}}}}}}}}}};
+}
+
 net::RouteSpec predict_spec(int64_t max_body_bytes) {
   return {
       .operation_id = "predict",
@@ -201,13 +233,9 @@ net::RouteSpec predict_spec(int64_t max_body_bytes) {
       .request_schema =
           json::object{{"type", "object"},
                        {"properties",
-                        {{"features", {{"type", "object"}}},
-                         {"rows", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}},
-      .responses = {{200, "Predictions",
-                     object_schema({{"model", "string"},
-                                    {"version", "integer"},
-                                    {"predictions", "array"},
-                                    {"contributions", "array"}})},
+                        {{"features", named_row_schema()},
+                         {"rows", {{"type", "array"}, {"items", named_row_schema()}}}}}},
+      .responses = {{200, "Predictions", prediction_schema()},
                     problem_response(404, "No such model or version"),
                     problem_response(422, "Unknown feature names or non-numeric values, named")},
       .max_body_bytes = max_body_bytes};

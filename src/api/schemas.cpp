@@ -9,6 +9,7 @@ namespace json = boost::json;
 
 json::value list_schema(json::value item) {
   return json::object{{"type", "object"},
+                      {"required", {"items", "next_cursor"}},
                       {"properties",
                        {{"items", {{"type", "array"}, {"items", std::move(item)}}},
                         {"next_cursor", {{"type", json::array{"string", "null"}}}}}}};

@@ -10,6 +10,8 @@
 #include "api/audit_middleware.h"
 #include "api/auth.h"
 #include "api/auth_middleware.h"
+#include "api/console.h"
+#include "api/cross_site.h"
 #include "api/device_ws.h"
 #include "api/devices.h"
 #include "api/events_ws.h"
@@ -92,7 +94,7 @@ App::App(const Config& config) : config_(config), router_(std::make_unique<net::
 
 App::~App() { stop(); }
 
-Expected<std::unique_ptr<App>> App::create(const Config& config) {
+Expected<std::unique_ptr<App>> App::create(const Config& config, AppOptions options) {
   std::unique_ptr<App> app(new App(config));
   auto db = open_configured_database(config);
   if (!db.ok()) return db.status();
@@ -149,6 +151,7 @@ Expected<std::unique_ptr<App>> App::create(const Config& config) {
                            }});
   api::add_ops_routes(*app->router_, std::move(ops));
   api::add_docs_routes(*app->router_, VIGIL_VERSION);
+  api::add_console_routes(*app->router_, {.files = options.console});
   api::add_auth_routes(*app->router_,
                        {.accounts = app->accounts_.get(),
                         .tokens = app->tokens_.get(),
@@ -287,6 +290,7 @@ Status App::start() {
     VIGIL_RETURN_IF_ERROR(audit_->start());
     middleware_.push_back(std::make_unique<api::AuditMiddleware>(*audit_));
   }
+  middleware_.push_back(std::make_unique<api::CrossSiteMiddleware>());
   middleware_.push_back(
       std::make_unique<api::AuthMiddleware>(*accounts_, *tokens_, *basic_, *blocking_));
   std::vector<net::Middleware*> chain;

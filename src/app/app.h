@@ -7,6 +7,7 @@
 
 #include "auth/password.h"
 #include "core/config.h"
+#include "core/embedded.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "net/router.h"
@@ -59,11 +60,18 @@ struct FirstAdmin {
   std::string generated_password;  // set only when it was generated (print it once)
 };
 
+// What the binary brings beyond the configuration.
+struct AppOptions {
+  // The web console's files, served at `/` (embedded::console() in the vigil executable; tests
+  // pass their own). Empty: `/` says the console was not built.
+  std::span<const embedded::File> console;
+};
+
 class App {
  public:
   // Opens the store and checks its schema (migrating when database.migrate_on_start), creates
   // the first admin when there is none, and builds the router. Nothing listens yet.
-  static Expected<std::unique_ptr<App>> create(const Config& config);
+  static Expected<std::unique_ptr<App>> create(const Config& config, AppOptions options = {});
   ~App();
 
   // Routes may still be added (tests) until start().

@@ -43,7 +43,7 @@ int run_serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto app = app::App::create(config);
+  auto app = app::App::create(config, {.console = embedded::console()});
   if (!app.ok()) {
     spdlog::critical("cannot start: {}", app.status().to_string());
     return 1;
@@ -64,6 +64,9 @@ int run_serve(const Config& config) {
   std::string scheme = config.get_string("server.tls_cert").empty() ? "http" : "https";
   spdlog::info("vigil serving on {}://{}:{} (database {})", scheme,
                config.get_string("server.host"), (*app)->port(), (*app)->database().describe());
+  if (embedded::console().empty()) {
+    spdlog::warn("the web console was not built into this binary: / says how (make build)");
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

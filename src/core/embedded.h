@@ -16,6 +16,11 @@ struct File {
 // swagger-ui-dist files for /docs (empty when web/node_modules was missing at build time).
 std::span<const File> docs();
 
+// The web console's built files (web/dist), linked into the vigil executable only (src/cli);
+// empty when web/dist was missing at build time. Other binaries get the console's files as a
+// parameter (app::AppOptions) and must not call this.
+std::span<const File> console();
+
 // Looks a path up in a table; nullptr when absent.
 const File* find(std::span<const File> files, std::string_view path);
 

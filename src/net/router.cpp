@@ -61,6 +61,30 @@ Route& Router::add_websocket(std::string pattern, RouteSpec spec,
   return insert(std::move(route));
 }
 
+Route& Router::set_fallback(std::vector<std::string> except, RouteSpec spec, Handler handler) {
+  assert(!fallback_ && "one fallback route");
+  auto route = std::make_unique<Route>();
+  route->method = http::verb::get;
+  route->pattern = "/{path*}";
+  route->param_names = {"path"};
+  route->spec = std::move(spec);
+  route->handler = std::move(handler);
+  fallback_ = route.get();
+  fallback_except_ = std::move(except);
+  routes_.push_back(std::move(route));
+  return *routes_.back();
+}
+
+bool Router::falls_back(http::verb method, std::string_view path) const {
+  if (!fallback_ || (method != http::verb::get && method != http::verb::head)) return false;
+  for (const auto& prefix : fallback_except_) {
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Route& Router::insert(std::unique_ptr<Route> route) {
   Node* node = root_.get();
   auto segs = split_path(route->pattern);
@@ -146,7 +170,14 @@ RouteMatch Router::match(http::verb method, std::string_view path) const {
     vals = &tail_values;
     is_tail = true;
   }
-  if (!candidates) return result;
+  if (!candidates) {
+    if (falls_back(method, path)) {
+      result.route = fallback_;
+      result.path_known = true;
+      result.params.emplace_back("path", decode(path.substr(path.empty() ? 0 : 1)));
+    }
+    return result;
+  }
   result.path_known = true;
   for (const Route* r : *candidates) {
     bool ok = r->method == method || (method == http::verb::head && r->method == http::verb::get);

@@ -74,6 +74,11 @@ class Router {
   // Adds a route; a duplicate method+pattern is a bug (asserts).
   Route& add(http::verb method, std::string pattern, RouteSpec spec, Handler handler);
   Route& add_websocket(std::string pattern, RouteSpec spec, std::shared_ptr<WsEndpoint> endpoint);
+  // The route for GET and HEAD requests whose path no route has (a single-page app's own
+  // routes: /models, /profile), except paths under one of `except` ("/api" covers "/api" and
+  // "/api/…"), which keep their 404. Its parameter "path" is the whole path without the leading
+  // '/'. At most one.
+  Route& set_fallback(std::vector<std::string> except, RouteSpec spec, Handler handler);
 
   // `path` is the undecoded path part of the target.
   RouteMatch match(http::verb method, std::string_view path) const;
@@ -82,8 +87,11 @@ class Router {
  private:
   struct Node;
   Route& insert(std::unique_ptr<Route> route);
+  bool falls_back(http::verb method, std::string_view path) const;
   std::vector<std::unique_ptr<Route>> routes_;
   std::unique_ptr<Node> root_;
+  const Route* fallback_ = nullptr;
+  std::vector<std::string> fallback_except_;
 };
 
 }  // namespace vigil::net

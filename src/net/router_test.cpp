@@ -64,5 +64,36 @@ TEST(RouterTest, HeadFallsBackToGet) {
   EXPECT_EQ(m.route->method, http::verb::get);
 }
 
+TEST(RouterTest, FallbackTakesUnknownGetPathsOutsideItsExceptions) {
+  Router r;
+  r.add(http::verb::get, "/api/v1/models", {}, noop());
+  r.add(http::verb::post, "/api/v1/auth/login", {}, noop());
+  r.add(http::verb::get, "/docs/{file*}", {}, noop());
+  r.set_fallback({"/api", "/docs", "/openapi.json"}, {}, noop());
+
+  for (std::string_view path : {"/", "/models", "/models/iris/versions", "/assets/app-1.js"}) {
+    auto m = r.match(http::verb::get, path);
+    ASSERT_NE(m.route, nullptr) << path;
+    EXPECT_EQ(m.route->pattern, "/{path*}") << path;
+    EXPECT_EQ(m.params.at(0).second, path.substr(1)) << path;
+  }
+  EXPECT_NE(r.match(http::verb::head, "/models").route, nullptr);
+  // Routes that exist win, a method mismatch stays 405, and the exceptions stay 404.
+  EXPECT_EQ(r.match(http::verb::get, "/api/v1/models").route->pattern, "/api/v1/models");
+  EXPECT_EQ(r.match(http::verb::get, "/docs/x.css").route->pattern, "/docs/{file*}");
+  auto login = r.match(http::verb::get, "/api/v1/auth/login");
+  EXPECT_EQ(login.route, nullptr);
+  EXPECT_EQ(login.allow, "POST");
+  for (std::string_view path : {"/api", "/api/v1/nothing", "/openapi.json"}) {
+    auto m = r.match(http::verb::get, path);
+    EXPECT_EQ(m.route, nullptr) << path;
+    EXPECT_FALSE(m.path_known) << path;
+  }
+  EXPECT_NE(r.match(http::verb::get, "/apiary").route, nullptr);
+  // Only reads fall back: a POST to a page is 404 as before.
+  EXPECT_EQ(r.match(http::verb::post, "/models").route, nullptr);
+  EXPECT_FALSE(r.match(http::verb::post, "/models").path_known);
+}
+
 }  // namespace
 }  // namespace vigil::net

@@ -503,7 +503,7 @@ TEST_P(IdentityTest, EveryRequestIsAudited) {
   std::string admin = login("admin@localhost", "admin-password-1");  // 1
   int sent = 1;
   for (int i = 0; i < 20; ++i, ++sent) client_->get("/healthz");
-  client_->get("/nowhere");
+  client_->get("/api/nowhere");
   client_->get("/api/v1/auth/me");
   client_->get("/api/v1/auth/me", bearer("bad"));
   client_->get("/api/v1/users", bearer(admin));

@@ -98,7 +98,7 @@ TEST(ServerTest, ResponsesAreWellFormedOnTheWire) {
   RawConnection pipe(t.port());
   pipe.send(
       "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /no/such HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      "GET /api/no/such HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   std::string both = pipe.read_all(2s);
   auto second = both.find("HTTP/1.1 404 Not Found\r\n");
   ASSERT_NE(second, std::string::npos) << both;
@@ -121,7 +121,7 @@ TEST(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   HttpClient client(t.port());
   client.get("/healthz");
   client.get("/healthz");
-  client.get("/no/such/thing");
+  client.get("/api/no/such/thing");
   auto m = client.get("/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.header("content-type").find("text/plain"), std::string::npos);

@@ -28,14 +28,30 @@ bool make_certificate(const std::filesystem::path& dir) {
   return std::system(cmd.c_str()) == 0;
 }
 
-TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
-  auto dir = testing::make_temp_dir("vigil-tls-");
+// A TestApp serving https with a fresh certificate for localhost; its files go with it.
+struct TlsApp {
+  std::filesystem::path dir = testing::make_temp_dir("vigil-tls-");
   std::string cert = (dir / "cert.pem").string();
-  std::string key = (dir / "key.pem").string();
-  ASSERT_TRUE(make_certificate(dir)) << "openssl could not make a test certificate";
+  bool made = make_certificate(dir);
+  std::unique_ptr<testing::TestApp> app;
 
-  testing::TestApp t(std::vector<std::pair<std::string, std::string>>{{"server.tls_cert", cert},
-                                                                      {"server.tls_key", key}});
+  TlsApp() {
+    if (made) {
+      app = std::make_unique<testing::TestApp>(testing::Settings{
+          {"server.tls_cert", cert}, {"server.tls_key", (dir / "key.pem").string()}});
+    }
+  }
+  ~TlsApp() {
+    app.reset();
+    std::filesystem::remove_all(dir);
+  }
+  uint16_t port() const { return app->port(); }
+};
+
+TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
+  TlsApp t;
+  ASSERT_TRUE(t.made) << "openssl could not make a test certificate";
+  const std::string& cert = t.cert;
 
   asio::io_context ioc;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
@@ -60,18 +76,15 @@ TEST(TlsTest, ServesHttpsWithTheConfiguredCertificate) {
   testing::RawConnection plain(t.port());
   plain.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(plain.closed_within(3s));
-  std::filesystem::remove_all(dir);
 }
 
 // The client library (src/client) over https: the certificate is checked against the given CA
 // file and the URL's host name; an unknown certificate, or another name, is refused unless
 // checking is turned off.
 TEST(TlsTest, TheClientLibraryChecksTheServersCertificate) {
-  auto dir = testing::make_temp_dir("vigil-tls-");
-  ASSERT_TRUE(make_certificate(dir)) << "openssl could not make a test certificate";
-  const std::string cert = (dir / "cert.pem").string();
-  testing::TestApp t(std::vector<std::pair<std::string, std::string>>{
-      {"server.tls_cert", cert}, {"server.tls_key", (dir / "key.pem").string()}});
+  TlsApp t;
+  ASSERT_TRUE(t.made) << "openssl could not make a test certificate";
+  const std::string& cert = t.cert;
   const std::string port = std::to_string(t.port());
   auto get = [&](const std::string& url, client::ClientOptions options) {
     auto c = client::HttpClient::create(url, std::move(options));
@@ -89,7 +102,23 @@ TEST(TlsTest, TheClientLibraryChecksTheServersCertificate) {
   EXPECT_NE(other_name.error.find("certificate verify failed"), std::string::npos)
       << other_name.error;
   EXPECT_EQ(get("https://127.0.0.1:" + port, {.verify_tls = false}).status, 200);
-  std::filesystem::remove_all(dir);
+}
+
+// Under TLS the session cookie is Secure: a browser never sends it over plain HTTP.
+TEST(TlsTest, TheSessionCookieIsSecureOverHttps) {
+  TlsApp t;
+  ASSERT_TRUE(t.made) << "openssl could not make a test certificate";
+  auto c = client::HttpClient::create("https://localhost:" + std::to_string(t.port()),
+                                      {.ca_file = t.cert});
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  auto login = (*c)->request(http::verb::post, "/api/v1/auth/login",
+                             R"({"email":"admin@localhost","password":"admin-password-1"})",
+                             {{"Content-Type", "application/json"}});
+  ASSERT_EQ(login.status, 200) << login.body << login.error;
+  std::string cookie = login.header("set-cookie");
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
 }
 
 TEST(TlsTest, UnreadableCertificateStopsStartUp) {

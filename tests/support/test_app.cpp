@@ -12,7 +12,8 @@
 
 namespace vigil::testing {
 
-TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool start_now)
+TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool start_now,
+                 app::AppOptions options)
     : dir_(make_temp_dir()) {
   Settings all = {
       {"server.port", "0"}, {"server.io_threads", "2"}, {"admin_password", "admin-password-1"}};
@@ -26,7 +27,7 @@ TestApp::TestApp(std::vector<std::pair<std::string, std::string>> settings, bool
     ADD_FAILURE() << config.status().to_string();
     return;
   }
-  auto created = app::App::create(*config);
+  auto created = app::App::create(*config, options);
   if (!created.ok()) {
     ADD_FAILURE() << created.status().to_string();
     return;

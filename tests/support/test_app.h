@@ -19,8 +19,9 @@ namespace vigil::testing {
 class TestApp {
  public:
   // `settings` override the defaults (dotted key → value).
+  // `options`: what the binary would bring (the console's files).
   explicit TestApp(std::vector<std::pair<std::string, std::string>> settings = {},
-                   bool start_now = true);
+                   bool start_now = true, app::AppOptions options = {});
   ~TestApp();
 
   app::App& app() { return *app_; }

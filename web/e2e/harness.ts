@@ -1,0 +1,109 @@
+// What the browser suite runs against: a real `vigil serve` (VIGIL_EXE, default
+// ../build/release/vigil) on a free loopback port with a temp data dir, and Debian's Chromium
+// (CHROMIUM, default /usr/bin/chromium) driven headless by playwright-core. Also: axe-core's
+// WCAG A/AA check of a page, and a screenshot per test in web/test-results/.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import axe from "axe-core";
+import { type Browser, type Page, chromium } from "playwright-core";
+
+const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const results = join(web, "test-results");
+export const adminPassword = "admin-password-1";
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+// The environment without VIGIL_* variables: the server reads those as settings (and refuses
+// unknown ones such as VIGIL_EXE).
+function serverEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VIGIL_")));
+}
+
+export interface Server {
+  url: string;
+  stop: () => Promise<void>;
+  log: () => string;
+}
+
+export async function startServer(): Promise<Server> {
+  const exe = resolve(web, process.env.VIGIL_EXE ?? "../build/release/vigil");
+  const dir = mkdtempSync(join(tmpdir(), "vigil-browser-"));
+  const port = await freePort();
+  let output = "";
+  const child: ChildProcess = spawn(
+    exe,
+    ["serve", "--data-dir", dir, "--set", `server.port=${port}`, "--set", "log.file=",
+      "--set", "audit.access_log=", "--set", "auth.password_mem_kib=8192"],
+    { env: { ...serverEnv(), VIGIL_ADMIN_PASSWORD: adminPassword }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) return { url, stop, log: () => output };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`vigil serve did not come up on ${url}:\n${output}`);
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox"], // root in CI and containers
+  });
+}
+
+// The WCAG 2 A and AA violations axe-core finds on the page as it is now, as readable lines.
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected
+  // <script> would be refused, as it should be); once per document.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axe.source);
+  const found = await page.evaluate(async () => {
+    const w = window as unknown as { axe: typeof axe };
+    const r = await w.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  return found;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(results, { recursive: true });
+  await page.screenshot({ path: join(results, `${name}.png`), fullPage: true });
+}
+
+// Calls the API as the first admin (Basic credentials, as the CLI would).
+export async function adminCall(server: Server, method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: "Basic " + Buffer.from(`admin@localhost:${adminPassword}`).toString("base64"), ...headers },
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
