@@ -564,8 +564,8 @@ class Agent::Impl {
                               " does not verify with the server's key");
     }
     const fs::path path = artifact_path(options_.state_dir, m.sha256);
-    auto bytes = read_file(path, options_.max_model_bytes);
-    if (!bytes.ok() || sha256_hex(*bytes) != m.sha256) {
+    auto bytes = read_artifact(options_.state_dir, m.sha256, options_.max_model_bytes);
+    if (!bytes) {
       if (!http_) {
         auto c =
             client::HttpClient::create(identity_.server, client_options(options_, identity_.token));
@@ -579,8 +579,9 @@ class Agent::Impl {
         fs::remove(path, ec);
         return invalid_argument("the artifact's sha256 is " + got->sha256 + ", not " + m.sha256);
       }
-      bytes = read_file(path, options_.max_model_bytes);
-      if (!bytes.ok()) return bytes.status();
+      auto fetched = read_file(path, options_.max_model_bytes);  // its sha256 is checked above
+      if (!fetched.ok()) return fetched.status();
+      bytes = std::move(*fetched);
     }
     return activate(runtimes_, m, *bytes);
   }
@@ -623,8 +624,8 @@ class Agent::Impl {
     }
     if (!*saved) return {};
     const InstalledModel& m = **saved;
-    auto bytes = read_file(artifact_path(options_.state_dir, m.sha256), options_.max_model_bytes);
-    if (!bytes.ok() || sha256_hex(*bytes) != m.sha256) {
+    auto bytes = read_artifact(options_.state_dir, m.sha256, options_.max_model_bytes);
+    if (!bytes) {
       spdlog::warn("agent: the file of {}:{} is missing or changed; starting with no model", m.name,
                    m.version);
       return {};

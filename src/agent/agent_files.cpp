@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/ids.h"
+
 namespace vigil::agent {
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -109,6 +111,13 @@ Status prepare_state_dir(const fs::path& dir) {
 
 fs::path artifact_path(const fs::path& dir, std::string_view sha256) {
   return dir / "models" / std::string(sha256);
+}
+
+std::optional<std::string> read_artifact(const fs::path& dir, std::string_view sha256,
+                                         uint64_t max_bytes) {
+  auto bytes = read_file(artifact_path(dir, sha256), max_bytes);
+  if (!bytes.ok() || sha256_hex(*bytes) != sha256) return std::nullopt;
+  return std::move(*bytes);
 }
 
 Expected<std::optional<Identity>> load_identity(const fs::path& dir) {

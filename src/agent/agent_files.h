@@ -47,6 +47,11 @@ Status save_current(const std::filesystem::path& dir, const InstalledModel& mode
 // dir/models/<sha256>.
 std::filesystem::path artifact_path(const std::filesystem::path& dir, std::string_view sha256);
 
+// The bytes of dir/models/<sha256> when the file is there, within max_bytes, and its sha256
+// matches; nullopt otherwise (missing, too large, damaged).
+std::optional<std::string> read_artifact(const std::filesystem::path& dir, std::string_view sha256,
+                                         uint64_t max_bytes);
+
 // Creates dir (and dir/models) with mode 0700 when missing.
 Status prepare_state_dir(const std::filesystem::path& dir);
 

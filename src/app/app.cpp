@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <filesystem>
 
@@ -243,11 +244,17 @@ Status App::add_fleet(const Config& config) {
                                   std::optional<int64_t> version) -> Expected<fleet::ModelOffer> {
     auto v = models->resolve(name, version ? std::to_string(*version) : "latest");
     if (!v.ok()) return v.status();
+    // Stored metadata is a JSON object (the registry checks it at upload); anything else is
+    // offered as an empty object rather than as text an agent would have to guess about.
+    boost::system::error_code ec;
+    boost::json::value metadata = boost::json::parse(v->metadata, ec);
     return fleet::ModelOffer{.name = v->model,
                              .version = v->version,
                              .sha256 = v->sha256,
                              .kind = v->kind,
-                             .metadata = v->metadata};
+                             .metadata = !ec && metadata.is_object()
+                                             ? std::move(metadata.as_object())
+                                             : boost::json::object{}};
   };
   hub_ = std::make_unique<fleet::DeviceHub>(
       *db_, *alarms_, *signer_, std::move(lookup), metrics_,

@@ -95,14 +95,9 @@ std::string ref_of(const json::object& o) {
 }
 
 json::value offer_json(const ModelOffer& m) {
-  json::object o{{"name", m.name},           {"version", m.version}, {"sha256", m.sha256},
-                 {"signature", m.signature}, {"url", m.url},         {"kind", m.kind}};
-  // Stored metadata is a JSON object (the registry checks it at upload); anything else is
-  // sent as an empty object rather than as text an agent would have to guess about.
-  boost::system::error_code ec;
-  json::value metadata = json::parse(m.metadata, ec);
-  o["metadata"] = !ec && metadata.is_object() ? std::move(metadata) : json::object{};
-  return o;
+  return json::object{{"name", m.name},           {"version", m.version}, {"sha256", m.sha256},
+                      {"signature", m.signature}, {"url", m.url},         {"kind", m.kind},
+                      {"metadata", m.metadata}};
 }
 
 }  // namespace

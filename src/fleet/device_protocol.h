@@ -6,6 +6,8 @@
 // Thread-safe (no shared state).
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,9 +73,10 @@ struct ModelOffer {
   std::string url;        // the artifact, relative to the server: /api/v1/models/…/artifact
   // Extension (docs/protocol.md): what the agent needs to load and use the file without reading
   // the model registry (a watchdog may not): the runtime kind, and the version's metadata (a
-  // JSON object's text as uploaded: feature_names, alarm_threshold, …). Not signed.
+  // JSON object as uploaded: feature_names, alarm_threshold, …), parsed once when the offer is
+  // made, not for every frame. Not signed.
   std::string kind;
-  std::string metadata = "{}";
+  boost::json::object metadata;
 
   ModelRef ref() const { return {name, version}; }
 };
