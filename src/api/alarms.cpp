@@ -202,27 +202,26 @@ json::value alarm_schema() {
   auto nullable = [](const char* type) { return json::value{{"type", json::array{type, "null"}}}; };
   json::value text = {{"type", "string"}};
   json::value integer = {{"type", "integer"}};
-  json::value model = {
-      {"type", json::array{"object", "null"}},
-      {"properties", {{"name", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
-  return {{"type", "object"},
-          {"properties",
-           {{"id", integer},
-            {"at", text},
-            {"last_at", text},
-            {"count", integer},
-            {"device", text},
-            {"watchdog", nullable("string")},
-            {"sensor", nullable("string")},
-            {"model", model},
-            {"severity", {{"enum", json::array{"warning", "minor", "major", "critical"}}}},
-            {"source", {{"enum", json::array{"watchdog", "detector"}}}},
-            {"state", {{"enum", json::array{"active", "acknowledged", "cleared"}}}},
-            {"details", {{"type", "object"}}},
-            {"ack_by", nullable("integer")},
-            {"ack_at", nullable("string")},
-            {"cleared_by", nullable("integer")},
-            {"cleared_at", nullable("string")}}}};
+  json::value model = model_ref_schema();
+  return all_required(
+      {{"type", "object"},
+       {"properties",
+        {{"id", integer},
+         {"at", text},
+         {"last_at", text},
+         {"count", integer},
+         {"device", text},
+         {"watchdog", nullable("string")},
+         {"sensor", nullable("string")},
+         {"model", model},
+         {"severity", {{"enum", json::array{"warning", "minor", "major", "critical"}}}},
+         {"source", {{"enum", json::array{"watchdog", "detector"}}}},
+         {"state", {{"enum", json::array{"active", "acknowledged", "cleared"}}}},
+         {"details", {{"type", "object"}}},
+         {"ack_by", nullable("integer")},
+         {"ack_at", nullable("string")},
+         {"cleared_by", nullable("integer")},
+         {"cleared_at", nullable("string")}}}});
 }
 
 json::value report_schema() {

@@ -261,21 +261,20 @@ class DeviceHandlers {
 };
 
 json::value device_schema() {
-  json::value model = {
-      {"type", json::array{"object", "null"}},
-      {"properties", {{"name", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
-  return {{"type", "object"},
-          {"properties",
-           {{"id", {{"type", "integer"}}},
-            {"name", {{"type", "string"}}},
-            {"type", {{"type", "string"}}},
-            {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
-            {"model", model},
-            {"running", model},
-            {"previous_model", model},
-            {"online", {{"type", "boolean"}}},
-            {"last_seen", {{"type", json::array{"string", "null"}}}},
-            {"created_at", {{"type", "string"}}}}}};
+  json::value model = model_ref_schema();
+  return all_required(
+      {{"type", "object"},
+       {"properties",
+        {{"id", {{"type", "integer"}}},
+         {"name", {{"type", "string"}}},
+         {"type", {{"type", "string"}}},
+         {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
+         {"model", model},
+         {"running", model},
+         {"previous_model", model},
+         {"online", {{"type", "boolean"}}},
+         {"last_seen", {{"type", json::array{"string", "null"}}}},
+         {"created_at", {{"type", "string"}}}}}});
 }
 
 json::value device_request_schema(bool create) {
@@ -356,11 +355,15 @@ net::RouteSpec assign_spec() {
 }
 
 json::value watchdog_schema() {
-  return object_schema({{"name", "string"},
-                        {"device", "string"},
-                        {"agent", "string"},
-                        {"online", "boolean"},
-                        {"created_at", "string"}});
+  return all_required({{"type", "object"},
+                       {"properties",
+                        {{"name", {{"type", "string"}}},
+                         {"device", {{"type", "string"}}},
+                         {"agent", {{"type", "string"}}},
+                         {"running", model_ref_schema()},
+                         {"online", {{"type", "boolean"}}},
+                         {"last_seen", {{"type", json::array{"string", "null"}}}},
+                         {"created_at", {{"type", "string"}}}}}});
 }
 
 net::RouteSpec store_model_spec(int64_t max_upload_bytes) {
@@ -393,8 +396,9 @@ net::RouteSpec enrollment_spec() {
           .tag = "fleet",
           .action = "devices.write",
           .request_schema = object_schema({{"expires_in_s", "integer"}}),
-          .responses = {
-              {201, "The code", object_schema({{"code", "string"}, {"expires_at", "string"}})}}};
+          .responses = {{201, "The code",
+                         object_schema({{"code", "string"}, {"expires_at", "string"}},
+                                       {"code", "expires_at"})}}};
 }
 
 net::RouteSpec enroll_spec() {

@@ -106,18 +106,30 @@ class RolloutHandlers {
   }
 
   void create(const ExchangePtr& ex) const {
-    auto body = read_json_object(*ex);
-    if (!body) return;
-    auto parsed = fleet::parse_rollout_spec(json::serialize(*body));
-    if (!parsed.spec) {
-      std::vector<net::FieldError> errors;
-      for (auto& [field, why] : parsed.errors) errors.push_back({field, why});
-      return ex->respond_problem(status::unprocessable_entity, "invalid rollout", errors);
-    }
-    off_io(*d_.blocking, ex, [d = d_, spec = *parsed.spec](net::Exchange& ex) {
+    auto spec = read_spec(*ex);
+    if (!spec) return;
+    off_io(*d_.blocking, ex, [d = d_, spec = *spec](net::Exchange& ex) {
       auto r = d.rollouts->create(spec, ex.principal()->user_id);
       if (!r.ok()) return respond_status(ex, r.status());
       respond_created(ex, "/api/v1/rollouts/" + std::to_string(r->id), rollout_json(*r));
+    });
+  }
+
+  void preview(const ExchangePtr& ex) const {
+    auto spec = read_spec(*ex);
+    if (!spec) return;
+    off_io(*d_.blocking, ex, [d = d_, spec = *spec](net::Exchange& ex) {
+      auto p = d.rollouts->preview(spec);
+      if (!p.ok()) return respond_status(ex, p.status());
+      json::array waves, sample;
+      for (int64_t n : p->waves) waves.push_back(n);
+      for (const auto& n : p->sample) sample.push_back(json::value(n));
+      ex.respond_json(status::ok, json::object{{"target", model_ref_json(p->target)},
+                                               {"devices", p->devices},
+                                               {"skipped", p->skipped},
+                                               {"online", p->online},
+                                               {"waves", std::move(waves)},
+                                               {"sample", std::move(sample)}});
     });
   }
 
@@ -156,6 +168,19 @@ class RolloutHandlers {
   void abort(const ExchangePtr& ex) const { act(ex, &fleet::RolloutService::abort); }
 
  private:
+  // The body as a rollout spec; answers 400/422 (naming each bad field) and returns nullopt.
+  static std::optional<fleet::RolloutSpec> read_spec(net::Exchange& ex) {
+    auto body = read_json_object(ex);
+    if (!body) return std::nullopt;
+    auto parsed = fleet::parse_rollout_spec(json::serialize(*body));
+    if (!parsed.spec) {
+      std::vector<net::FieldError> errors;
+      for (auto& [field, why] : parsed.errors) errors.push_back({field, why});
+      ex.respond_problem(status::unprocessable_entity, "invalid rollout", errors);
+    }
+    return parsed.spec;
+  }
+
   using Action = Expected<fleet::Rollout> (fleet::RolloutService::*)(int64_t, int64_t, std::string);
   // Body: optional {"reason"} (kept in the history); an empty body is fine.
   void act(const ExchangePtr& ex, Action action) const {
@@ -181,24 +206,98 @@ class RolloutHandlers {
   RolloutDeps d_;
 };
 
-json::value rollout_schema() {
-  json::value model = {
-      {"type", json::array{"object", "null"}},
-      {"properties", {{"model", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
-  return {{"type", "object"},
-          {"properties",
-           {{"id", {{"type", "integer"}}},
-            {"state",
-             {{"type", "string"},
-              {"enum", json::array{"running", "paused", "halted", "completed", "aborted"}}}},
-            {"reason", {{"type", "string"}}},
-            {"select", {{"type", "object"}}},
-            {"action", {{"type", "string"}, {"enum", json::array{"update", "rollback", "blank"}}}},
-            {"target", model},
-            {"counts", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
-            {"history", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-            {"created_at", {{"type", "string"}}},
-            {"updated_at", {{"type", "string"}}}}}};
+// The target of a spec: {model, version} (the request's spelling), or null.
+json::value spec_target_schema() {
+  return {{"type", json::array{"object", "null"}},
+          {"required", json::array{"model", "version"}},
+          {"properties", {{"model", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
+}
+
+json::value rollout_schema(bool with_history = true) {
+  json::value integer = {{"type", "integer"}};
+  json::object props{
+      {"id", integer},
+      {"state",
+       {{"type", "string"},
+        {"enum", json::array{"running", "paused", "halted", "completed", "aborted"}}}},
+      {"reason", {{"type", "string"}}},
+      {"select",
+       {{"type", "object"},
+        {"properties",
+         {{"model", {{"type", "string"}}},
+          {"version", integer},
+          {"devices", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
+          {"all", {{"type", "boolean"}}}}}}},
+      {"action", {{"type", "string"}, {"enum", json::array{"update", "rollback", "blank"}}}},
+      {"target", spec_target_schema()},
+      {"canary_percent", integer},
+      {"batch_size", integer},
+      {"rate_per_minute", integer},
+      {"max_failure_percent", integer},
+      {"min_sample", integer},
+      {"max_alarm_percent", integer},
+      {"device_timeout_s", integer},
+      {"confirm_s", integer},
+      {"auto_rollback", {{"type", "boolean"}}},
+      {"counts", all_required({{"type", "object"},
+                               {"properties",
+                                {{"pending", integer},
+                                 {"sent", integer},
+                                 {"downloading", integer},
+                                 {"applied", integer},
+                                 {"confirmed", integer},
+                                 {"failed", integer},
+                                 {"timed_out", integer},
+                                 {"skipped", integer}}}})},
+      {"created_at", {{"type", "string"}}},
+      {"created_by", {{"type", json::array{"integer", "null"}}}},
+      {"updated_at", {{"type", "string"}}},
+      {"devices_url", {{"type", "string"}}}};
+  if (with_history) {
+    props["history"] = {
+        {"type", "array"},
+        {"items", all_required({{"type", "object"},
+                                {"properties",
+                                 {{"at", {{"type", "string"}}},
+                                  {"by", {{"type", json::array{"integer", "null"}}}},
+                                  {"from", {{"type", json::array{"string", "null"}}}},
+                                  {"to", {{"type", "string"}}},
+                                  {"reason", {{"type", "string"}}}}}})}};
+  }
+  return all_required({{"type", "object"}, {"properties", std::move(props)}});
+}
+
+json::value rollout_device_schema() {
+  json::value nullable_text = {{"type", json::array{"string", "null"}}};
+  return all_required({{"type", "object"},
+                       {"properties",
+                        {{"device", {{"type", "string"}}},
+                         {"position", {{"type", "integer"}}},
+                         {"wave", {{"type", "integer"}}},
+                         {"state",
+                          {{"type", "string"},
+                           {"enum", json::array{"pending", "sent", "downloading", "applied",
+                                                "confirmed", "failed", "timed_out", "skipped"}}}},
+                         {"target", model_ref_schema()},
+                         {"from", model_ref_schema()},
+                         {"command", {{"type", json::array{"integer", "null"}}}},
+                         {"sent_at", nullable_text},
+                         {"switched_at", nullable_text},
+                         {"reason", {{"type", "string"}}},
+                         {"updated_at", {{"type", "string"}}}}}});
+}
+
+json::value preview_schema() {
+  json::value integer = {{"type", "integer"}};
+  return all_required({{"type", "object"},
+                       {"properties",
+                        {{"target", model_ref_schema()},
+                         {"devices", integer},
+                         {"skipped", integer},
+                         {"online", integer},
+                         {"waves", {{"type", "array"}, {"items", integer}}},
+                         {"sample", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}});
 }
 
 json::value rollout_request_schema() {
@@ -253,7 +352,7 @@ void add_rollout_routes(net::Router& router, RolloutDeps deps) {
               .tag = "fleet",
               .action = "rollouts.read",
               .params = std::move(list_params),
-              .responses = {{200, "A page of rollouts", list_schema(rollout_schema())}}},
+              .responses = {{200, "A page of rollouts", list_schema(rollout_schema(false))}}},
              bind(h, &RolloutHandlers::list));
   router.add(verb::post, "/api/v1/rollouts",
              {.operation_id = "startRollout",
@@ -264,6 +363,19 @@ void add_rollout_routes(net::Router& router, RolloutDeps deps) {
               .responses = {{201, "Started", rollout_schema()},
                             problem_response(404, "A named device or the target is not stored")}},
              bind(h, &RolloutHandlers::create));
+  router.add(verb::post, "/api/v1/rollouts/preview",
+             {.operation_id = "previewRollout",
+              .summary = "What a rollout would cover if it started now: devices selected, how "
+                         "many would be skipped (already on the target, or no previous model to "
+                         "roll back to), how many are online, the wave sizes, the first 20 names. "
+                         "Stores nothing",
+              .tag = "fleet",
+              .action = "rollouts.read",
+              .request_schema = rollout_request_schema(),
+              .responses = {{200, "The preview", preview_schema()},
+                            problem_response(404, "A named device or the target is not stored"),
+                            problem_response(422, "Invalid rollout")}},
+             bind(h, &RolloutHandlers::preview));
   router.add(verb::get, "/api/v1/rollouts/{id}",
              {.operation_id = "getRollout",
               .summary = "A rollout with its counts per device state and its history",
@@ -280,11 +392,7 @@ void add_rollout_routes(net::Router& router, RolloutDeps deps) {
               .tag = "fleet",
               .action = "rollouts.read",
               .params = std::move(device_params),
-              .responses = {{200, "A page of devices",
-                             list_schema(object_schema({{"device", "string"},
-                                                        {"state", "string"},
-                                                        {"wave", "integer"},
-                                                        {"reason", "string"}}))},
+              .responses = {{200, "A page of devices", list_schema(rollout_device_schema())},
                             problem_response(404, "No such rollout")}},
              bind(h, &RolloutHandlers::devices));
   router.add(verb::post, "/api/v1/rollouts/{id}/pause",

@@ -26,6 +26,21 @@ json::value object_schema(std::initializer_list<std::pair<const char*, const cha
   return o;
 }
 
+json::value model_ref_schema() {
+  return json::object{
+      {"type", json::array{"object", "null"}},
+      {"required", {"name", "version"}},
+      {"properties", {{"name", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}}};
+}
+
+json::value all_required(json::value schema) {
+  json::object& o = schema.as_object();
+  json::array req;
+  for (const auto& [name, _] : o["properties"].as_object()) req.emplace_back(name);
+  o["required"] = std::move(req);
+  return schema;
+}
+
 net::ResponseSpec problem_response(int status, const char* description) {
   return {status, description, problem_schema_ref(), "application/problem+json"};
 }

@@ -17,6 +17,10 @@ boost::json::value list_schema(boost::json::value item);
 // An object whose properties have the given JSON types; `required` names the required ones.
 boost::json::value object_schema(std::initializer_list<std::pair<const char*, const char*>> props,
                                  std::initializer_list<const char*> required = {});
+// {name, version} or null: a model a device runs, an alarm is about, a rollout targets.
+boost::json::value model_ref_schema();
+// Marks every property of an object schema as required (answers that always carry them all).
+boost::json::value all_required(boost::json::value schema);
 // An application/problem+json response of a route spec.
 net::ResponseSpec problem_response(int status, const char* description);
 // ?limit= and ?cursor=

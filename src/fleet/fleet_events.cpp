@@ -21,8 +21,13 @@ json::object alarm_event(const Alarm& a, std::string_view kind) {
 }
 
 json::object rollout_event(const Rollout& r) {
-  json::object counts;
-  for (const auto& [state, n] : r.counts) counts[state] = n;
+  json::object counts;  // every state, as GET /rollouts/{id} has them
+  for (auto s : {DeviceState::kPending, DeviceState::kSent, DeviceState::kDownloading,
+                 DeviceState::kApplied, DeviceState::kConfirmed, DeviceState::kFailed,
+                 DeviceState::kTimedOut, DeviceState::kSkipped}) {
+    auto it = r.counts.find(std::string(to_string(s)));
+    counts[to_string(s)] = it == r.counts.end() ? 0 : it->second;
+  }
   return {{"kind", "rollout"},
           {"id", r.id},
           {"state", to_string(r.state)},

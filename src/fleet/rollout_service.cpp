@@ -75,12 +75,14 @@ struct Selected {
   std::string name;
   std::optional<ModelRef> desired;
   std::optional<ModelRef> previous;
+  std::optional<ModelRef> running;
+  std::string online_until;
 };
 
 Expected<std::vector<Selected>> select_devices(store::Session& s, const RolloutSelect& sel) {
   std::string sql =
-      "SELECT d.id, d.name, d.model, d.model_version, d.previous_model, d.previous_version "
-      "FROM devices d WHERE 1 = 1";
+      "SELECT d.id, d.name, d.model, d.model_version, d.previous_model, d.previous_version, "
+      "d.running_model, d.running_version, d.online_until FROM devices d WHERE 1 = 1";
   std::vector<Value> p;
   auto bind = [&](Value v) {
     p.push_back(std::move(v));
@@ -113,8 +115,8 @@ Expected<std::vector<Selected>> select_devices(store::Session& s, const RolloutS
   std::vector<Selected> out;
   out.reserve(rows->size());
   for (size_t r = 0; r < rows->size(); ++r) {
-    out.push_back(
-        {rows->get_int(r, 0), rows->get_text(r, 1), model_at(*rows, r, 2), model_at(*rows, r, 4)});
+    out.push_back({rows->get_int(r, 0), rows->get_text(r, 1), model_at(*rows, r, 2),
+                   model_at(*rows, r, 4), model_at(*rows, r, 6), rows->get_text(r, 8)});
   }
   if (sel.kind == RolloutSelect::Kind::kDevices) {
     std::set<std::string> found;
@@ -265,21 +267,57 @@ void RolloutService::run() {
   }
 }
 
-Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_user) {
-  RolloutSpec spec = spec_in;
-  // The target must be stored; blank's is the stored blank model's newest version.
+// The model every device is sent (none for a rollback: each its own previous one). It must be
+// stored; blank's is the stored blank model's newest version.
+Expected<std::optional<ModelRef>> RolloutService::resolve_target(const RolloutSpec& spec) {
   std::optional<ModelRef> target;
   if (spec.action == RolloutAction::kUpdate) {
     if (!spec.target) return invalid_field("target", "required for update");
     auto o = hub_.offer(spec.target->name, spec.target->version);
     if (!o.ok()) return o.status();
     target = o->ref();
-    spec.target = target;
   } else if (spec.action == RolloutAction::kBlank) {
     auto o = hub_.offer("blank", std::nullopt);
     if (!o.ok()) return o.status();
     target = o->ref();
   }
+  return target;
+}
+
+Expected<RolloutPreview> RolloutService::preview(const RolloutSpec& spec) {
+  auto target = resolve_target(spec);
+  if (!target.ok()) return target.status();
+  const std::string now = format_rfc3339(now_());
+  return store::read_returning<RolloutPreview>(
+      db_, [&](store::Session& s) -> Expected<RolloutPreview> {
+        auto devices = select_devices(s, spec.select);
+        if (!devices.ok()) return devices.status();
+        RolloutPreview p;
+        p.target = *target;
+        p.devices = static_cast<int64_t>(devices->size());
+        for (const auto& d : *devices) {
+          const std::optional<ModelRef>& t =
+              spec.action == RolloutAction::kRollback ? d.previous : *target;
+          const bool runs = t && d.running && name_key(t->name) == name_key(d.running->name) &&
+                            t->version == d.running->version;
+          if (!t || runs) ++p.skipped;
+          if (!d.online_until.empty() && d.online_until > now) ++p.online;
+          if (p.sample.size() < RolloutPreview::kSample) p.sample.push_back(d.name);
+        }
+        for (int w : assign_waves(devices->size(), spec.limits)) {
+          if (w >= static_cast<int>(p.waves.size())) p.waves.resize(w + 1);
+          ++p.waves[w];
+        }
+        return p;
+      });
+}
+
+Expected<Rollout> RolloutService::create(const RolloutSpec& spec_in, int64_t by_user) {
+  RolloutSpec spec = spec_in;
+  auto resolved = resolve_target(spec);
+  if (!resolved.ok()) return resolved.status();
+  const std::optional<ModelRef> target = *resolved;
+  if (spec.action == RolloutAction::kUpdate) spec.target = target;
   const std::string now = format_rfc3339(now_());
   const std::string spec_json = rollout_spec_json(spec);
   auto id = store::write_returning<int64_t>(db_, [&](store::Session& s) -> Expected<int64_t> {
@@ -674,7 +712,9 @@ Status RolloutService::step(int64_t id, bool* acted) {
     }
   }
   if (changed_state) count_transition(*changed_state);
-  if (changed_state && on_change_) {
+  // Listeners (the events WebSocket's `rollouts` topic) hear of every step that changed
+  // something, so a console shows the counts move, not only the rollout's state.
+  if ((changed_state || planned_changes) && on_change_) {
     auto r = get(id);
     if (r.ok()) on_change_(*r);
   }

@@ -71,6 +71,17 @@ struct RolloutDevice {
   std::string updated_at;
 };
 
+// What a rollout would cover if it started now (POST /api/v1/rollouts/preview).
+struct RolloutPreview {
+  static constexpr size_t kSample = 20;
+  std::optional<ModelRef> target;  // none for a rollback (each device its previous model)
+  int64_t devices = 0;             // selected
+  int64_t skipped = 0;             // already run their target, or (rollback) have no previous model
+  int64_t online = 0;
+  std::vector<int64_t> waves;       // devices per wave: the canary first, then the batches
+  std::vector<std::string> sample;  // the first kSample names, in the order they would go
+};
+
 struct RolloutFilter {
   std::optional<RolloutState> state;
   int limit = 50;
@@ -93,6 +104,8 @@ class RolloutService {
   // Creates the rollout (the devices selected now, in id order, put in waves) and wakes it.
   // No devices selected is fine: the rollout completes at once.
   Expected<Rollout> create(const RolloutSpec& spec, int64_t by_user);
+  // What create() would select now, without storing anything; the same errors.
+  Expected<RolloutPreview> preview(const RolloutSpec& spec);
   Expected<Rollout> get(int64_t id);
   Expected<std::vector<Rollout>> list(const RolloutFilter& filter);
   // In position order, after `after_position`.
@@ -112,11 +125,12 @@ class RolloutService {
   Status step(int64_t id, bool* acted = nullptr);
   void count_transition(RolloutState to);  // vigil_fleet_rollout_transitions_total
 
-  // Called with every rollout whose state changed, after the change is stored.
+  // Called with a rollout after a change of its state or of its devices' states is stored.
   void set_on_change(std::function<void(const Rollout&)> fn) { on_change_ = std::move(fn); }
 
  private:
   void run();
+  Expected<std::optional<ModelRef>> resolve_target(const RolloutSpec& spec);
   Expected<Rollout> transition(int64_t id, int64_t by_user, std::string reason, RolloutState to);
 
   store::Database& db_;

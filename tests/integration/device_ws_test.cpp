@@ -365,6 +365,29 @@ TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
                  {{"select", {{"devices", {"d1", "ghost"}}}}, {"action", "blank"}})
                 .status,
             404);
+  // The preview says what it would cover, and stores nothing.
+  auto preview =
+      client_->request(http::verb::post, "/api/v1/rollouts/preview", json::serialize(body),
+                       {{"Authorization", "Bearer " + user}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(preview.json(), (json::value{{"target", {{"name", "m"}, {"version", 2}}},
+                                         {"devices", 2},
+                                         {"skipped", 0},
+                                         {"online", 2},
+                                         {"waves", {1, 1}},
+                                         {"sample", {"d1", "d2"}}}));
+  auto to_v1 = body;
+  to_v1["target"] = {{"model", "m"}, {"version", 1}};  // both already run it
+  EXPECT_EQ(send(http::verb::post, "/api/v1/rollouts/preview", to_v1).json().at("skipped"), 2);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/rollouts/preview",
+                 {{"select", {{"all", true}}}, {"action", "sideways"}})
+                .status,
+            422);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/rollouts/preview",
+                 {{"select", {{"devices", {"ghost"}}}}, {"action", "blank"}})
+                .status,
+            404);
+  EXPECT_EQ(client_->get("/api/v1/rollouts", admin_).json().at("items").as_array().size(), 0u);
   WsClient events(app_->port(), "/api/v1/ws/events", user);
   ASSERT_TRUE(events.ok());
   ASSERT_TRUE(events.send({{"type", "subscribe"}, {"topics", {"rollouts"}}}));
@@ -387,11 +410,15 @@ TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->at("event").at("state"), "running");
   std::optional<json::object> last;
+  bool progress = false;  // an event while running with a device under way: counts move live
   while (auto e = events.next_of_type("event", kWait)) {
     last = e;
-    if (e->at("event").at("state") == "completed") break;
+    const auto& ev = e->at("event");
+    if (ev.at("state") == "running" && ev.at("counts").at("pending") != 2) progress = true;
+    if (ev.at("state") == "completed") break;
   }
   ASSERT_TRUE(last);
+  EXPECT_TRUE(progress);
   EXPECT_EQ(last->at("topic"), "rollouts");
   EXPECT_EQ(last->at("event").at("counts").at("confirmed"), 2);
   EXPECT_EQ(rollout.at("counts").at("confirmed"), 2);

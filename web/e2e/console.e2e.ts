@@ -10,6 +10,7 @@ import {
   adminCall,
   adminPassword,
   launchBrowser,
+  newConsolePage,
   screenshot,
   startServer,
 } from "./harness";
@@ -18,25 +19,18 @@ let server: Server;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const cspViolations: string[] = [];
-const pageErrors: string[] = [];
+const problems: string[] = []; // CSP violations, uncaught errors
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: "light" });
-  page = await context.newPage();
-  page.setDefaultTimeout(5_000); // fail at the step that hangs, well within the test's time
-  page.on("console", (m) => {
-    if (m.text().includes("Content Security Policy")) cspViolations.push(m.text());
-  });
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page = await newConsolePage(browser, problems);
+  context = page.context();
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  expect(cspViolations).toEqual([]);
-  expect(pageErrors).toEqual([]);
+  expect(problems).toEqual([]);
 });
 
 async function accessible(what: string) {

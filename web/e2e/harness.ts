@@ -107,3 +107,54 @@ export async function adminCall(server: Server, method: string, path: string, bo
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
+
+export interface Agent {
+  stop: () => Promise<void>;
+  log: () => string;
+}
+
+// A real `vigil agent` (the same binary) enrolling with `code` as `watchdog`, scoring the rows
+// appended to `input`; its state in `stateDir`.
+export function startAgent(server: Server, code: string, watchdog: string, stateDir: string, input: string): Agent {
+  const exe = resolve(web, process.env.VIGIL_EXE ?? "../build/release/vigil");
+  let output = "";
+  const child = spawn(
+    exe,
+    ["agent", "--url", server.url, "--code", code, "--watchdog", watchdog, "--state-dir", stateDir, "--input", input,
+      "--ping-s", "5", "--retry-max-s", "2"],
+    { env: serverEnv(), stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  return {
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// A page signed in with the email and password, through the sign-in form.
+export async function signIn(page: Page, server: Server, email: string, password: string): Promise<void> {
+  await page.goto(server.url + "/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/models$/);
+}
+
+// A fresh light-themed page; Content-Security-Policy violations and uncaught errors are pushed
+// onto `problems` (each suite expects none).
+export async function newConsolePage(browser: Browser, problems: string[], timeoutMs = 5_000): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, colorScheme: "light" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeoutMs); // fail at the step that hangs, well within the test's time
+  page.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  return page;
+}

@@ -4,10 +4,15 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type User, api, setUnauthorizedHandler } from "./api/client";
 import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
+import { Alarms, useActiveAlarms } from "./pages/Alarms";
+import { Device } from "./pages/Device";
+import { Fleet } from "./pages/Fleet";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
 import { Predict } from "./pages/Predict";
 import { Profile } from "./pages/Profile";
+import { RolloutNew } from "./pages/RolloutNew";
+import { Rollout, Rollouts } from "./pages/Rollouts";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
 import { type Route, home, matchRoute, navigate, useLocation } from "./router";
@@ -20,6 +25,12 @@ const titles: Record<Route["page"], string> = {
   models: "Models",
   model: "Model",
   predict: "Predict",
+  fleet: "Fleet",
+  device: "Device",
+  rollouts: "Rollouts",
+  "rollout-new": "Start a rollout",
+  rollout: "Rollout",
+  alarms: "Alarms",
   profile: "Profile",
   "not-found": "Not found",
 };
@@ -50,7 +61,12 @@ export function App() {
   // screen readers and keyboards start; a fresh load starts at the top, at the skip link).
   const moved = useRef(false);
   useEffect(() => {
-    const name = route.page === "model" ? route.params.name : titles[route.page];
+    const name =
+      route.page === "model" || route.page === "device"
+        ? route.params.name
+        : route.page === "rollout"
+          ? `Rollout #${route.params.id}`
+          : titles[route.page];
     document.title = `${name} · Vigil`;
     if (moved.current) document.querySelector<HTMLElement>("main h1")?.focus();
   }, [pathname, user === undefined]);
@@ -85,6 +101,18 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Model name={route.params.name ?? ""} search={search} />;
     case "predict":
       return <Predict name={route.params.name} />;
+    case "fleet":
+      return <Fleet search={search} />;
+    case "device":
+      return <Device name={route.params.name ?? ""} search={search} />;
+    case "rollouts":
+      return <Rollouts search={search} />;
+    case "rollout-new":
+      return <RolloutNew search={search} />;
+    case "rollout":
+      return <Rollout id={route.params.id ?? ""} search={search} />;
+    case "alarms":
+      return <Alarms search={search} />;
     case "profile":
       return <Profile />;
     case "not-found":
@@ -100,13 +128,21 @@ function Content({ route, search }: { route: Route; search: string }) {
 }
 
 function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | undefined; onSignedOut: () => void }) {
-  const item = (href: string, label: string, active: boolean) => (
+  const item = (href: string, label: string, active: boolean, badge = "") => (
     <li>
       <Link href={href} aria-current={active ? "page" : undefined}>
         {label}
+        {badge && (
+          <span class="badge">
+            <span class="visually-hidden">, </span>
+            {badge}
+            <span class="visually-hidden"> active</span>
+          </span>
+        )}
       </Link>
     </li>
   );
+  const activeAlarms = useActiveAlarms(Boolean(user));
   const signOut = async () => {
     events.close(); // the server does not end an open socket when its session is revoked
     await api.post("/api/v1/auth/logout", {});
@@ -123,6 +159,9 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
           <>
             {item("/models", "Models", route.page === "models" || route.page === "model")}
             {item("/predict", "Predict", route.page === "predict")}
+            {item("/fleet", "Fleet", route.page === "fleet" || route.page === "device")}
+            {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
+            {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
             {item("/profile", "Profile", route.page === "profile")}
           </>
         ) : (

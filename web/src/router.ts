@@ -2,7 +2,20 @@
 // button, reloads and shared links work (the server answers every page path with index.html).
 import { useEffect, useState } from "preact/hooks";
 
-export type Page = "sign-in" | "sign-up" | "models" | "model" | "predict" | "profile" | "not-found";
+export type Page =
+  | "sign-in"
+  | "sign-up"
+  | "models"
+  | "model"
+  | "predict"
+  | "fleet"
+  | "device"
+  | "rollouts"
+  | "rollout-new"
+  | "rollout"
+  | "alarms"
+  | "profile"
+  | "not-found";
 
 export interface Route {
   page: Page;
@@ -18,6 +31,12 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/models/:name", page: "model" },
   { pattern: "/predict", page: "predict" },
   { pattern: "/predict/:name", page: "predict" },
+  { pattern: "/fleet", page: "fleet" },
+  { pattern: "/fleet/:name", page: "device" },
+  { pattern: "/rollouts", page: "rollouts" },
+  { pattern: "/rollouts/new", page: "rollout-new" },
+  { pattern: "/rollouts/:id", page: "rollout" },
+  { pattern: "/alarms", page: "alarms" },
   { pattern: "/profile", page: "profile" },
 ];
 
