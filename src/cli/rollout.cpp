@@ -31,6 +31,7 @@ struct RolloutArgs {
   std::string canary_percent, batch_size, rate_per_minute, max_failure_percent, min_sample,
       max_alarm_percent, device_timeout_s, confirm_s;
   bool auto_rollback = false;
+  bool dry_run = false;
   // list, devices; pause, resume, abort
   std::string state, limit, cursor, reason;
 };
@@ -200,9 +201,35 @@ std::vector<std::string> rollout_row(const json::value& r) {
           text(r, "created_at"), reason_text(r)};
 }
 
+// --dry-run: what the rollout would cover now (POST /rollouts/preview), nothing started.
+void preview(RolloutArgs& a, const json::object& body, int& exit_code) {
+  auto p = call(a.remote, verb::post, "/api/v1/rollouts/preview", exit_code, body);
+  if (!p) return;
+  if (print_json(a.remote, *p)) return;
+  const json::value& r = p->value;
+  std::string waves;
+  if (const auto* w = r.as_object().if_contains("waves"); w && w->is_array()) {
+    for (const auto& n : w->as_array()) {
+      waves += (waves.empty() ? "" : ", ") + json::serialize(n);
+    }
+  }
+  std::string sample;
+  if (const auto* s = r.as_object().if_contains("sample"); s && s->is_array()) {
+    for (const auto& n : s->as_array()) {
+      sample += (sample.empty() ? "" : ",") + std::string(n.is_string() ? n.as_string() : "");
+    }
+  }
+  std::printf(
+      "would select %s devices (%s online); %s would be skipped (already on the target, or "
+      "nothing to roll back to)\nwaves (canary first): %s\nfirst: %s\n",
+      text(r, "devices").c_str(), text(r, "online").c_str(), text(r, "skipped").c_str(),
+      waves.empty() ? "none" : waves.c_str(), sample.empty() ? "none" : sample.c_str());
+}
+
 void start(RolloutArgs& a, int& exit_code) {
   auto body = start_body(a, exit_code);
   if (!body) return;
+  if (a.dry_run) return preview(a, *body, exit_code);
   auto made = call(a.remote, verb::post, "/api/v1/rollouts", exit_code, *body);
   if (!made) return;
   if (print_json(a.remote, *made)) return;
@@ -343,6 +370,9 @@ void add_start(CLI::App& rollout, RolloutArgs& a, int& exit_code) {
   for (const LimitFlag& l : kLimits) cmd->add_option(l.flag, a.*l.value, l.help)->type_name("INT");
   cmd->add_flag("--auto-rollback", a.auto_rollback,
                 "When it halts, send the switched devices back (default: no)");
+  cmd->add_flag("--dry-run", a.dry_run,
+                "Start nothing: say how many devices it would select, skip and send in each "
+                "wave, and name the first 20");
   add_remote_options(*cmd, a.remote);
   cmd->callback([&a, &exit_code] { start(a, exit_code); });
 }

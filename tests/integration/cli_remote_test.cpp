@@ -248,6 +248,21 @@ TEST_F(CliRemoteTest, AlarmListAckAndClear) {
 // pause, resume and abort with reasons.
 TEST_F(CliRemoteTest, RolloutStartListShowDevicesPauseResumeAbort) {
   rollout_fixture();
+  // --dry-run says what it would cover and starts nothing.
+  CliRun dry =
+      vigil({"rollout", "start", "--device", "d1", "--device", "d2", "--to-model", "m",
+             "--to-version", "2", "--canary-percent", "50", "--batch-size", "1", "--dry-run"},
+            admin_);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out,
+            "would select 2 devices (0 online); 0 would be skipped (already on the target, or "
+            "nothing to roll back to)\nwaves (canary first): 1, 1\nfirst: d1,d2\n");
+  EXPECT_EQ(client_->get("/api/v1/rollouts", {{"Authorization", "Bearer " + admin_}})
+                .json()
+                .at("items")
+                .as_array()
+                .size(),
+            0u);
   CliRun r = vigil(
       {"rollout", "start", "--device", "d1", "--device", "d2", "--to-model", "m", "--to-version",
        "2", "--canary-percent", "50", "--batch-size", "1", "--confirm-s", "0"},
