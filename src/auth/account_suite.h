@@ -21,6 +21,7 @@
 #include "auth/password.h"
 #include "store/database.h"
 #include "store/migrations.h"
+#include "support/backends.h"
 
 namespace vigil::auth::testing {
 
@@ -54,14 +55,9 @@ class AccountSuite : public ::testing::Test {
   void SetUp() override {
     backend_.set_up();
     if (IsSkipped() || HasFatalFailure()) return;
-    store::DatabaseOptions options;
-    options.url = backend_.url();
-    options.pool_size = 10;  // more than the racing threads, so PostgreSQL writers overlap
-    auto db = store::open_database(options);
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(db).value();
-    store::Migrator migrator(*db_);
-    ASSERT_ACCOUNT_OK(migrator.up());
+    // More connections than the racing threads, so PostgreSQL writers overlap.
+    vigil::testing::open_migrated(backend_.url(), 10, db_);
+    if (HasFatalFailure()) return;
     users_ = std::make_unique<UserStore>(*db_, kCheapParams);
     tokens_ = std::make_unique<TokenService>(*db_, std::chrono::hours(1));
     basic_ = std::make_unique<BasicAuthCache>();

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "credits/ledger.h"
-#include "store/migrations.h"
+#include "support/backends.h"
 
 namespace vigil::credits::testing {
 
@@ -21,15 +21,8 @@ class LedgerSuite : public ::testing::Test {
   void SetUp() override {
     backend_.set_up();
     if (IsSkipped() || HasFatalFailure()) return;
-    store::DatabaseOptions options;
-    options.url = backend_.url();
-    options.pool_size = 6;
-    auto db = store::open_database(options);
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
-    store::Migrator migrator(*db_);
-    auto ran = migrator.up();
-    ASSERT_TRUE(ran.ok()) << ran.status().to_string();
+    vigil::testing::open_migrated(backend_.url(), 6, db_);
+    if (HasFatalFailure()) return;
     ledger_ = std::make_unique<Ledger>(*db_);
     alice_ = add_user("alice@example.com");
     admin_ = add_user("admin@example.com");

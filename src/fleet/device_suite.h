@@ -14,7 +14,7 @@
 #include "fleet/commands.h"
 #include "fleet/device_store.h"
 #include "fleet/watchdogs.h"
-#include "store/migrations.h"
+#include "support/backends.h"
 
 namespace vigil::fleet::testing {
 
@@ -24,15 +24,8 @@ class DeviceSuite : public ::testing::Test {
   void SetUp() override {
     backend_.set_up();
     if (IsSkipped() || HasFatalFailure()) return;
-    store::DatabaseOptions options;
-    options.url = backend_.url();
-    options.pool_size = 4;
-    auto db = store::open_database(options);
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
-    store::Migrator migrator(*db_);
-    auto ran = migrator.up();
-    ASSERT_TRUE(ran.ok()) << ran.status().to_string();
+    vigil::testing::open_migrated(backend_.url(), 4, db_);
+    if (HasFatalFailure()) return;
     devices_ = std::make_unique<DeviceStore>(*db_);
     tokens_ = std::make_unique<auth::TokenService>(*db_, std::chrono::hours(1));
     watchdogs_ = std::make_unique<WatchdogService>(*db_, *tokens_);

@@ -14,7 +14,7 @@
 #include "fleet/commands.h"
 #include "fleet/device_hub.h"
 #include "fleet/rollout_service.h"
-#include "store/migrations.h"
+#include "support/backends.h"
 
 namespace vigil::fleet::testing {
 
@@ -24,13 +24,8 @@ class RolloutSuite : public ::testing::Test {
   void SetUp() override {
     backend_.set_up();
     if (IsSkipped() || HasFatalFailure()) return;
-    store::DatabaseOptions options;
-    options.url = backend_.url();
-    auto db = store::open_database(options);
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = std::move(*db);
-    auto ran = store::Migrator(*db_).up();
-    ASSERT_TRUE(ran.ok()) << ran.status().to_string();
+    vigil::testing::open_migrated(backend_.url(), 4, db_);
+    if (HasFatalFailure()) return;
     // Admins 1-8: who starts, pauses, resumes and aborts.
     for (int i = 1; i <= 8; ++i) {
       const std::string email = "admin" + std::to_string(i) + "@example.com";

@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <unistd.h>
 
+#include "store/database.h"
+#include "store/migrations.h"
 #include "support/pg_server.h"
 #include "support/temp_db.h"
 
@@ -53,5 +56,19 @@ struct PostgresSchemaBackend {
 
   std::string url_;
 };
+
+// Opens `url` with `pool_size` connections into `out` and applies every migration; a fatal
+// failure otherwise (call it in SetUp, then check HasFatalFailure()).
+inline void open_migrated(const std::string& url, int pool_size,
+                          std::unique_ptr<store::Database>& out) {
+  store::DatabaseOptions options;
+  options.url = url;
+  options.pool_size = pool_size;
+  auto db = store::open_database(options);
+  ASSERT_TRUE(db.ok()) << db.status().to_string();
+  out = std::move(*db);
+  auto ran = store::Migrator(*out).up();
+  ASSERT_TRUE(ran.ok()) << ran.status().to_string();
+}
 
 }  // namespace vigil::testing
