@@ -108,6 +108,20 @@ function answer<T>(path: string, status: number, text: string): Result<T> {
   return { ok: true, data: body as T, status };
 }
 
+// A GET of a plain-text answer (GET /metrics: Prometheus text) as its text; a failure as its
+// problem.
+export async function getText(path: PathsWith<"get">, fetchFn: typeof fetch = fetch): Promise<Result<string>> {
+  let res: Response;
+  try {
+    res = await fetchFn(path, { headers: { Accept: "text/plain" }, credentials: "same-origin" });
+  } catch (e) {
+    return { ok: false, problem: unreachable(e instanceof Error ? e.message : String(e)) };
+  }
+  const text = await res.text().catch(() => "");
+  if (res.ok) return { ok: true, data: text, status: res.status };
+  return answer(path, res.status, text);
+}
+
 // A POST of a multipart form (file uploads), through XMLHttpRequest because fetch cannot report
 // how much of the body went: onProgress(sent, total) as it goes, then onSent once the whole body
 // is out and the server works on it.
@@ -149,3 +163,5 @@ export type User = Ok<"/api/v1/auth/me", "get">;
 export type ModelSummary = Ok<"/api/v1/models", "get">["items"][number];
 export type ModelDetail = Ok<"/api/v1/models/{name}", "get">;
 export type ModelVersion = ModelDetail["versions"][number];
+export type Account = Ok<"/api/v1/users", "get">["items"][number];
+export type AuditRecord = Ok<"/api/v1/audit", "get">["items"][number];
