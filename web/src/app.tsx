@@ -4,12 +4,15 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type User, api, setUnauthorizedHandler } from "./api/client";
 import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
+import { Audit } from "./pages/Audit";
+import { Health } from "./pages/Health";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
 import { Predict } from "./pages/Predict";
 import { Profile } from "./pages/Profile";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
+import { Users } from "./pages/Users";
 import { type Route, home, matchRoute, navigate, useLocation } from "./router";
 import { SessionContext } from "./session";
 import { type ThemeChoice, applyTheme, storedTheme } from "./theme";
@@ -21,6 +24,9 @@ const titles: Record<Route["page"], string> = {
   model: "Model",
   predict: "Predict",
   profile: "Profile",
+  "admin-users": "Users",
+  "admin-audit": "Audit log",
+  "admin-health": "Health",
   "not-found": "Not found",
 };
 
@@ -87,6 +93,12 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Predict name={route.params.name} />;
     case "profile":
       return <Profile />;
+    case "admin-users":
+      return <Users />;
+    case "admin-audit":
+      return <Audit search={search} />;
+    case "admin-health":
+      return <Health />;
     case "not-found":
       return (
         <>
@@ -124,6 +136,16 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/models", "Models", route.page === "models" || route.page === "model")}
             {item("/predict", "Predict", route.page === "predict")}
             {item("/profile", "Profile", route.page === "profile")}
+            {user.role === "admin" && (
+              <li>
+                <span class="menu-group" id="menu-admin">Admin</span>
+                <ul aria-labelledby="menu-admin">
+                  {item("/admin/users", "Users", route.page === "admin-users")}
+                  {item("/admin/audit", "Audit log", route.page === "admin-audit")}
+                  {item("/admin/health", "Health", route.page === "admin-health")}
+                </ul>
+              </li>
+            )}
           </>
         ) : (
           <>

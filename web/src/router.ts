@@ -2,7 +2,8 @@
 // button, reloads and shared links work (the server answers every page path with index.html).
 import { useEffect, useState } from "preact/hooks";
 
-export type Page = "sign-in" | "sign-up" | "models" | "model" | "predict" | "profile" | "not-found";
+export type Page = "sign-in" | "sign-up" | "models" | "model" | "predict" | "profile" | "not-found"
+  | "admin-users" | "admin-audit" | "admin-health";
 
 export interface Route {
   page: Page;
@@ -19,6 +20,9 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/predict", page: "predict" },
   { pattern: "/predict/:name", page: "predict" },
   { pattern: "/profile", page: "profile" },
+  { pattern: "/admin/users", page: "admin-users" },
+  { pattern: "/admin/audit", page: "admin-audit" },
+  { pattern: "/admin/health", page: "admin-health" },
 ];
 
 // Where "/" goes.
