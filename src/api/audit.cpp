@@ -81,20 +81,35 @@ class AuditHandlers {
 };
 
 net::RouteSpec list_spec() {
+  // Every field is always there (the console's types rely on it); user is null for calls
+  // without a signed-in caller.
+  json::value user = object_schema({{"id", "integer"}, {"email", "string"}}, {"id", "email"});
+  user.as_object()["type"] = json::array{"object", "null"};
   json::value record = object_schema({{"id", "integer"},
                                       {"at", "string"},
                                       {"request_id", "string"},
-                                      {"user", "object"},
                                       {"method", "string"},
                                       {"path", "string"},
                                       {"status", "integer"},
                                       {"latency_us", "integer"},
                                       {"bytes_in", "integer"},
                                       {"bytes_out", "integer"},
-                                      {"ip", "string"}});
+                                      {"ip", "string"}},
+                                     {"id", "at", "request_id", "user", "method", "path", "status",
+                                      "latency_us", "bytes_in", "bytes_out", "ip"});
+  json::object& props = record.as_object()["properties"].as_object();
+  props["at"].as_object()["format"] = "date-time";
+  props["user"] = std::move(user);
   auto params = page_params();
-  for (const char* p : {"user", "method", "path_prefix", "status", "since", "until"}) {
-    params.push_back({p, "query"});
+  for (auto [name, description] : {
+           std::pair{"user", "The caller: a user id or an email"},
+           std::pair{"method", "HTTP method in capitals, such as GET"},
+           std::pair{"path_prefix", "Paths that start with this"},
+           std::pair{"status", "HTTP status code"},
+           std::pair{"since", "At or after (RFC 3339 or epoch milliseconds)"},
+           std::pair{"until", "Before (RFC 3339 or epoch milliseconds)"},
+       }) {
+    params.push_back({name, "query", description});
   }
   return {.operation_id = "listAudit",
           .summary =

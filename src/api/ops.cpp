@@ -118,23 +118,24 @@ net::RouteSpec health_spec() {
           .summary = "The process is alive",
           .tag = "operations",
           .action = "public",
-          .responses = {{200, "Alive",
-                         json::object{{"type", "object"},
-                                      {"properties", {{"status", {{"type", "string"}}}}}}}}};
+          .responses = {{200, "Alive", object_schema({{"status", "string"}}, {"status"})}}};
 }
 
 net::RouteSpec readiness_spec() {
-  return {
-      .operation_id = "getReadiness",
-      .summary = "Store and queue reachable, migrations current",
-      .tag = "operations",
-      .action = "public",
-      .responses = {
-          {200, "Ready",
-           json::object{{"type", "object"},
-                        {"properties",
-                         {{"status", {{"type", "string"}}}, {"checks", {{"type", "object"}}}}}}},
-          problem_response(503, "Not ready")}};
+  return {.operation_id = "getReadiness",
+          .summary = "Store and queue reachable, migrations current",
+          .tag = "operations",
+          .action = "public",
+          .responses = {{200, "Ready",
+                         json::object{{"type", "object"},
+                                      {"required", {"status", "checks"}},
+                                      {"properties",
+                                       {{"status", {{"type", "string"}}},
+                                        {"checks",
+                                         {{"type", "object"},
+                                          {"description", "Each check's name: ok, or what failed"},
+                                          {"additionalProperties", {{"type", "string"}}}}}}}}},
+                        problem_response(503, "Not ready")}};
 }
 
 net::RouteSpec metrics_spec() {

@@ -98,6 +98,13 @@ class UserHandlers {
   UserDeps d_;
 };
 
+// A request schema whose role is one of the roles (as the user schema says).
+json::value with_roles(json::value schema) {
+  schema.as_object()["properties"].as_object()["role"].as_object()["enum"] =
+      json::array{"admin", "user", "watchdog"};
+  return schema;
+}
+
 net::RouteSpec list_spec() {
   return {.operation_id = "listUsers",
           .summary = "List user accounts",
@@ -112,9 +119,9 @@ net::RouteSpec create_spec() {
           .summary = "Create a user account with a role",
           .tag = "users",
           .action = "users.write",
-          .request_schema = with_account_rules(object_schema(
+          .request_schema = with_roles(with_account_rules(object_schema(
               {{"email", "string"}, {"password", "string"}, {"role", "string"}, {"name", "string"}},
-              {"email", "password", "role"})),
+              {"email", "password", "role"}))),
           .responses = {{201, "Created", user_schema()},
                         problem_response(409, "Email taken (in any case or Unicode normal form)")}};
 }
@@ -128,19 +135,20 @@ net::RouteSpec get_spec() {
 }
 
 net::RouteSpec update_spec() {
-  return {.operation_id = "updateUser",
-          .summary =
-              "Change a user: admins any field; users their own name and password "
-              "(with current_password). All fields change, or none.",
-          .tag = "users",
-          .action = "users.self",
-          .request_schema = with_account_rules(object_schema({{"name", "string"},
-                                                              {"password", "string"},
-                                                              {"current_password", "string"},
-                                                              {"role", "string"},
-                                                              {"disabled", "boolean"}})),
-          .responses = {{200, "The changed user", user_schema()},
-                        problem_response(409, "Would leave no active admin")}};
+  return {
+      .operation_id = "updateUser",
+      .summary =
+          "Change a user: admins any field; users their own name and password "
+          "(with current_password). All fields change, or none.",
+      .tag = "users",
+      .action = "users.self",
+      .request_schema = with_roles(with_account_rules(object_schema({{"name", "string"},
+                                                                     {"password", "string"},
+                                                                     {"current_password", "string"},
+                                                                     {"role", "string"},
+                                                                     {"disabled", "boolean"}}))),
+      .responses = {{200, "The changed user", user_schema()},
+                    problem_response(409, "Would leave no active admin")}};
 }
 
 net::RouteSpec remove_spec() {

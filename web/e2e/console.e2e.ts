@@ -2,35 +2,23 @@
 // the models an admin uploaded through the API, the back button, the profile's password change,
 // the theme, sign-out. Every page visited is checked with axe-core (WCAG A/AA) and each test
 // leaves a screenshot in web/test-results/.
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { beforeAll, expect, test } from "vitest";
 import {
   type Server,
   accessibilityViolations,
   adminCall,
   adminPassword,
-  launchBrowser,
-  newConsolePage,
+  browserSuite,
   screenshot,
-  startServer,
 } from "./harness";
 
+const suite = browserSuite();
 let server: Server;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-const problems: string[] = []; // CSP violations, uncaught errors
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newConsolePage(browser, problems);
-  context = page.context();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  expect(problems).toEqual([]);
+beforeAll(() => {
+  ({ server, context, page } = suite);
 });
 
 async function accessible(what: string) {

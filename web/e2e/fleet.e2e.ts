@@ -7,7 +7,7 @@
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
   type Agent,
@@ -15,32 +15,23 @@ import {
   accessibilityViolations,
   adminCall,
   adminPassword,
-  launchBrowser,
-  newConsolePage,
+  browserSuite,
   screenshot,
   signIn,
   startAgent,
-  startServer,
 } from "./harness";
 
+const suite = browserSuite(10_000);
 let server: Server;
-let browser: Browser;
 let page: Page;
 let agent: Agent | undefined;
 const dir = mkdtempSync(join(tmpdir(), "vigil-fleet-e2e-"));
-const problems: string[] = [];
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newConsolePage(browser, problems, 10_000);
+beforeAll(() => {
+  ({ server, page } = suite);
 });
-
 afterAll(async () => {
-  await agent?.stop();
-  await browser?.close();
-  await server?.stop();
+  await agent?.stop(); // before the suite's server stops
   rmSync(dir, { recursive: true, force: true });
-  expect(problems).toEqual([]);
 });
 
 const menu = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: new RegExp(`^${name}`) });

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import axe from "axe-core";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll, expect } from "vitest";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const results = join(web, "test-results");
@@ -76,6 +77,32 @@ export function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ["--no-sandbox"], // root in CI and containers
   });
+}
+
+export interface Suite {
+  server: Server;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+}
+
+// A test file's own `vigil serve` and Chromium page (light colour scheme, 1200×800), set up
+// before its tests (the fields are filled then) and stopped after; any CSP violation or page
+// error the page met fails the file.
+export function browserSuite(timeoutMs = 5_000): Suite {
+  const suite = {} as Suite;
+  const problems: string[] = []; // CSP violations, uncaught errors
+  beforeAll(async () => {
+    [suite.server, suite.browser] = await Promise.all([startServer(), launchBrowser()]);
+    suite.page = await newConsolePage(suite.browser, problems, timeoutMs);
+    suite.context = suite.page.context();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+    expect(problems).toEqual([]);
+  });
+  return suite;
 }
 
 // The WCAG 2 A and AA violations axe-core finds on the page as it is now, as readable lines.

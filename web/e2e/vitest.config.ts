@@ -1,5 +1,6 @@
-// The browser suite: one `vigil serve` and one headless Chromium for the whole run (e2e/setup.ts),
-// files one after another. Run by ctest (label "browser") through scripts/test-browser.
+// The browser suite: every e2e/*.e2e.ts file, each with its own `vigil serve` and headless
+// Chromium (harness.ts), files one after another. Run by ctest (label "browser") through
+// scripts/test-web.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

@@ -7,6 +7,8 @@ import { Link } from "./components/ui";
 import { Alarms, useActiveAlarms } from "./pages/Alarms";
 import { Device } from "./pages/Device";
 import { Fleet } from "./pages/Fleet";
+import { Audit } from "./pages/Audit";
+import { Health } from "./pages/Health";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
 import { Predict } from "./pages/Predict";
@@ -15,6 +17,7 @@ import { RolloutNew } from "./pages/RolloutNew";
 import { Rollout, Rollouts } from "./pages/Rollouts";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
+import { Users } from "./pages/Users";
 import { type Route, home, matchRoute, navigate, useLocation } from "./router";
 import { SessionContext } from "./session";
 import { type ThemeChoice, applyTheme, storedTheme } from "./theme";
@@ -32,6 +35,9 @@ const titles: Record<Route["page"], string> = {
   rollout: "Rollout",
   alarms: "Alarms",
   profile: "Profile",
+  "admin-users": "Users",
+  "admin-audit": "Audit log",
+  "admin-health": "Health",
   "not-found": "Not found",
 };
 
@@ -115,6 +121,12 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Alarms search={search} />;
     case "profile":
       return <Profile />;
+    case "admin-users":
+      return <Users />;
+    case "admin-audit":
+      return <Audit search={search} />;
+    case "admin-health":
+      return <Health />;
     case "not-found":
       return (
         <>
@@ -163,6 +175,16 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
             {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
             {item("/profile", "Profile", route.page === "profile")}
+            {user.role === "admin" && (
+              <li>
+                <span class="menu-group" id="menu-admin">Admin</span>
+                <ul aria-labelledby="menu-admin">
+                  {item("/admin/users", "Users", route.page === "admin-users")}
+                  {item("/admin/audit", "Audit log", route.page === "admin-audit")}
+                  {item("/admin/health", "Health", route.page === "admin-health")}
+                </ul>
+              </li>
+            )}
           </>
         ) : (
           <>

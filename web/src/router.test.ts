@@ -7,6 +7,7 @@ describe("matchRoute", () => {
     expect(matchRoute("/models/")).toMatchObject({ page: "models" });
     expect(matchRoute("/models/iris%20v2")).toEqual({ page: "model", params: { name: "iris v2" }, public: false });
     expect(matchRoute("/sign-in")).toMatchObject({ page: "sign-in", public: true });
+    expect(matchRoute("/admin/audit")).toEqual({ page: "admin-audit", params: {}, public: false });
   });
 
   it("sends unknown and malformed paths to not-found", () => {

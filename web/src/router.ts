@@ -15,6 +15,9 @@ export type Page =
   | "rollout"
   | "alarms"
   | "profile"
+  | "admin-users"
+  | "admin-audit"
+  | "admin-health"
   | "not-found";
 
 export interface Route {
@@ -38,6 +41,9 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/rollouts/:id", page: "rollout" },
   { pattern: "/alarms", page: "alarms" },
   { pattern: "/profile", page: "profile" },
+  { pattern: "/admin/users", page: "admin-users" },
+  { pattern: "/admin/audit", page: "admin-audit" },
+  { pattern: "/admin/health", page: "admin-health" },
 ];
 
 // Where "/" goes.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildUrl, call, sessionEnded, setUnauthorizedHandler } from "./client";
+import { buildUrl, call, getText, sessionEnded, setUnauthorizedHandler } from "./client";
 import { problemFrom } from "./problem";
 
 function fakeFetch(status: number, body: string, seen: { url?: string; init?: RequestInit } = {}): typeof fetch {
@@ -67,5 +67,15 @@ describe("the end of a session", () => {
     await call("post", "/api/v1/auth/login", { body: { email: "a", password: "b" } }, fakeFetch(401, "{}"));
     setUnauthorizedHandler(null);
     expect(told).toBe(1); // a failed sign-in is not the end of a session
+  });
+});
+
+describe("getText", () => {
+  it("answers the text, or the problem", async () => {
+    const seen: { url?: string; init?: RequestInit } = {};
+    expect(await getText("/metrics", fakeFetch(200, "vigil_up 1\n", seen))).toEqual({ ok: true, data: "vigil_up 1\n", status: 200 });
+    expect(seen.url).toBe("/metrics");
+    const r = await getText("/metrics", fakeFetch(503, '{"status":503,"detail":"not ready"}'));
+    expect(r).toMatchObject({ ok: false, problem: { status: 503, detail: "not ready" } });
   });
 });

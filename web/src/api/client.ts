@@ -108,6 +108,20 @@ function answer<T>(path: string, status: number, text: string): Result<T> {
   return { ok: true, data: body as T, status };
 }
 
+// A GET of a plain-text answer (GET /metrics: Prometheus text) as its text; a failure as its
+// problem.
+export async function getText(path: PathsWith<"get">, fetchFn: typeof fetch = fetch): Promise<Result<string>> {
+  let res: Response;
+  try {
+    res = await fetchFn(path, { headers: { Accept: "text/plain" }, credentials: "same-origin" });
+  } catch (e) {
+    return { ok: false, problem: unreachable(e instanceof Error ? e.message : String(e)) };
+  }
+  const text = await res.text().catch(() => "");
+  if (res.ok) return { ok: true, data: text, status: res.status };
+  return answer(path, res.status, text);
+}
+
 // A POST of a multipart form (file uploads), through XMLHttpRequest because fetch cannot report
 // how much of the body went: onProgress(sent, total) as it goes, then onSent once the whole body
 // is out and the server works on it.
@@ -157,3 +171,5 @@ export type RolloutDevice = Ok<"/api/v1/rollouts/{id}/devices", "get">["items"][
 export type RolloutPreview = Ok<"/api/v1/rollouts/preview", "post">;
 export type RolloutRequest = NonNullable<Body<Operation<"/api/v1/rollouts", "post">>>;
 export type Alarm = Ok<"/api/v1/alarms/{id}", "get">;
+export type Account = Ok<"/api/v1/users", "get">["items"][number];
+export type AuditRecord = Ok<"/api/v1/audit", "get">["items"][number];

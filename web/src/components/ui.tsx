@@ -23,7 +23,7 @@ interface FieldProps {
   name: string;
   value: string;
   onInput: (value: string) => void;
-  type?: "text" | "email" | "password";
+  type?: "text" | "email" | "password" | "datetime-local";
   error?: string | undefined;
   hint?: string;
   autoComplete?: string;
@@ -41,7 +41,7 @@ export function Field(p: FieldProps) {
       <input
         id={id}
         name={p.name}
-        // Preact types each input type with its own roles; these three share theirs.
+        // Preact types each input type with its own roles; these share theirs.
         type={(p.type ?? "text") as "text"}
         value={p.value}
         autoComplete={p.autoComplete}
