@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+
+#include "core/json_text.h"
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/pct_string_view.hpp>
 #include <cerrno>
@@ -38,7 +40,7 @@ HttpResponse make_problem(http::status status, std::string_view detail,
 HttpResponse make_json(http::status status, const boost::json::value& body) {
   HttpResponse res{status, 11};
   res.set(http::field::content_type, "application/json");
-  res.body() = boost::json::serialize(body);
+  res.body() = json_text(body);
   return res;
 }
 
