@@ -178,11 +178,19 @@ class PredictHandlers {
       return ex->respond_problem(status::unprocessable_entity, detail, errors);
     }
     size_t n = rows.rows.size();
-    d.server->infer(h, std::move(data), n, explain,
-                    [ex, resolved = h.resolved, n](Expected<serving::Prediction> p) {
-                      if (!p.ok()) return respond_status(*ex, p.status());
-                      ex->respond_json_text(status::ok, prediction_json(*resolved, *p, n));
-                    });
+    charge_then(d.credits, ex, prediction_cost(model.price_per_row, n),
+                "predict " + model.label + ", " + std::to_string(n) + " rows",
+                [d, ex, h, data = std::move(data), n, explain](auto refund) mutable {
+                  d.server->infer(
+                      h, std::move(data), n, explain,
+                      [ex, resolved = h.resolved, n, refund](Expected<serving::Prediction> p) {
+                        if (!p.ok()) {
+                          refund();
+                          return respond_status(*ex, p.status());
+                        }
+                        ex->respond_json_text(status::ok, prediction_json(*resolved, *p, n));
+                      });
+                });
   }
 
   PredictDeps d_;

@@ -2,6 +2,7 @@
 // several ({rows:[{…}]}), with per-feature contributions on ?explain=true. API.md "Inference".
 #pragma once
 
+#include "api/credits.h"
 #include "net/router.h"
 #include "serving/model_server.h"
 
@@ -9,6 +10,7 @@ namespace vigil::api {
 
 struct PredictDeps {
   serving::ModelServer* server = nullptr;
+  CreditDeps credits;  // priced models (metadata price_per_row) charge the caller per row
   size_t max_rows = 10000;
   int64_t max_body_bytes = 64 << 20;
 };

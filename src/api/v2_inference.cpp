@@ -118,14 +118,24 @@ class V2Handlers {
           invalid_field("inputs[0].shape", "the model expects " + std::to_string(expected) +
                                                " features, got " + std::to_string(request.cols)));
     }
-    d_.server->infer(h, std::move(request.data), request.rows, request.explain,
-                     [ex, resolved = h.resolved, id = request.id](Expected<serving::Prediction> p) {
-                       if (!p.ok()) return respond_status(*ex, p.status());
-                       ex->respond_json_text(
-                           status::ok,
-                           v2_infer_response(resolved->name, resolved->version, id, p->values,
-                                             p->contributions ? &*p->contributions : nullptr));
-                     });
+    const size_t rows = request.rows;
+    charge_then(d_.credits, ex, prediction_cost(h.resolved->price_per_row, rows),
+                "infer " + h.resolved->label + ", " + std::to_string(rows) + " rows",
+                [this, ex, h, data = std::move(request.data), rows, explain = request.explain,
+                 id = request.id](auto refund) mutable {
+                  d_.server->infer(
+                      h, std::move(data), rows, explain,
+                      [ex, resolved = h.resolved, id, refund](Expected<serving::Prediction> p) {
+                        if (!p.ok()) {
+                          refund();
+                          return respond_status(*ex, p.status());
+                        }
+                        ex->respond_json_text(
+                            status::ok,
+                            v2_infer_response(resolved->name, resolved->version, id, p->values,
+                                              p->contributions ? &*p->contributions : nullptr));
+                      });
+                });
   }
 
   V2InferenceDeps d_;

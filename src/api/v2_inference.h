@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "api/credits.h"
 #include "net/router.h"
 #include "registry/model_registry.h"
 #include "serving/model_server.h"
@@ -17,6 +18,7 @@ struct V2InferenceDeps {
   serving::ModelServer* server = nullptr;
   registry::ModelRegistry* registry = nullptr;
   BlockingPool* blocking = nullptr;
+  CreditDeps credits;  // priced models (metadata price_per_row) charge the caller per row
   size_t max_rows = 10000;
   int64_t max_body_bytes = 64 << 20;
   std::function<bool()> ready;  // /v2/health/ready; blocking (it asks the store)

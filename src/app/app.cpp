@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/console.h"
+#include "api/credits.h"
 #include "api/cross_site.h"
 #include "api/device_ws.h"
 #include "api/devices.h"
@@ -28,6 +29,7 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "credits/ledger.h"
 #include "events/hub.h"
 #include "fleet/alarm_store.h"
 #include "fleet/device_hub.h"
@@ -201,12 +203,17 @@ Status App::add_models(const Config& config) {
 
   store::Database* db = db_.get();
   size_t max_rows = static_cast<size_t>(config.get_int("inference.max_rows"));
+  ledger_ = std::make_unique<credits::Ledger>(*db_);
+  const api::CreditDeps credit_deps{.ledger = ledger_.get(), .blocking = blocking_.get()};
   api::add_v2_inference_routes(*router_, {.server = model_server_.get(),
                                           .registry = models_.get(),
                                           .blocking = blocking_.get(),
+                                          .credits = credit_deps,
                                           .max_rows = max_rows,
                                           .ready = [db] { return db->ping().ok(); }});
-  api::add_predict_routes(*router_, {.server = model_server_.get(), .max_rows = max_rows});
+  api::add_predict_routes(
+      *router_, {.server = model_server_.get(), .credits = credit_deps, .max_rows = max_rows});
+  api::add_credit_routes(*router_, credit_deps);
   return add_fleet(config);
 }
 

@@ -32,6 +32,10 @@ const std::vector<ActionSpec>& actions() {
       {"alarms.read", {"admin", "user"}, "List and read alarms"},
       {"alarms.report", {"watchdog"}, "Report an alarm on the watchdog's own device"},
       {"alarms.write", {"admin"}, "Acknowledge and clear alarms"},
+      {"credits.read",
+       {"admin", "user"},
+       "Read one's own credits and ledger (admins: anyone's, with ?user=)"},
+      {"credits.write", {"admin"}, "Top up or correct a user's credits"},
   };
   return kActions;
 }
