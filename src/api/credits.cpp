@@ -13,18 +13,18 @@
 
 namespace vigil::api {
 namespace json = boost::json;
-using credits::credits_from_milli;
 using net::http::status;
 using net::http::verb;
+using tasks::credits_from_milli;
 
-json::object account_json(const credits::Account& a) {
+json::object account_json(const tasks::Account& a) {
   return {{"user", a.user_id},
           {"balance", credits_from_milli(a.balance)},
           {"held", credits_from_milli(a.held)},
           {"available", credits_from_milli(a.available())}};
 }
 
-void respond_short(net::Exchange& ex, const credits::Taken& t) {
+void respond_short(net::Exchange& ex, const tasks::Taken& t) {
   auto res = net::make_problem(
       status::payment_required,
       "not enough credits: this costs " + json_text(json::value(credits_from_milli(t.cost))) +
@@ -71,7 +71,7 @@ void charge_then(const CreditDeps& d, const ExchangePtr& ex, int64_t cost, std::
 
 namespace {
 
-json::object entry_json(const credits::Entry& e) {
+json::object entry_json(const tasks::Entry& e) {
   return {{"id", e.id},
           {"at", e.at},
           {"amount", credits_from_milli(e.amount)},
@@ -112,7 +112,7 @@ class CreditHandlers {
     off_io(*d_.blocking, ex, [d = d_, user, page = *page](net::Exchange& ex) {
       auto list = d.ledger->entries(user, page.limit, page.cursor.value_or(0));
       if (!list.ok()) return respond_status(ex, list.status());
-      respond_list(ex, *list, page.limit, entry_json, [](const credits::Entry& e) { return e.id; });
+      respond_list(ex, *list, page.limit, entry_json, [](const tasks::Entry& e) { return e.id; });
     });
   }
 
@@ -131,7 +131,7 @@ class CreditHandlers {
     if (!a || !a->is_number()) {
       f.add("amount", "required: a number of credits (negative for a correction)");
     } else {
-      auto milli = credits::milli_from_credits(a->to_number<double>());
+      auto milli = tasks::milli_from_credits(a->to_number<double>());
       if (!milli.ok())
         f.add("amount", milli.status().message());
       else

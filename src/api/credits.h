@@ -1,7 +1,7 @@
 // Credits over HTTP (API.md "Tasks and credits"): a caller's balance, their ledger (an admin may
 // read anyone's with ?user=), and an admin's top-up or correction of a user's credits. Amounts
 // are credits with up to 3 decimals (exact milli-credits inside); the rules live in
-// credits::Ledger.
+// tasks::Ledger.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -11,13 +11,13 @@
 #include <string>
 
 #include "core/blocking_pool.h"
-#include "credits/ledger.h"
 #include "net/router.h"
+#include "tasks/ledger.h"
 
 namespace vigil::api {
 
 struct CreditDeps {
-  credits::Ledger* ledger = nullptr;
+  tasks::Ledger* ledger = nullptr;
   BlockingPool* blocking = nullptr;
 };
 
@@ -34,8 +34,8 @@ void charge_then(const CreditDeps& d, const std::shared_ptr<net::Exchange>& ex, 
                  std::string what, std::function<void(std::function<void()> refund)> run);
 
 // {balance, held, available} in credits: what GET /credits answers and a 402 carries.
-boost::json::object account_json(const credits::Account& a);
+boost::json::object account_json(const tasks::Account& a);
 // Answers 402: not enough credits for `cost` (milli-credits), with the balance and the cost.
-void respond_short(net::Exchange& ex, const credits::Taken& t);
+void respond_short(net::Exchange& ex, const tasks::Taken& t);
 
 }  // namespace vigil::api

@@ -29,7 +29,7 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
-#include "credits/ledger.h"
+#include "tasks/ledger.h"
 #include "events/hub.h"
 #include "fleet/alarm_store.h"
 #include "fleet/device_hub.h"
@@ -203,7 +203,7 @@ Status App::add_models(const Config& config) {
 
   store::Database* db = db_.get();
   size_t max_rows = static_cast<size_t>(config.get_int("inference.max_rows"));
-  ledger_ = std::make_unique<credits::Ledger>(*db_);
+  ledger_ = std::make_unique<tasks::Ledger>(*db_);
   const api::CreditDeps credit_deps{.ledger = ledger_.get(), .blocking = blocking_.get()};
   api::add_v2_inference_routes(*router_, {.server = model_server_.get(),
                                           .registry = models_.get(),

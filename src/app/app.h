@@ -29,7 +29,7 @@ class DeviceStore;
 class ModelSigner;
 class WatchdogService;
 }  // namespace vigil::fleet
-namespace vigil::credits {
+namespace vigil::tasks {
 class Ledger;
 }
 namespace vigil::auth {
@@ -125,7 +125,7 @@ class App {
   std::unique_ptr<fleet::WatchdogService> watchdogs_;
   std::unique_ptr<events::Hub> events_;  // outlives its publishers, the router and the sessions
   std::unique_ptr<fleet::AlarmStore> alarms_;
-  std::unique_ptr<credits::Ledger> ledger_;
+  std::unique_ptr<tasks::Ledger> ledger_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;
   std::unique_ptr<net::Router> router_;

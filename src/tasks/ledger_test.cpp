@@ -1,8 +1,8 @@
 // The Ledger suite on a temporary SQLite file, and the credits <-> milli-credits conversion.
-#include "credits/ledger_suite.h"
 #include "support/backends.h"
+#include "tasks/ledger_suite.h"
 
-namespace vigil::credits::testing {
+namespace vigil::tasks::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, LedgerSuite,
                                ::testing::Types<vigil::testing::SqliteFileBackend>);
 
@@ -16,4 +16,4 @@ TEST(CreditsTest, CreditsConvertExactlyToMilliCredits) {
   EXPECT_FALSE(milli_from_credits(std::nan("")).ok());
   EXPECT_EQ(credits_from_milli(1500), 1.5);
 }
-}  // namespace vigil::credits::testing
+}  // namespace vigil::tasks::testing

@@ -10,10 +10,10 @@
 #include <random>
 #include <thread>
 
-#include "credits/ledger.h"
 #include "support/backends.h"
+#include "tasks/ledger.h"
 
-namespace vigil::credits::testing {
+namespace vigil::tasks::testing {
 
 template <typename Backend>
 class LedgerSuite : public ::testing::Test {
@@ -220,4 +220,4 @@ REGISTER_TYPED_TEST_SUITE_P(LedgerSuite, TopUpsChargesAndCorrectionsEachWriteAnE
                             AHoldIsSetAsideAndSettlesExactlyOnce,
                             ConcurrentHoldsChargesAndReleasesStayExact);
 
-}  // namespace vigil::credits::testing
+}  // namespace vigil::tasks::testing

@@ -28,7 +28,7 @@
 #include "core/status.h"
 #include "store/database.h"
 
-namespace vigil::credits {
+namespace vigil::tasks {
 
 struct Account {
   int64_t user_id = 0;
@@ -95,4 +95,4 @@ class Ledger {
 Expected<int64_t> milli_from_credits(double credits);
 double credits_from_milli(int64_t milli);
 
-}  // namespace vigil::credits
+}  // namespace vigil::tasks

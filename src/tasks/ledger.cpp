@@ -1,10 +1,10 @@
-#include "credits/ledger.h"
+#include "tasks/ledger.h"
 
 #include <cmath>
 
 #include "core/ids.h"
 
-namespace vigil::credits {
+namespace vigil::tasks {
 using store::Value;
 
 namespace {
@@ -251,4 +251,4 @@ Expected<int64_t> milli_from_credits(double credits) {
 
 double credits_from_milli(int64_t milli) { return static_cast<double>(milli) / 1000.0; }
 
-}  // namespace vigil::credits
+}  // namespace vigil::tasks
