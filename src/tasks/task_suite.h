@@ -1,0 +1,269 @@
+// TaskService's behaviour suite, run on SQLite (task_service_test.cpp) and PostgreSQL
+// (task_service_pgtest.cpp): submit with a hold, Idempotency-Key, cancel, claims with leases
+// taken over when they run out, poison tasks, finishing exactly once — and exact balances after
+// thousands of concurrent submits, cancels, claims, failures and repeated completions.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/backends.h"
+#include "tasks/task_service.h"
+
+namespace vigil::tasks::testing {
+
+template <typename Backend>
+class TaskSuite : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_.set_up();
+    if (IsSkipped() || HasFatalFailure()) return;
+    vigil::testing::open_migrated(backend_.url(), 8, db_);
+    if (HasFatalFailure()) return;
+    ledger_ = std::make_unique<Ledger>(*db_);
+    auto now = [this] { return start_ + std::chrono::milliseconds(clock_ms_.load()); };
+    tasks_ = std::make_unique<TaskService>(
+        *db_, *ledger_, TaskService::Options{.lease = std::chrono::seconds(30), .max_attempts = 2},
+        now);
+    auto rows = db_->query(
+        "INSERT INTO users (email, email_key, password_hash, role, created_at, updated_at) "
+        "VALUES ('a@example.com', 'a@example.com', 'x', 'user', '2026-01-01T00:00:00.000Z', "
+        "'2026-01-01T00:00:00.000Z') RETURNING id");
+    ASSERT_TRUE(rows.ok()) << rows.status().to_string();
+    user_ = rows->get_int(0, 0);
+  }
+  void TearDown() override {
+    tasks_.reset();
+    ledger_.reset();
+    db_.reset();
+    backend_.tear_down();
+  }
+
+  NewTask new_task(int64_t cost, std::string key = {}, std::string input = R"({"rows":[{}]})") {
+    return {.user_id = user_,
+            .model = "m",
+            .version = 1,
+            .input = std::move(input),
+            .rows = 1,
+            .cost = cost,
+            .idempotency_key = std::move(key)};
+  }
+  Account account() { return *ledger_->account(user_); }
+  int64_t ledger_sum() {
+    auto rows = db_->query("SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE user_id = $1",
+                           {user_});
+    return rows.ok() ? rows->get_int(0, 0) : -1;
+  }
+
+  Backend backend_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<TaskService> tasks_;
+  std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
+  std::atomic<int64_t> clock_ms_{0};
+  int64_t user_ = 0;
+};
+
+TYPED_TEST_SUITE_P(TaskSuite);
+
+TYPED_TEST_P(TaskSuite, SubmitHoldsCancelReleasesShortStoresNothing) {
+  auto& t = *this->tasks_;
+  ASSERT_TRUE(this->ledger_->adjust(this->user_, 1'000, "top-up", 0).ok());
+  auto a = t.submit(this->new_task(600));
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  ASSERT_TRUE(a->ok);
+  EXPECT_EQ(a->task.status, TaskStatus::kQueued);
+  EXPECT_EQ(this->account().held, 600);
+  auto short_of = t.submit(this->new_task(401));
+  ASSERT_TRUE(short_of.ok());
+  EXPECT_FALSE(short_of->ok);
+  EXPECT_EQ(short_of->short_of.account.available(), 400);
+  EXPECT_EQ(t.list({.user_id = this->user_})->size(), 1u);  // nothing stored
+
+  auto cancelled = t.cancel(a->task.id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().to_string();
+  EXPECT_EQ(cancelled->status, TaskStatus::kCancelled);
+  EXPECT_EQ(this->account().held, 0);
+  EXPECT_EQ(this->account().balance, 1'000);
+  EXPECT_EQ(t.cancel(a->task.id).status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(t.cancel(999999).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(t.get(999999).status().code(), ErrorCode::kNotFound);
+  auto free = t.submit(this->new_task(0));
+  ASSERT_TRUE(free.ok() && free->ok);  // a free task holds nothing
+  auto running = t.claim("w1");
+  ASSERT_TRUE(running.ok() && *running);
+  EXPECT_EQ(t.cancel(free->task.id).status().code(), ErrorCode::kConflict);
+  auto queued = t.list({.user_id = this->user_, .status = TaskStatus::kCancelled});
+  ASSERT_EQ(queued->size(), 1u);
+}
+
+TYPED_TEST_P(TaskSuite, AnIdempotencyKeyMakesOneTask) {
+  auto& t = *this->tasks_;
+  ASSERT_TRUE(this->ledger_->adjust(this->user_, 1'000, "top-up", 0).ok());
+  auto first = t.submit(this->new_task(100, "key-1"));
+  auto again = t.submit(this->new_task(100, "key-1"));
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_FALSE(first->repeat);
+  EXPECT_TRUE(again->repeat);
+  EXPECT_EQ(again->task.id, first->task.id);
+  EXPECT_EQ(this->account().held, 100);  // held once
+  EXPECT_EQ(t.submit(this->new_task(100, "key-1", R"({"rows":[{"x":1}]})")).status().code(),
+            ErrorCode::kConflict);
+  // Many at once with one key: one task.
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<int64_t> ids;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto s = t.submit(this->new_task(100, "key-2"));
+      ASSERT_TRUE(s.ok()) << s.status().to_string();
+      std::lock_guard lock(mu);
+      ids.insert(s->task.id);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(this->account().held, 200);
+}
+
+// A worker that dies leaves a lease that runs out; the next claim takes the task over; it is
+// finished and charged once. A task whose claims never finish is failed as poison.
+TYPED_TEST_P(TaskSuite, LeasesRunOutAndTasksFinishOnce) {
+  auto& t = *this->tasks_;
+  ASSERT_TRUE(this->ledger_->adjust(this->user_, 1'000, "top-up", 0).ok());
+  auto a = t.submit(this->new_task(300));
+  auto b = t.submit(this->new_task(200));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c1 = t.claim("w1");
+  ASSERT_TRUE(c1.ok() && *c1);
+  EXPECT_EQ((*c1)->id, a->task.id);  // oldest first
+  EXPECT_EQ((*c1)->attempts, 1);
+  auto c2 = t.claim("w2");
+  ASSERT_TRUE(c2.ok() && *c2);
+  EXPECT_EQ((*c2)->id, b->task.id);
+  EXPECT_FALSE(*t.claim("w3"));                        // nothing else to do
+  EXPECT_FALSE(*t.claim_id(a->task.id, "w3", false));  // w1's lease is live
+  EXPECT_TRUE(*t.renew(a->task.id, "w1"));
+  EXPECT_FALSE(*t.renew(a->task.id, "w3"));
+
+  this->clock_ms_ += 31'000;  // w1 and w2 died: their leases ran out
+  auto taken = t.claim("w3");
+  ASSERT_TRUE(taken.ok() && *taken);
+  EXPECT_EQ((*taken)->id, a->task.id);
+  EXPECT_EQ((*taken)->attempts, 2);
+  EXPECT_TRUE(*t.finish(a->task.id, Outcome::kDone, R"({"predictions":[1]})"));
+  EXPECT_FALSE(*t.finish(a->task.id, Outcome::kDone, "{}"));  // w1 comes back: nothing
+  EXPECT_FALSE(*t.finish(a->task.id, Outcome::kFailed, "late"));
+  auto done = t.get(a->task.id);
+  EXPECT_EQ(done->status, TaskStatus::kDone);
+  EXPECT_EQ(done->result, R"({"predictions":[1]})");
+  EXPECT_EQ(this->account().balance, 700);
+
+  // b: claimed twice (max_attempts 2), both workers died: failed, its hold released.
+  ASSERT_TRUE(*t.claim_id(b->task.id, "w4", true));  // the queue says w2 is gone
+  this->clock_ms_ += 31'000;
+  EXPECT_FALSE(*t.claim("w5"));
+  auto poison = t.get(b->task.id);
+  EXPECT_EQ(poison->status, TaskStatus::kFailed);
+  EXPECT_NE(poison->error.find("given up after 2 attempts"), std::string::npos);
+  EXPECT_EQ(this->account().held, 0);
+  EXPECT_EQ(this->account().balance, 700);
+  EXPECT_EQ(this->ledger_sum(), 700);
+}
+
+// Submitters, cancellers and workers all at once on one account: every task ends finished or
+// cancelled, the balance is the top-up minus the cost of the tasks that are done, it equals
+// the ledger's sum, nothing is held, and no task was charged twice.
+TYPED_TEST_P(TaskSuite, ConcurrentSubmitsCancelsAndWorkersStayExact) {
+  auto& t = *this->tasks_;
+  constexpr int64_t kInitial = 150'000;
+  ASSERT_TRUE(this->ledger_->adjust(this->user_, kInitial, "top-up", 0).ok());
+  constexpr int kSubmitters = 3, kWorkers = 3, kPerSubmitter = 400;
+  std::atomic<int> submitted{0}, refused{0}, errors{0};
+  std::atomic<bool> submitting{true};
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kSubmitters; ++s) {
+    threads.emplace_back([&, s] {
+      std::mt19937 rng(100 + s);
+      for (int i = 0; i < kPerSubmitter; ++i) {
+        auto r = t.submit(this->new_task(
+            1 + rng() % 500, rng() % 4 == 0 ? "k" + std::to_string(s * 10000 + i / 2) : ""));
+        if (!r.ok()) {
+          ++errors;
+          continue;
+        }
+        if (!r->ok) {
+          ++refused;
+          continue;
+        }
+        ++submitted;
+        if (rng() % 5 == 0) {
+          auto c = t.cancel(r->task.id);  // may already be running: a conflict is fine
+          if (!c.ok() && c.status().code() != ErrorCode::kConflict) ++errors;
+        }
+      }
+    });
+  }
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(200 + w);
+      const std::string me = "w" + std::to_string(w);
+      for (;;) {
+        auto c = t.claim(me);
+        if (!c.ok()) {
+          ++errors;
+          continue;
+        }
+        if (!*c) {
+          if (!submitting) break;
+          std::this_thread::yield();
+          continue;
+        }
+        const int roll = static_cast<int>(rng() % 10);
+        const Outcome o = roll < 7   ? Outcome::kDone
+                          : roll < 9 ? Outcome::kFailed
+                                     : Outcome::kRejected;
+        auto f = t.finish((*c)->id, o, o == Outcome::kDone ? "{}" : "no");
+        if (!f.ok() || !*f) ++errors;
+        if (rng() % 4 == 0) {  // delivered again after it finished: changes nothing
+          auto again = t.finish((*c)->id, Outcome::kDone, "{}");
+          if (!again.ok() || *again) ++errors;
+        }
+      }
+    });
+  }
+  for (int s = 0; s < kSubmitters; ++s) threads[s].join();
+  submitting = false;
+  for (size_t i = kSubmitters; i < threads.size(); ++i) threads[i].join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(submitted.load(), 0);
+
+  auto sums = this->db_->query(
+      "SELECT COALESCE(SUM(CASE WHEN status = 'done' THEN cost ELSE 0 END), 0), "
+      "COUNT(*), SUM(CASE WHEN status IN ('queued', 'running') THEN 1 ELSE 0 END) FROM tasks");
+  ASSERT_TRUE(sums.ok());
+  const int64_t charged = sums->get_int(0, 0);
+  EXPECT_EQ(sums->get_int(0, 2), 0) << "every task ends";
+  auto a = this->account();
+  EXPECT_EQ(a.held, 0);
+  EXPECT_EQ(a.balance, kInitial - charged);
+  EXPECT_EQ(this->ledger_sum(), a.balance);
+  auto twice = this->db_->query(
+      "SELECT COUNT(*) FROM (SELECT task_id FROM credit_ledger WHERE task_id IS NOT NULL GROUP "
+      "BY task_id HAVING COUNT(*) > 1) x");
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->get_int(0, 0), 0) << "no task charged twice";
+}
+
+REGISTER_TYPED_TEST_SUITE_P(TaskSuite, SubmitHoldsCancelReleasesShortStoresNothing,
+                            AnIdempotencyKeyMakesOneTask, LeasesRunOutAndTasksFinishOnce,
+                            ConcurrentSubmitsCancelsAndWorkersStayExact);
+
+}  // namespace vigil::tasks::testing
