@@ -218,16 +218,6 @@ void append_tensor(std::string& out, const char* name, const runtime::Tensor& t)
 
 }  // namespace
 
-void append_json_float(std::string& out, float v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
 namespace {
 
 // The root's id and parameters.explain.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_text.h"
 #include "core/status.h"
 #include "runtime/runtime.h"
 
@@ -36,8 +37,5 @@ Expected<V2InferRequest> parse_v2_infer(std::string_view body, size_t max_rows,
 // {"model_name","model_version","id","outputs":[{"name":"predict",…},{"name":"contributions",…}?]}
 std::string v2_infer_response(std::string_view model_name, int64_t version, std::string_view id,
                               const runtime::Tensor& predict, const runtime::Tensor* contributions);
-
-// Appends a float as JSON: shortest round-trip digits; NaN and infinities as null.
-void append_json_float(std::string& out, float v);
 
 }  // namespace vigil::api

@@ -9,6 +9,7 @@
 #include "api/kserve.h"
 #include "api/schemas.h"
 #include "core/logging.h"
+#include "serving/named_rows.h"
 
 namespace vigil::api {
 namespace json = boost::json;
@@ -17,129 +18,38 @@ using net::http::verb;
 
 namespace {
 
-// The request's rows, each an object of feature name → number or null. The document keeps
-// the objects alive.
-struct NamedRows {
-  std::shared_ptr<const json::object> doc;
-  std::vector<const json::object*> rows;
-  bool single = false;  // sent as {features:{…}}
-};
-
-Expected<NamedRows> read_rows(json::object body, size_t max_rows) {
+// {features:{…}} (one row) or {rows:[{…},…]} (several) as named rows.
+Expected<serving::NamedRows> read_rows(json::object body, size_t max_rows) {
   for (const auto& [key, value] : body) {
     if (key != "features" && key != "rows") return invalid_field(std::string(key), "unknown field");
   }
-  NamedRows out;
-  out.doc = std::make_shared<const json::object>(std::move(body));
-  const json::value* features = out.doc->if_contains("features");
-  const json::value* many = out.doc->if_contains("rows");
+  auto doc = std::make_shared<const json::value>(std::move(body));
+  const json::value* features = doc->get_object().if_contains("features");
+  const json::value* many = doc->get_object().if_contains("rows");
   if ((features != nullptr) == (many != nullptr)) {
     return invalid_field("features", "send either features (one row) or rows (several)");
   }
-  if (features) {
-    if (!features->is_object()) return invalid_field("features", "must be an object");
-    out.rows.push_back(&features->get_object());
-    out.single = true;
-    return out;
-  }
-  if (!many->is_array() || many->get_array().empty()) {
-    return invalid_field("rows", "must be a non-empty array of objects");
-  }
-  if (many->get_array().size() > max_rows) {
-    return invalid_field("rows", "at most " + std::to_string(max_rows) + " per request");
-  }
-  for (const auto& r : many->get_array()) {
-    if (!r.is_object()) return invalid_field("rows", "every row must be an object");
-    out.rows.push_back(&r.get_object());
-  }
+  if (many) return serving::named_rows(doc, *many, max_rows);
+  if (!features->is_object()) return invalid_field("features", "must be an object");
+  serving::NamedRows out;
+  out.rows.push_back(&features->get_object());
+  out.single = true;
+  out.doc = std::move(doc);
   return out;
 }
 
-// The rows as the model's dense matrix (missing features NaN); the first 20 errors, each naming
-// its row and feature, when some name is unknown or some value not a number.
-std::vector<float> to_matrix(const NamedRows& in, const serving::ResolvedModel& model,
-                             std::vector<net::FieldError>& errors) {
-  const size_t cols = model.features.size();
-  std::vector<float> data(in.rows.size() * cols, std::numeric_limits<float>::quiet_NaN());
-  for (size_t r = 0; r < in.rows.size() && errors.size() < 20; ++r) {
-    std::string where = in.single ? std::string("features") : "rows[" + std::to_string(r) + "]";
-    for (const auto& [key, value] : *in.rows[r]) {
-      auto it = model.feature_index.find(std::string(key));
-      if (it == model.feature_index.end()) {
-        errors.push_back({where + "." + std::string(key), "unknown feature"});
-      } else if (!value.is_null() && !value.is_number()) {
-        errors.push_back({where + "." + std::string(key), "must be a number or null"});
-      } else if (value.is_number()) {
-        data[r * cols + it->second] = static_cast<float>(value.to_number<double>());
-      }
-    }
-  }
-  return data;
+}  // namespace
+
+// 422 naming every issue (the first in the detail).
+void respond_issues(net::Exchange& ex, const std::vector<serving::FieldIssue>& issues) {
+  std::vector<net::FieldError> errors;
+  for (const auto& i : issues) errors.push_back({i.field, i.message});
+  std::string detail = errors[0].field + ": " + errors[0].message;
+  if (errors.size() > 1) detail += " (and " + std::to_string(errors.size() - 1) + " more)";
+  ex.respond_problem(status::unprocessable_entity, detail, errors);
 }
 
-// {feature: contribution, …, "_bias": b} of one row (or one class of a row) at `offset`.
-void append_contributions(std::string& out, const std::vector<std::string>& names,
-                          const runtime::Tensor& c, size_t offset) {
-  out += '{';
-  for (size_t f = 0; f <= names.size(); ++f) {
-    out += f ? ",\"" : "\"";
-    append_json_escaped(out, f < names.size() ? std::string_view(names[f]) : "_bias");
-    out += "\":";
-    append_json_float(out, c.values[offset + f]);
-  }
-  out += '}';
-}
-
-// One value per row, or an array per row (several outputs a row).
-void append_predictions(std::string& out, const runtime::Tensor& p, size_t n) {
-  size_t per_row = n ? p.values.size() / n : 0;
-  for (size_t r = 0; r < n; ++r) {
-    if (r) out += ',';
-    if (p.shape.size() == 1) {
-      append_json_float(out, p.values[r]);
-      continue;
-    }
-    out += '[';
-    for (size_t k = 0; k < per_row; ++k) {
-      if (k) out += ',';
-      append_json_float(out, p.values[r * per_row + k]);
-    }
-    out += ']';
-  }
-}
-
-// Written by hand: shortest float digits instead of boost::json's double notation.
-std::string prediction_json(const serving::ResolvedModel& m, const serving::Prediction& p,
-                            size_t n) {
-  std::string out = "{\"model\":\"";
-  append_json_escaped(out, m.name);
-  out += "\",\"version\":" + std::to_string(m.version) + ",\"predictions\":[";
-  append_predictions(out, p.values, n);
-  out += ']';
-  if (p.contributions) {
-    // {rows, features+1} or {rows, classes, features+1}: an object per row (per class).
-    const auto& c = *p.contributions;
-    const size_t width = m.features.size() + 1;
-    const size_t classes = c.shape.size() == 3 ? static_cast<size_t>(c.shape[1]) : 0;
-    out += ",\"contributions\":[";
-    for (size_t r = 0; r < n; ++r) {
-      if (r) out += ',';
-      if (classes == 0) {
-        append_contributions(out, m.features, c, r * width);
-        continue;
-      }
-      out += '[';
-      for (size_t k = 0; k < classes; ++k) {
-        if (k) out += ',';
-        append_contributions(out, m.features, c, (r * classes + k) * width);
-      }
-      out += ']';
-    }
-    out += ']';
-  }
-  out += '}';
-  return out;
-}
+namespace {
 
 class PredictHandlers {
  public:
@@ -162,7 +72,7 @@ class PredictHandlers {
 
  private:
   static void run(const PredictDeps& d, const ExchangePtr& ex, const serving::ModelHandle& h,
-                  const NamedRows& rows, bool explain) {
+                  const serving::NamedRows& rows, bool explain) {
     const auto& model = *h.resolved;
     if (model.features.empty()) {
       return respond_status(*ex,
@@ -170,13 +80,9 @@ class PredictHandlers {
                                                           " has no feature names in its "
                                                           "metadata; use /v2/models/{name}/infer"));
     }
-    std::vector<net::FieldError> errors;
-    std::vector<float> data = to_matrix(rows, model, errors);
-    if (!errors.empty()) {
-      std::string detail = errors[0].field + ": " + errors[0].message;
-      if (errors.size() > 1) detail += " (and " + std::to_string(errors.size() - 1) + " more)";
-      return ex->respond_problem(status::unprocessable_entity, detail, errors);
-    }
+    std::vector<serving::FieldIssue> issues;
+    std::vector<float> data = serving::to_matrix(rows, model, issues);
+    if (!issues.empty()) return respond_issues(*ex, issues);
     size_t n = rows.rows.size();
     charge_then(d.credits, ex, prediction_cost(model.price_per_row, n),
                 "predict " + model.label + ", " + std::to_string(n) + " rows",
@@ -188,7 +94,8 @@ class PredictHandlers {
                           refund();
                           return respond_status(*ex, p.status());
                         }
-                        ex->respond_json_text(status::ok, prediction_json(*resolved, *p, n));
+                        ex->respond_json_text(status::ok,
+                                              serving::prediction_json(*resolved, *p, n));
                       });
                 });
   }

@@ -5,6 +5,7 @@
 #include "api/credits.h"
 #include "net/router.h"
 #include "serving/model_server.h"
+#include "serving/named_rows.h"
 
 namespace vigil::api {
 
@@ -16,5 +17,8 @@ struct PredictDeps {
 };
 
 void add_predict_routes(net::Router& router, PredictDeps deps);
+
+// Answers 422 naming every issue of named rows (serving::to_matrix), the first in the detail.
+void respond_issues(net::Exchange& ex, const std::vector<serving::FieldIssue>& issues);
 
 }  // namespace vigil::api

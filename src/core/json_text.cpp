@@ -56,6 +56,16 @@ void append_json_text(std::string& out, const json::value& v) {
   }
 }
 
+void append_json_float(std::string& out, float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 std::string json_text(const json::value& v) {
   std::string out;
   append_json_text(out, v);

@@ -11,6 +11,8 @@
 namespace vigil {
 
 std::string json_text(const boost::json::value& v);
+// Appends a float as JSON: shortest round-trip digits; NaN and infinities as null.
+void append_json_float(std::string& out, float v);
 void append_json_text(std::string& out, const boost::json::value& v);
 
 }  // namespace vigil
