@@ -1,5 +1,6 @@
 """bench/run: runs the chosen scenarios, prints their tables, appends them to bench/results/."""
 import argparse
+import console
 import fleet
 import shlex
 import signal
@@ -18,7 +19,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--scenarios", default=",".join(scenarios.DEFAULT_SCENARIOS),
                    help=f"comma-separated, any of {','.join(scenarios.SCENARIOS)}; default "
-                        f"%(default)s (S7 and S8 take minutes: name them)")
+                        f"%(default)s (S7, S8 and S12 take a minute or more: name them)")
     p.add_argument("--duration", type=int, default=10, help="S1-S3 seconds per wrk run (10)")
     p.add_argument("--runs", type=int, default=3, help="S1-S3 runs per target (3)")
     p.add_argument("--warmup", type=int, default=2,
@@ -47,6 +48,15 @@ def parse_args(argv):
                    help="the S7/S8 load client (default: bench/fleet_load/vigil_fleet_load in the "
                         "build dir of --vigil)")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
+    p.add_argument("--s12-runs", type=int, default=console.DEFAULT_RUNS,
+                   help="S12 runs, each a cold and a warm load of each page (%(default)s)")
+    p.add_argument("--web", type=Path, default=console.DEFAULT_WEB,
+                   help="S12: the console's dir, for playwright-core (its node_modules) and the "
+                        "web/dist total (web/ of this checkout)")
+    p.add_argument("--node", type=Path, default=console.DEFAULT_NODE,
+                   help="S12: the node that runs bench/console/s12.mjs (%(default)s)")
+    p.add_argument("--chromium", type=Path, default=console.DEFAULT_CHROMIUM,
+                   help="S12: the browser (%(default)s)")
     p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
                    help="the binary under test (build/release/vigil)")
     p.add_argument("--baseline", type=Path, default=None,
@@ -71,13 +81,14 @@ def parse_args(argv):
             if s in scenarios.SCENARIO_TARGETS and not scenarios.scenario_targets(s, args.targets):
                 p.error(f"--targets names none of {s}'s targets "
                         f"({','.join(scenarios.SCENARIO_TARGETS[s])})")
-    if min(args.duration, args.runs, args.s11_runs) < 1 or args.warmup < 0:
-        p.error("--duration, --runs and --s11-runs must be ≥ 1, --warmup ≥ 0")
+    if min(args.duration, args.runs, args.s11_runs, args.s12_runs) < 1 or args.warmup < 0:
+        p.error("--duration, --runs, --s11-runs and --s12-runs must be ≥ 1, --warmup ≥ 0")
     if min(args.s7_sessions, args.s8_agents, args.s8_runs) < 1 or min(args.s7_measure,
                                                                        args.s8_timeout) <= 0:
         p.error("--s7-sessions, --s8-agents and --s8-runs must be ≥ 1, --s7-measure and "
                 "--s8-timeout > 0")
     args.vigil = args.vigil.resolve()
+    args.web = args.web.resolve()
     if args.fleet_load is not None:
         args.fleet_load = args.fleet_load.resolve()
     if args.baseline is not None:
@@ -104,6 +115,8 @@ def main(argv):
         servers.require_vigil(args.baseline)
     if scenarios.FLEET_SCENARIOS & set(args.scenarios):
         fleet.fleet_load_binary(args)
+    if "S12" in args.scenarios:
+        console.require(args)
 
     started = report.now()
     command = "bench/run " + " ".join(map(shlex.quote, argv))

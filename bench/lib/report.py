@@ -16,10 +16,14 @@ class Section:
     rows: list
     met: list = field(default_factory=list)  # one bool per target checked
     warnings: list = field(default_factory=list)  # repeated on stderr after the tables
+    # More tables after the first, each (caption, header, rows); the caption is a line above it.
+    tables: list = field(default_factory=list)
 
     def markdown(self):
         notes = "".join(f"{n}\n" for n in self.notes)
-        return f"### {self.title}\n\n{notes}\n{table(self.header, self.rows)}\n"
+        more = "".join(f"\n{caption}\n\n{table(header, rows)}\n"
+                       for caption, header, rows in self.tables)
+        return f"### {self.title}\n\n{notes}\n{table(self.header, self.rows)}\n{more}"
 
 
 def table(header, rows):

@@ -3,6 +3,7 @@ import json
 import statistics
 import sys
 
+import console
 import fleet
 import infer
 import servers
@@ -476,12 +477,13 @@ def s11(args):
     return Section("S11 · cold start to ready", notes, header, rows, [ok])
 
 
-SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S7": fleet.s7, "S8": fleet.s8, "S11": s11}
-# What bench/run runs without --scenarios: S7 and S8 take minutes (bench/README.md), so only
-# when named.
+SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S7": fleet.s7, "S8": fleet.s8, "S11": s11,
+             "S12": console.s12}
+# What bench/run runs without --scenarios: S7 and S8 take minutes, S12 about a minute and a half
+# (bench/README.md), so only when named.
 DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S11"]
 # Scenarios that use the load client bench/fleet_load.
 FLEET_SCENARIOS = {"S7", "S8"}
-NEEDS_VIGIL = {"S7", "S8", "S11"}
+NEEDS_VIGIL = {"S7", "S8", "S11", "S12"}
 SCENARIO_TARGETS = {"S1": TARGETS + [BASELINE], "S2": INFER_TARGETS + [BASELINE],
                     "S3": INFER_TARGETS + [BASELINE]}
