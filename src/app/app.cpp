@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include <unistd.h>
 #include "api/alarms.h"
 #include "api/artifacts.h"
 #include "api/audit.h"
@@ -12,6 +13,9 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/console.h"
+
+#include <cstdio>
+
 #include "api/credits.h"
 #include "api/cross_site.h"
 #include "api/device_ws.h"
@@ -21,6 +25,7 @@
 #include "api/ops.h"
 #include "api/predict.h"
 #include "api/rollouts.h"
+#include "api/tasks.h"
 #include "api/users.h"
 #include "api/v2_inference.h"
 #include "audit/audit_log.h"
@@ -29,7 +34,6 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
-#include "tasks/ledger.h"
 #include "events/hub.h"
 #include "fleet/alarm_store.h"
 #include "fleet/device_hub.h"
@@ -46,12 +50,16 @@
 #include "runtime/runtime.h"
 #include "serving/model_server.h"
 #include "store/migrations.h"
+#include "tasks/ledger.h"
+#include "tasks/task_service.h"
+#include "tasks/worker.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
 #endif
 
 namespace vigil::app {
+namespace json = boost::json;
 
 registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes) {
   std::string exe = config.get_string("models.check_exe");
@@ -82,6 +90,13 @@ namespace {
 
 // The ring's sizes; seqs start from the wall clock in microseconds, so a later run's are above
 // an earlier run's and a client's since from before a restart gets a gap.
+// Who a worker is, in task leases: "<host>:<pid>".
+std::string worker_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
 events::HubOptions events_options(const Config& config) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   return {.keep_events = static_cast<size_t>(config.get_int("events.keep_events")),
@@ -214,6 +229,7 @@ Status App::add_models(const Config& config) {
   api::add_predict_routes(
       *router_, {.server = model_server_.get(), .credits = credit_deps, .max_rows = max_rows});
   api::add_credit_routes(*router_, credit_deps);
+  add_tasks(config, max_rows);
   return add_fleet(config);
 }
 
@@ -290,6 +306,37 @@ Status App::add_fleet(const Config& config) {
   return {};
 }
 
+// Asynchronous predictions: the task service on the store, the embedded queue (the tasks table)
+// and this process's workers; task events go to their owner (and admins).
+void App::add_tasks(const Config& config, size_t max_rows) {
+  tasks_ = std::make_unique<tasks::TaskService>(
+      *db_, *ledger_,
+      tasks::TaskService::Options{
+          .lease = std::chrono::seconds(config.get_int("tasks.lease_s")),
+          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))});
+  task_feed_ = std::make_unique<tasks::StoreFeed>(
+      *tasks_, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
+  auto changed = [e = events_.get(), feed = task_feed_.get()](const tasks::Task& t) {
+    if (t.status == tasks::TaskStatus::kQueued) feed->wake();
+    if (e) {
+      json::object ev = api::task_json(t);
+      ev["kind"] = "task";
+      e->publish("tasks", std::move(ev), t.user_id);
+    }
+  };
+  workers_ = std::make_unique<tasks::WorkerPool>(
+      *tasks_, *task_feed_, *model_server_,
+      tasks::WorkerOptions{.threads = static_cast<int>(config.get_int("tasks.workers")),
+                           .name = worker_name(),
+                           .max_rows = max_rows},
+      changed);
+  api::add_task_routes(*router_, {.tasks = tasks_.get(),
+                                  .server = model_server_.get(),
+                                  .blocking = blocking_.get(),
+                                  .max_rows = max_rows,
+                                  .changed = changed});
+}
+
 Status App::start() {
   // Every route must declare an action the permission table knows: none can skip its check.
   for (const auto& r : router_->routes()) {
@@ -331,6 +378,7 @@ Status App::start() {
   server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
   if (hub_) hub_->start();
   if (rollouts_) rollouts_->start();
+  if (workers_) workers_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
   return {};
@@ -340,6 +388,7 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 
 void App::stop() {
   if (server_) server_->stop();
+  if (workers_) workers_->stop();
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (blocking_) blocking_->join();

@@ -31,7 +31,10 @@ class WatchdogService;
 }  // namespace vigil::fleet
 namespace vigil::tasks {
 class Ledger;
-}
+class TaskService;
+class StoreFeed;
+class WorkerPool;
+}  // namespace vigil::tasks
 namespace vigil::auth {
 class AccountService;
 class UserStore;
@@ -102,6 +105,7 @@ class App {
   Status add_models(const Config& config);
   // The fleet: devices (issue 14, in progress) and their routes.
   Status add_fleet(const Config& config);
+  void add_tasks(const Config& config, size_t max_rows);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -126,6 +130,9 @@ class App {
   std::unique_ptr<events::Hub> events_;  // outlives its publishers, the router and the sessions
   std::unique_ptr<fleet::AlarmStore> alarms_;
   std::unique_ptr<tasks::Ledger> ledger_;
+  std::unique_ptr<tasks::TaskService> tasks_;
+  std::unique_ptr<tasks::StoreFeed> task_feed_;
+  std::unique_ptr<tasks::WorkerPool> workers_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;
   std::unique_ptr<net::Router> router_;

@@ -36,6 +36,11 @@ const std::vector<ActionSpec>& actions() {
        {"admin", "user"},
        "Read one's own credits and ledger (admins: anyone's, with ?user=)"},
       {"credits.write", {"admin"}, "Top up or correct a user's credits"},
+      {"tasks.submit", {"admin", "user"}, "Submit asynchronous predictions (charged per row)"},
+      {"tasks.read",
+       {"admin", "user"},
+       "List and read tasks: one's own (admins: everyone's; the handler checks)"},
+      {"tasks.cancel", {"admin", "user"}, "Cancel a queued task: one's own (admins: any)"},
   };
   return kActions;
 }

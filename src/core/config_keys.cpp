@@ -115,6 +115,21 @@ const std::vector<ConfigKeySpec>& config_keys() {
       {"inference.max_rows", T::kInt, "10000", "Most rows in one prediction request (422 above)",
        false, 1, 10000000},
 
+      {"tasks.workers", T::kInt, "2",
+       "Threads in this process that run asynchronous prediction tasks (0 = none: only `vigil "
+       "worker` processes run them)",
+       false, 0, 256},
+      {"tasks.lease_s", T::kInt, "30",
+       "How long a worker's claim on a task lasts: a task whose worker died is run again after "
+       "this",
+       false, 1, 86400},
+      {"tasks.max_attempts", T::kInt, "3",
+       "Claims of a task that never finished before it is failed as poison (its credits released)",
+       false, 1, 100},
+      {"tasks.poll_ms", T::kInt, "500",
+       "Idle workers look for tasks submitted on other nodes (or whose lease ran out) this often",
+       false, 10, 60000},
+
       {"events.keep_events", T::kInt, "10000",
        "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
       {"events.keep_s", T::kInt, "3600",

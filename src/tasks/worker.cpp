@@ -1,0 +1,140 @@
+#include "tasks/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include <future>
+
+#include "core/thread_name.h"
+#include "serving/named_rows.h"
+
+namespace vigil::tasks {
+namespace json = boost::json;
+
+Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
+                                              std::chrono::milliseconds wait) {
+  uint64_t seen;
+  {
+    std::lock_guard lock(mu_);
+    seen = wakes_;
+  }
+  auto t = tasks_.claim(owner);
+  if (!t.ok() || *t) return t;
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::min(wait, poll_), [&] { return wakes_ != seen; });
+  return std::optional<Task>{};
+}
+
+void StoreFeed::wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wakes_;
+  }
+  cv_.notify_all();
+}
+
+WorkerPool::WorkerPool(TaskService& tasks, TaskFeed& feed, serving::ModelServer& server,
+                       WorkerOptions options, std::function<void(const Task&)> changed)
+    : tasks_(tasks),
+      feed_(feed),
+      server_(server),
+      options_(std::move(options)),
+      changed_(std::move(changed)) {}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+  stopping_ = false;
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { loop(i); });
+}
+
+void WorkerPool::stop() {
+  stopping_ = true;
+  feed_.wake();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void WorkerPool::loop(int n) {
+  set_thread_name("vigil-task-" + std::to_string(n));
+  const std::string owner = options_.name + "/" + std::to_string(n);
+  while (!stopping_) {
+    auto t = feed_.next(owner, options_.idle_wait);
+    if (!t.ok()) {
+      spdlog::warn("tasks: taking a task failed: {}; trying again in 1 s", t.status().to_string());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    if (!*t) continue;
+    if (changed_) changed_(**t);
+    run(**t);
+    feed_.settled(**t);
+  }
+}
+
+namespace {
+
+// What a worker decided about a task.
+struct Verdict {
+  Outcome outcome;
+  std::string text;  // the result (done) or the reason
+};
+
+Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows) {
+  boost::system::error_code ec;
+  auto doc = std::make_shared<json::value>(json::parse(task.input, ec));
+  if (ec || !doc->is_object() || !doc->get_object().contains("rows")) {
+    return {Outcome::kRejected, "the task's input is not {\"rows\": [...]}"};
+  }
+  const json::value* explain = doc->get_object().if_contains("explain");
+  const bool want_contributions = explain && explain->is_bool() && explain->get_bool();
+  auto handle = server.load(task.model, std::to_string(task.version));
+  if (!handle.ok()) {
+    if (handle.status().code() == ErrorCode::kNotFound) {
+      return {Outcome::kRejected, handle.status().message()};
+    }
+    return {Outcome::kFailed, "the model could not be loaded: " + handle.status().message()};
+  }
+  const json::value& rows_value = doc->get_object().at("rows");
+  auto rows = serving::named_rows(doc, rows_value, max_rows);
+  if (!rows.ok()) return {Outcome::kRejected, rows.status().message()};
+  std::vector<serving::FieldIssue> issues;
+  std::vector<float> data = serving::to_matrix(*rows, *handle->resolved, issues);
+  if (!issues.empty()) return {Outcome::kRejected, issues[0].field + ": " + issues[0].message};
+  const size_t n = rows->rows.size();
+  std::promise<Expected<serving::Prediction>> done;
+  auto answer = done.get_future();
+  server.infer(*handle, std::move(data), n, want_contributions,
+               [&done](Expected<serving::Prediction> p) { done.set_value(std::move(p)); });
+  auto p = answer.get();
+  if (!p.ok()) return {Outcome::kFailed, p.status().message()};
+  return {Outcome::kDone, serving::task_result_json(*handle->resolved, *p, n)};
+}
+
+}  // namespace
+
+void WorkerPool::run(const Task& task) {
+  Verdict v = predict(server_, task, options_.max_rows);
+  for (int attempt = 0;; ++attempt) {
+    auto f = tasks_.finish(task.id, v.outcome, v.text);
+    if (f.ok()) {
+      if (*f) ++finished_;
+      break;
+    }
+    if (attempt >= 5 || stopping_) {
+      // The store is away: the lease runs out and the task is claimed again.
+      spdlog::warn("tasks: finishing task {} failed: {}", task.id, f.status().to_string());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+  }
+  if (changed_) {
+    auto t = tasks_.get(task.id);
+    if (t.ok()) changed_(*t);
+  }
+}
+
+}  // namespace vigil::tasks

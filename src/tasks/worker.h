@@ -1,0 +1,92 @@
+// Running tasks: a TaskFeed hands a worker its next claimed task (the embedded StoreFeed claims
+// from the tasks table, waiting for a submit or polling; the RabbitMQ feed turns deliveries into
+// claims), and a WorkerPool of threads runs each through src/serving — the same model cache,
+// runtimes and batcher as synchronous predictions — and finishes it:
+//   done (the result: each row's prediction, band and contributions when asked), rejected (the
+//   model version is gone, or the rows do not fit it: unknown features, non-numbers) or failed
+//   (the runtime could not load or run it).
+// A store that cannot be reached leaves the task claimed; its lease runs out and it is claimed
+// again (attempts count; TaskService fails it after max_attempts).
+//
+// Thread-safe. stop() lets each worker finish the task it runs, then joins; a task it had not
+// started stays queued or, claimed, is taken over when its lease runs out.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serving/model_server.h"
+#include "tasks/task_service.h"
+
+namespace vigil::tasks {
+
+class TaskFeed {
+ public:
+  virtual ~TaskFeed() = default;
+  // The next task claimed for `owner`, waiting up to `wait` for one; none when there is none.
+  virtual Expected<std::optional<Task>> next(const std::string& owner,
+                                             std::chrono::milliseconds wait) = 0;
+  // The worker finished (or gave up on) the task: a queue acknowledges its delivery.
+  virtual void settled(const Task&) {}
+  // Wakes the workers waiting in next() (a task was submitted, or the pool stops).
+  virtual void wake() = 0;
+};
+
+// The embedded queue: the tasks table itself. next() claims the oldest claimable task; when
+// there is none it waits for wake() (a submit on this node) or `poll` (tasks submitted by
+// other nodes, leases that ran out), whichever comes first.
+class StoreFeed : public TaskFeed {
+ public:
+  StoreFeed(TaskService& tasks, std::chrono::milliseconds poll) : tasks_(tasks), poll_(poll) {}
+  Expected<std::optional<Task>> next(const std::string& owner,
+                                     std::chrono::milliseconds wait) override;
+  void wake() override;
+
+ private:
+  TaskService& tasks_;
+  std::chrono::milliseconds poll_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t wakes_ = 0;
+};
+
+struct WorkerOptions {
+  int threads = 2;
+  std::string name;  // lease owner prefix: "<host>:<pid>" (each thread adds "/<n>")
+  size_t max_rows = 10000;
+  std::chrono::milliseconds idle_wait{1000};
+};
+
+class WorkerPool {
+ public:
+  // `changed`: called with each task a worker started or finished (events). May be empty.
+  WorkerPool(TaskService& tasks, TaskFeed& feed, serving::ModelServer& server,
+             WorkerOptions options, std::function<void(const Task&)> changed = nullptr);
+  ~WorkerPool();
+  void start();
+  void stop();
+  // Runs one claimed task to its end (the workers' step; tests call it directly).
+  void run(const Task& task);
+  int64_t finished() const { return finished_.load(); }
+
+ private:
+  void loop(int n);
+
+  TaskService& tasks_;
+  TaskFeed& feed_;
+  serving::ModelServer& server_;
+  WorkerOptions options_;
+  std::function<void(const Task&)> changed_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> finished_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace vigil::tasks
