@@ -176,24 +176,14 @@ class TaskHandlers {
   }
 
   void get(const ExchangePtr& ex) const {
-    auto id = parse_int<int64_t>(ex->param("id"), 1);
-    if (!id) return ex->respond_problem(status::not_found, "no such task");
-    off_io(*d_.blocking, ex, [d = d_, id = *id](net::Exchange& ex) {
-      auto t = d.tasks->get(id);
-      if (!t.ok()) return respond_status(ex, t.status());
-      if (!visible(ex, *t)) return ex.respond_problem(status::not_found, "no such task");
-      ex.respond_json(status::ok, task_json(*t, true));
+    with_task(ex, [](const TaskDeps&, net::Exchange& ex, const tasks::Task& t) {
+      ex.respond_json(status::ok, task_json(t, true));
     });
   }
 
   void cancel(const ExchangePtr& ex) const {
-    auto id = parse_int<int64_t>(ex->param("id"), 1);
-    if (!id) return ex->respond_problem(status::not_found, "no such task");
-    off_io(*d_.blocking, ex, [d = d_, id = *id](net::Exchange& ex) {
-      auto t = d.tasks->get(id);
-      if (!t.ok()) return respond_status(ex, t.status());
-      if (!visible(ex, *t)) return ex.respond_problem(status::not_found, "no such task");
-      auto c = d.tasks->cancel(id);
+    with_task(ex, [](const TaskDeps& d, net::Exchange& ex, const tasks::Task& t) {
+      auto c = d.tasks->cancel(t.id);
       if (!c.ok()) return respond_status(ex, c.status());
       if (d.changed) d.changed(*c);
       ex.respond(net::HttpResponse{status::no_content, 11});
@@ -201,6 +191,20 @@ class TaskHandlers {
   }
 
  private:
+  // Calls fn on the blocking pool with the task of the path, when the caller may see it (404
+  // otherwise: another user's task does not exist for them).
+  template <class Fn>
+  void with_task(const ExchangePtr& ex, Fn fn) const {
+    auto id = parse_int<int64_t>(ex->param("id"), 1);
+    if (!id) return ex->respond_problem(status::not_found, "no such task");
+    off_io(*d_.blocking, ex, [d = d_, id = *id, fn](net::Exchange& ex) {
+      auto t = d.tasks->get(id);
+      if (!t.ok()) return respond_status(ex, t.status());
+      if (!visible(ex, *t)) return ex.respond_problem(status::not_found, "no such task");
+      fn(d, ex, *t);
+    });
+  }
+
   TaskDeps d_;
 };
 
