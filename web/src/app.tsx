@@ -41,13 +41,17 @@ const titles: Record<Route["page"], string> = {
   "not-found": "Not found",
 };
 
+// Who is signed in, asked as soon as the script runs rather than after the first render: the
+// first page waits on it (S12: about 60 ms earlier on a cold load).
+const whoAmI = api.get("/api/v1/auth/me", {});
+
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const { pathname, search } = useLocation();
   const route = matchRoute(pathname === "/" ? home : pathname);
 
   useEffect(() => {
-    api.get("/api/v1/auth/me", {}).then((r) => setUser(r.ok ? r.data : null));
+    whoAmI.then((r) => setUser(r.ok ? r.data : null));
     setUnauthorizedHandler(() => setUser(null));
     return () => setUnauthorizedHandler(null);
   }, []);
