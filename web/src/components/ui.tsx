@@ -1,7 +1,7 @@
 // The few building blocks every page uses: links that stay in the app, labelled fields with
 // their error beside them, a form's own message, empty states, and loading an API resource.
 import type { AnchorHTMLAttributes, ComponentChildren, TargetedMouseEvent } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Result } from "../api/client";
 import { type Problem, describe } from "../api/problem";
 import { navigate } from "../router";
@@ -129,26 +129,29 @@ export type Loaded<T> =
   | { state: "error"; problem: Problem };
 
 // Loads `load()` now and whenever `deps` change; reload() asks again, showing what was loaded
-// until the answer comes (so the page, and the state of its forms, stay).
+// until the answer comes (so the page, and the state of its forms, stay). The request starts
+// while the page renders, not after it is painted (S12: a first page shows its data a frame or
+// more sooner).
 export function useLoad<T>(load: () => Promise<Result<T>>, deps: unknown[]): [Loaded<T>, () => void] {
   const [value, setValue] = useState<Loaded<T>>({ state: "loading" });
   const [round, setRound] = useState(0);
   const depsKey = JSON.stringify(deps);
   const loadedFor = useRef<string | null>(null);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const pending = useMemo(() => load(), [depsKey, round]);
   useEffect(() => {
     let live = true;
     const reloading = loadedFor.current === depsKey;
     loadedFor.current = depsKey;
     setValue((v) => (reloading && v.state === "ok" ? v : { state: "loading" }));
-    load().then((r) => {
+    pending.then((r) => {
       if (!live) return;
       setValue(r.ok ? { state: "ok", data: r.data } : { state: "error", problem: r.problem });
     });
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, round]);
+  }, [pending]);
   return [value, useCallback(() => setRound((n) => n + 1), [])];
 }
 
