@@ -21,7 +21,7 @@ for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config 
            device "device add" "device list" "device show" "device enroll" \
            alarm "alarm list" "alarm ack" "alarm clear" \
            rollout "rollout start" "rollout list" "rollout show" "rollout devices" \
-           "rollout pause" "rollout resume" "rollout abort" agent; do
+           "rollout pause" "rollout resume" "rollout abort" agent worker; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done
@@ -96,6 +96,17 @@ check "second run ready" curl -sf "http://127.0.0.1:$port/readyz"
 check "password not printed again" bash -c "! grep -q Password out2.txt"
 kill -INT "$pid"; wait "$pid"; rc=$?; pid=""
 check "clean exit on SIGINT" test "$rc" -eq 0
+
+# A worker on the server's data dir runs until SIGTERM, then exits 0; on a store that was never
+# migrated it refuses to start and says what to do.
+"$vigil" worker --concurrency 1 > wout.txt 2> werr.txt & pid=$!
+for _ in $(seq 1 100); do grep -q "task thread" werr.txt && break; sleep 0.05; done
+check "worker running" grep -q "vigil worker running 1 task thread" werr.txt
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "worker clean exit on SIGTERM" test "$rc" -eq 0
+rc=0; "$vigil" worker --data-dir fresh > /dev/null 2> werr2.txt || rc=$?
+check "worker refuses an unmigrated store" test "$rc" -eq 1
+check "worker says how to migrate" grep -q "vigil migrate up" werr2.txt
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -90,13 +90,6 @@ namespace {
 
 // The ring's sizes; seqs start from the wall clock in microseconds, so a later run's are above
 // an earlier run's and a client's since from before a restart gets a gap.
-// Who a worker is, in task leases: "<host>:<pid>".
-std::string worker_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
-  return std::string(host) + ":" + std::to_string(getpid());
-}
-
 events::HubOptions events_options(const Config& config) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   return {.keep_events = static_cast<size_t>(config.get_int("events.keep_events")),
@@ -107,6 +100,12 @@ events::HubOptions events_options(const Config& config) {
 }
 
 }  // namespace
+
+std::string worker_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+  return std::string(host) + ":" + std::to_string(getpid());
+}
 
 App::App(const Config& config) : config_(config), router_(std::make_unique<net::Router>()) {}
 

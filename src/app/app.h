@@ -152,6 +152,9 @@ Expected<FirstAdmin> ensure_first_admin(auth::AccountService& accounts, const Co
 // file by its runtime in a child process (models.check_exe, models.check_timeout_ms).
 registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes);
 
+// Who this process is in task leases: "<host>:<pid>".
+std::string worker_name();
+
 // Argon2id parameters from the configuration.
 auth::PasswordParams password_params(const Config& config);
 

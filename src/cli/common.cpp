@@ -1,5 +1,9 @@
 #include "cli/common.h"
 
+#include <pthread.h>
+
+#include <csignal>
+
 #include "app/app.h"
 #include "store/migrations.h"
 
@@ -59,6 +63,26 @@ std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& ex
 int fail(const Status& s) {
   std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
   return s.code() == ErrorCode::kInvalidArgument || s.code() == ErrorCode::kMalformed ? 2 : 1;
+}
+
+LogOptions log_options(const Config& config, bool with_file) {
+  LogOptions o;
+  o.level = config.get_string("log.level");
+  o.format = config.get_string("log.format");
+  if (with_file) o.file = config.get_string("log.file");
+  o.max_file_mb = static_cast<int>(config.get_int("log.max_file_mb"));
+  o.max_files = static_cast<int>(config.get_int("log.max_files"));
+  return o;
+}
+
+sigset_t block_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
 }
 
 }  // namespace vigil::cli

@@ -4,11 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
+#include "core/logging.h"
 #include "store/database.h"
 
 namespace vigil::cli {
@@ -31,11 +34,18 @@ std::unique_ptr<store::Database> open_store(const CommonOptions& common, int& ex
                                             Config& config_out);
 // Prints the status and returns the exit code for it (2 for invalid input, else 1).
 int fail(const Status& s);
+// Blocks SIGINT and SIGTERM (call before any thread starts, so they all inherit the mask and the
+// main thread alone receives them through sigwait on the returned set) and ignores SIGPIPE.
+sigset_t block_stop_signals();
+
+// Logging as the configuration says (log.*); `with_file`: also to log.file.
+LogOptions log_options(const Config& config, bool with_file);
 
 int run_serve(const Config& config);
 int print_openapi(const Config& config);
 void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code);
+void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code);
 
 }  // namespace vigil::cli

@@ -13,20 +13,6 @@
 #define VIGIL_VERSION "0.0.0"
 #endif
 
-namespace {
-
-vigil::LogOptions log_options(const vigil::Config& config, bool with_file) {
-  vigil::LogOptions o;
-  o.level = config.get_string("log.level");
-  o.format = config.get_string("log.format");
-  if (with_file) o.file = config.get_string("log.file");
-  o.max_file_mb = static_cast<int>(config.get_int("log.max_file_mb"));
-  o.max_files = static_cast<int>(config.get_int("log.max_files"));
-  return o;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace vigil;
   // Until a command configures logging, log warnings to stderr (stdout carries command output).
@@ -54,7 +40,7 @@ int main(int argc, char** argv) {
       exit_code = 2;
       return;
     }
-    if (Status s = init_logging(log_options(*config, true)); !s.ok()) {
+    if (Status s = init_logging(cli::log_options(*config, true)); !s.ok()) {
       std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
       exit_code = 1;
       return;
@@ -62,6 +48,8 @@ int main(int argc, char** argv) {
     exit_code = cli::run_serve(*config);
   });
 
+  // worker
+  cli::add_worker_command(app, common, exit_code);
   // migrate
   cli::add_migrate_command(app, common, exit_code);
 

@@ -34,14 +34,7 @@ int run_serve(const Config& config) {
   // from mapping and unmapping them (and page-faulting them in again) on every request.
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  // Block the stop signals before any thread starts, so they all inherit the mask and the main
-  // thread alone receives them through sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = block_stop_signals();
 
   auto app = app::App::create(config, {.console = embedded::console()});
   if (!app.ok()) {

@@ -17,11 +17,7 @@
 #include <sstream>
 #include <thread>
 
-#include "client/http_client.h"
-#include "support/backends.h"
-#include "support/child_process.h"
-#include "support/ports.h"
-#include "support/temp_db.h"
+#include "acceptance/acceptance.h"
 
 namespace vigil {
 namespace {
@@ -31,14 +27,7 @@ namespace json = boost::json;
 using boost::beast::http::verb;
 using namespace std::chrono_literals;
 
-constexpr const char* kAdminPassword = "acceptance-admin-1";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::slurp;
 
 // Feature rows of the breast-cancer model's reference data, as CSV lines: those its prediction
 // puts at or above 0.5 (`hot`), and the others.
@@ -63,80 +52,12 @@ Rows reference_rows() {
   return out;
 }
 
-class FleetAcceptanceTest : public ::testing::TestWithParam<std::string> {
+class FleetAcceptanceTest : public testing::AcceptanceTest {
  protected:
-  void SetUp() override {
-    dir_ = testing::make_temp_dir("vigil-acceptance-");
-    ASSERT_FALSE(dir_.empty());
-    if (GetParam() == "postgres") {
-      pg_.set_up();
-      if (::testing::Test::IsSkipped()) return;
-      db_url_ = pg_.url();
-    } else {
-      db_url_ = "sqlite://" + (dir_ / "var/vigil.db").string();
-    }
-    port_ = testing::free_loopback_port();
-    ASSERT_GT(port_, 0);
-    url_ = "http://127.0.0.1:" + std::to_string(port_);
-    start_server();
-    auto login = json::object{{"email", "admin@localhost"}, {"password", kAdminPassword}};
-    auto anon = client::HttpClient::create(url_);
-    ASSERT_TRUE(anon.ok());
-    auto answer = (*anon)->call_json(verb::post, "/api/v1/auth/login", login);
-    ASSERT_TRUE(answer.ok()) << answer.status().detail();
-    auto api = client::HttpClient::create(
-        url_, client::ClientOptions{.token = std::string(answer->at("token").as_string())});
-    ASSERT_TRUE(api.ok());
-    api_ = std::move(*api);
-  }
-
+  void SetUp() override { set_up(); }
   void TearDown() override {
     agents_.clear();
-    if (server_) server_->stop();
-    if (HasFailure() || std::getenv("ACCEPTANCE_LOGS")) {
-      if (server_) std::cerr << "--- server stderr (tail) ---\n" << tail(server_->err());
-      for (const auto& name : {"a1", "a2"}) {
-        std::cerr << "--- agent " << name << " stderr (tail) ---\n"
-                  << tail(slurp(dir_ / (std::string(name) + ".err")));
-      }
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  static std::string tail(const std::string& s) {
-    return s.size() > 20000 ? s.substr(s.size() - 20000) : s;
-  }
-
-  void start_server() {
-    server_ = std::make_unique<testing::ChildProcess>(
-        VIGIL_EXE, std::vector<std::string>{"serve", "--port", std::to_string(port_)}, dir_,
-        dir_ / "server",
-        std::vector<std::pair<std::string, std::string>>{{"VIGIL_DATABASE__URL", db_url_},
-                                                         {"VIGIL_ADMIN_PASSWORD", kAdminPassword},
-                                                         {"VIGIL_LOG__FORMAT", "text"}});
-    ASSERT_TRUE(server_->started());
-    auto probe = client::HttpClient::create(url_, client::ClientOptions{.connect_timeout = 1s});
-    ASSERT_TRUE(probe.ok());
-    ASSERT_TRUE(eventually([&] { return (*probe)->get("/readyz").status == 200; }, 30s))
-        << "the server did not become ready\n"
-        << server_->err();
-  }
-
-  // Polls `done` every 100 ms until it is true or `timeout` passes.
-  static bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return done();
-  }
-
-  json::value call(verb method, const std::string& target, const json::value& body = nullptr) {
-    auto r = api_->call_json(method, target, body);
-    EXPECT_TRUE(r.ok()) << method << " " << target << ": " << r.status().detail();
-    return r.ok() ? *r : json::value();
+    tear_down({"a1", "a2"});
   }
 
   int64_t upload(const std::string& name, const std::string& bytes, const std::string& metadata) {
@@ -240,13 +161,6 @@ class FleetAcceptanceTest : public ::testing::TestWithParam<std::string> {
     return dir_ / "var/cache/artifacts" / sha256.substr(0, 2) / sha256;
   }
 
-  fs::path dir_;
-  testing::PostgresSchemaBackend pg_;
-  std::string db_url_;
-  int port_ = 0;
-  std::string url_;
-  std::unique_ptr<testing::ChildProcess> server_;
-  std::unique_ptr<client::HttpClient> api_;
   std::map<std::string, std::unique_ptr<testing::ChildProcess>> agents_;
 };
 
