@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   cli::add_device_command(app, exit_code);
   cli::add_alarm_command(app, exit_code);
   cli::add_rollout_command(app, exit_code);
+  cli::add_task_command(app, exit_code);
+  cli::add_credits_command(app, exit_code);
   // agent: the reference watchdog
   cli::add_agent_command(app, exit_code);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include "core/json_text.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
@@ -44,11 +45,13 @@ RemoteOptions resolved(const RemoteOptions& flags) {
 }
 
 Expected<Answer> exchange(const RemoteOptions& o, boost::beast::http::verb method,
-                          const std::string& target, const json::value& body) {
+                          const std::string& target, const json::value& body,
+                          const std::map<std::string, std::string>& extra = {}) {
   auto client = client::HttpClient::create(
       o.url, {.token = o.token, .ca_file = o.cacert, .user_agent = "vigil-cli/" VIGIL_VERSION});
   if (!client.ok()) return client.status();
-  std::map<std::string, std::string> headers{{"Accept", "application/json"}};
+  std::map<std::string, std::string> headers = extra;
+  headers["Accept"] = "application/json";
   std::string text;
   if (!body.is_null()) {
     headers["Content-Type"] = "application/json";
@@ -76,9 +79,10 @@ int exit_code_for(const Status& s) {
 }
 
 std::optional<Answer> call(const RemoteOptions& flags, boost::beast::http::verb method,
-                           const std::string& target, int& exit_code, const json::value& body) {
+                           const std::string& target, int& exit_code, const json::value& body,
+                           const std::map<std::string, std::string>& headers) {
   const RemoteOptions o = resolved(flags);
-  auto answer = exchange(o, method, target, body);
+  auto answer = exchange(o, method, target, body, headers);
   if (answer.ok()) return std::move(*answer);
   const Status& s = answer.status();
   std::string hint;
@@ -136,7 +140,7 @@ std::string text(const json::value& object, const char* name) {
   const json::value& v = member(object, name);
   if (v.is_null()) return "-";
   if (v.is_string()) return std::string(v.as_string());
-  return json::serialize(v);
+  return json_text(v);  // 1.5, not boost's 1.5E0
 }
 
 std::string model_text(const json::value& model) {

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/value.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,7 +44,8 @@ struct Answer {
 // "vigil: <why>" to stderr, sets exit_code (exit_code_for) and returns nullopt.
 std::optional<Answer> call(const RemoteOptions& options, boost::beast::http::verb method,
                            const std::string& target, int& exit_code,
-                           const boost::json::value& body = nullptr);
+                           const boost::json::value& body = nullptr,
+                           const std::map<std::string, std::string>& headers = {});
 // call() for what a command can do without: nullopt on any failure, and nothing printed.
 std::optional<Answer> call_quietly(const RemoteOptions& options, boost::beast::http::verb method,
                                    const std::string& target);
@@ -90,5 +92,7 @@ void add_device_command(CLI::App& app, int& exit_code);
 void add_agent_command(CLI::App& app, int& exit_code);
 void add_alarm_command(CLI::App& app, int& exit_code);
 void add_rollout_command(CLI::App& app, int& exit_code);
+void add_task_command(CLI::App& app, int& exit_code);
+void add_credits_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

@@ -457,6 +457,60 @@ TEST_F(CliRemoteTest, FlagsOverrideTheEnvironment) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// task submit (CSV and JSON rows, --wait), list, show, cancel; credits topup and show.
+TEST_F(CliRemoteTest, TasksAndCredits) {
+  auto up = client_->request(
+      http::verb::post, "/api/v1/models/risk/versions?kind=linear",
+      R"({"weights":[2,0],"bias":1,"link":"identity"})",
+      {{"Authorization", "Bearer " + admin_},
+       {"Content-Type", "application/octet-stream"},
+       {"Vigil-Metadata",
+        R"({"features":["x","y"],"price_per_row":0.5,"bands":[{"below":4,"label":"low"},{"label":"high"}]})"}});
+  ASSERT_EQ(up.status, 201) << up.body;
+  CliRun r =
+      vigil({"credits", "topup", std::to_string(admin_id_), "3", "--reason", "test"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "credited 3.0 to user " + std::to_string(admin_id_) + ": balance 3.0\n");
+  EXPECT_EQ(vigil({"credits", "topup", "1", "x", "--reason", "r"}, admin_).exit_code, 2);
+
+  std::ofstream(dir_ / "rows.csv") << "x,y\n1,\n3,2\n";
+  r = vigil({"task", "submit", "--model", "risk", "--rows", (dir_ / "rows.csv").string(), "--wait"},
+            admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(": done, risk:1, 2 rows, cost 1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1    7           high"), std::string::npos) << r.out;
+  const std::string id = r.out.substr(5, r.out.find(':') - 5);
+
+  std::ofstream(dir_ / "rows.json") << R"([{"x": 0.5}])";
+  r = vigil({"task", "submit", "--model", "risk", "--rows", (dir_ / "rows.json").string(),
+             "--idempotency-key", "k1", "--json"},
+            admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("status"), "queued");
+  std::ofstream(dir_ / "bad.csv") << "x,y\n1,abc\n";
+  r = vigil({"task", "submit", "--model", "risk", "--rows", (dir_ / "bad.csv").string()}, admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("abc is not a number"), std::string::npos) << r.err;
+  std::ofstream(dir_ / "unknown.json") << R"([{"z": 1}])";
+  r = vigil({"task", "submit", "--model", "risk", "--rows", (dir_ / "unknown.json").string()},
+            admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("rows[0].z"), std::string::npos) << r.err;
+
+  r = vigil({"task", "list", "--status", "done"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("ID", 0), 0u) << r.out;
+  r = vigil({"task", "show", id}, admin_);
+  EXPECT_NE(r.out.find("task " + id + ": done"), std::string::npos) << r.out;
+  EXPECT_EQ(vigil({"task", "cancel", id}, admin_).exit_code, 2);  // done: 409
+  EXPECT_EQ(vigil({"task", "show", id}, user_).exit_code, 2);     // not theirs: 404
+
+  r = vigil({"credits", "show"}, admin_);
+  EXPECT_EQ(r.out.rfind("balance ", 0), 0u) << r.out;
+  r = vigil({"credits", "show", "--ledger"}, admin_);
+  EXPECT_NE(r.out.find("task " + id + ": risk:1, 2 rows"), std::string::npos) << r.out;
+}
+
 TEST_F(CliRemoteTest, EverySubcommandHasHelp) {
   using Case = std::pair<std::vector<std::string>, std::string>;  // the command, what it lists
   for (const auto& [cmd, listed] : std::vector<Case>{{{"device"}, "enroll"},
@@ -476,7 +530,15 @@ TEST_F(CliRemoteTest, EverySubcommandHasHelp) {
                                                      {{"rollout", "pause"}, "--reason"},
                                                      {{"rollout", "resume"}, "--reason"},
                                                      {{"rollout", "abort"}, "--reason"},
-                                                     {{"agent"}, "--state-dir"}}) {
+                                                     {{"agent"}, "--state-dir"},
+                                                     {{"task"}, "cancel"},
+                                                     {{"task", "submit"}, "--idempotency-key"},
+                                                     {{"task", "list"}, "--status"},
+                                                     {{"task", "show"}, "--token"},
+                                                     {{"task", "cancel"}, "--url"},
+                                                     {{"credits"}, "topup"},
+                                                     {{"credits", "show"}, "--ledger"},
+                                                     {{"credits", "topup"}, "--reason"}}) {
     std::vector<std::string> args = cmd;
     args.push_back("--help");
     CliRun r = vigil(args, "");
