@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+
 #include "core/json_text.h"
 
 #ifndef VIGIL_VERSION
