@@ -5,6 +5,7 @@ import { type User, api, setUnauthorizedHandler } from "./api/client";
 import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
 import { Alarms, useActiveAlarms } from "./pages/Alarms";
+import { Credits } from "./pages/Credits";
 import { Device } from "./pages/Device";
 import { Fleet } from "./pages/Fleet";
 import { Audit } from "./pages/Audit";
@@ -16,6 +17,7 @@ import { Profile } from "./pages/Profile";
 import { RolloutNew } from "./pages/RolloutNew";
 import { Rollout, Rollouts } from "./pages/Rollouts";
 import { SignIn } from "./pages/SignIn";
+import { Task, Tasks } from "./pages/Tasks";
 import { SignUp } from "./pages/SignUp";
 import { Users } from "./pages/Users";
 import { type Route, home, matchRoute, navigate, useLocation } from "./router";
@@ -34,6 +36,9 @@ const titles: Record<Route["page"], string> = {
   "rollout-new": "Start a rollout",
   rollout: "Rollout",
   alarms: "Alarms",
+  tasks: "Tasks",
+  task: "Task",
+  credits: "Credits",
   profile: "Profile",
   "admin-users": "Users",
   "admin-audit": "Audit log",
@@ -76,6 +81,8 @@ export function App() {
         ? route.params.name
         : route.page === "rollout"
           ? `Rollout #${route.params.id}`
+          : route.page === "task"
+            ? `Task #${route.params.id}`
           : titles[route.page];
     document.title = `${name} · Vigil`;
     if (moved.current) document.querySelector<HTMLElement>("main h1")?.focus();
@@ -123,6 +130,12 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Rollout id={route.params.id ?? ""} search={search} />;
     case "alarms":
       return <Alarms search={search} />;
+    case "tasks":
+      return <Tasks search={search} />;
+    case "task":
+      return <Task id={route.params.id ?? ""} />;
+    case "credits":
+      return <Credits />;
     case "profile":
       return <Profile />;
     case "admin-users":
@@ -178,6 +191,8 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/fleet", "Fleet", route.page === "fleet" || route.page === "device")}
             {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
             {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
+            {item("/tasks", "Tasks", route.page === "tasks" || route.page === "task")}
+            {item("/credits", "Credits", route.page === "credits")}
             {item("/profile", "Profile", route.page === "profile")}
             {user.role === "admin" && (
               <li>

@@ -14,6 +14,9 @@ export type Page =
   | "rollout-new"
   | "rollout"
   | "alarms"
+  | "tasks"
+  | "task"
+  | "credits"
   | "profile"
   | "admin-users"
   | "admin-audit"
@@ -40,6 +43,9 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/rollouts/new", page: "rollout-new" },
   { pattern: "/rollouts/:id", page: "rollout" },
   { pattern: "/alarms", page: "alarms" },
+  { pattern: "/tasks", page: "tasks" },
+  { pattern: "/tasks/:id", page: "task" },
+  { pattern: "/credits", page: "credits" },
   { pattern: "/profile", page: "profile" },
   { pattern: "/admin/users", page: "admin-users" },
   { pattern: "/admin/audit", page: "admin-audit" },

@@ -19,12 +19,14 @@ export type PathsWith<M extends Method> = {
 
 type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : undefined;
 type Responses<O> = O extends { responses: infer R } ? R : never;
-// What a success answers: the JSON of 200 or 201, undefined for 204.
+// What a success answers: the JSON of 200, 201 or 202, undefined for 204.
 export type Answer<O> = 200 extends keyof Responses<O>
   ? JsonOf<Responses<O>[200]>
   : 201 extends keyof Responses<O>
     ? JsonOf<Responses<O>[201]>
-    : undefined;
+    : 202 extends keyof Responses<O>
+      ? JsonOf<Responses<O>[202]>
+      : undefined;
 
 type Params<O> = O extends { parameters: infer P } ? P : never;
 type PathParams<O> = Params<O> extends { path: infer X } ? X : undefined;
@@ -171,5 +173,8 @@ export type RolloutDevice = Ok<"/api/v1/rollouts/{id}/devices", "get">["items"][
 export type RolloutPreview = Ok<"/api/v1/rollouts/preview", "post">;
 export type RolloutRequest = NonNullable<Body<Operation<"/api/v1/rollouts", "post">>>;
 export type Alarm = Ok<"/api/v1/alarms/{id}", "get">;
+export type TaskItem = Ok<"/api/v1/tasks/{id}", "get">;
+export type Credits = Ok<"/api/v1/credits", "get">;
+export type LedgerEntry = Ok<"/api/v1/credits/transactions", "get">["items"][number];
 export type Account = Ok<"/api/v1/users", "get">["items"][number];
 export type AuditRecord = Ok<"/api/v1/audit", "get">["items"][number];

@@ -79,6 +79,26 @@ function PredictForm({ model }: { model: ModelDetail }) {
     setResult({ value, contributions: Array.isArray(c) ? c[best] : c });
   };
 
+  // The same row as a task: queued, run by a worker, charged when done; its page shows the result.
+  const runTask = async () => {
+    const { features, errors: bad } = featuresOf(names, texts);
+    setLocal(bad);
+    setProblem(null);
+    setResult(null);
+    if (Object.keys(bad).length) return;
+    setBusy(true);
+    const r = await api.post("/api/v1/tasks", {
+      body: { model: model.name, version: Number(version), rows: [features], explain: true },
+    });
+    setBusy(false);
+    if (!r.ok) {
+      // The task's rows are named rows[0].<feature>; the form's fields features.<feature>.
+      const errors = r.problem.errors.map((e) => ({ ...e, field: e.field.replace(/^rows\[0\]\./, "features.") }));
+      return setProblem({ ...r.problem, errors });
+    }
+    navigate(pathFor("task", { id: String(r.data.id) }));
+  };
+
   return (
     <>
       <div class="field narrow">
@@ -107,9 +127,14 @@ function PredictForm({ model }: { model: ModelDetail }) {
               onInput={(v) => setTexts((t) => ({ ...t, [n]: v }))} />
           ))}
           <FormMessage error={errors[""]} />
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? "Predicting…" : "Predict"}
-          </button>
+          <div class="form-actions">
+            <button type="submit" class="primary" disabled={busy}>
+              {busy ? "Predicting…" : "Predict"}
+            </button>
+            <button type="button" disabled={busy} onClick={runTask}>
+              Run as a task
+            </button>
+          </div>
         </form>
       )}
       {result && <Outcome result={result} bands={bandsOf(chosen?.metadata ?? {})} />}
