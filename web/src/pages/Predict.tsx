@@ -57,13 +57,19 @@ function PredictForm({ model }: { model: ModelDetail }) {
   const keys = names.map((n) => `features.${n}`);
   const errors = { ...fieldErrors(problem, keys), ...local };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  // The form's row, or null when a field is not a number (said next to it).
+  const row = () => {
     const { features, errors: bad } = featuresOf(names, texts);
     setLocal(bad);
     setProblem(null);
     setResult(null);
-    if (Object.keys(bad).length) return;
+    return Object.keys(bad).length ? null : features;
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const features = row();
+    if (!features) return;
     setBusy(true);
     const r = await api.post("/api/v1/predict/{name}", {
       path: { name: model.name },
@@ -81,11 +87,8 @@ function PredictForm({ model }: { model: ModelDetail }) {
 
   // The same row as a task: queued, run by a worker, charged when done; its page shows the result.
   const runTask = async () => {
-    const { features, errors: bad } = featuresOf(names, texts);
-    setLocal(bad);
-    setProblem(null);
-    setResult(null);
-    if (Object.keys(bad).length) return;
+    const features = row();
+    if (!features) return;
     setBusy(true);
     const r = await api.post("/api/v1/tasks", {
       body: { model: model.name, version: Number(version), rows: [features], explain: true },
