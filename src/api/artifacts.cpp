@@ -4,6 +4,7 @@
 
 #include "api/handler.h"
 #include "api/json_body.h"
+#include "api/model_json.h"
 #include "api/schemas.h"
 #include "net/file_response.h"
 
@@ -22,6 +23,7 @@ class ArtifactHandlers {
     off_io(*d_.blocking, ex, [registry = d_.registry](net::Exchange& ex) {
       auto v = registry->resolve(ex.param("name"), ex.param("v"));
       if (!v.ok()) return respond_status(ex, v.status());
+      if (!check_model_access(ex, v->access, v->model)) return;
       net::ImmutableFile file{.etag = "\"" + v->sha256 + "\"",
                               .size = static_cast<uint64_t>(v->size),
                               .local_path = [registry, sha = v->sha256]() -> Expected<std::string> {

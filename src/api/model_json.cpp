@@ -37,7 +37,22 @@ json::object model_json(const registry::Model& m) {
           {"latest_version", version_ref(m.latest_version)},
           {"aliases", std::move(aliases)},
           {"created_at", m.created_at},
-          {"created_by", user_ref(m.created_by)}};
+          {"created_by", user_ref(m.created_by)},
+          {"visibility", m.access.is_private ? "private" : "public"},
+          {"owner", user_ref(m.access.owner_id)},
+          {"readers", json::value_from(m.access.readers)},
+          {"description", m.access.description}};
+}
+
+bool check_model_access(net::Exchange& ex, const registry::ModelAccess& a, std::string_view model) {
+  const Principal* p = ex.principal();
+  if (a.may_read(p ? p->user_id : 0, p ? std::string_view(p->role) : std::string_view())) {
+    return true;
+  }
+  ex.respond_problem(net::http::status::forbidden, "model " + std::string(model) +
+                                                       " is private: its owner, its readers and "
+                                                       "admins may use it");
+  return false;
 }
 
 json::object model_detail_json(const registry::Model& m,
@@ -85,7 +100,9 @@ json::value version_schema() {
 json::value model_schema() {
   return json::object{
       {"type", "object"},
-      {"required", {"name", "kind", "latest_version", "aliases", "created_at", "created_by"}},
+      {"required",
+       {"name", "kind", "latest_version", "aliases", "created_at", "created_by", "visibility",
+        "owner", "readers", "description"}},
       {"properties",
        {{"name", {{"type", "string"}}},
         {"kind", {{"type", "string"}}},
@@ -95,7 +112,11 @@ json::value model_schema() {
           {"description", "alias name → version"},
           {"additionalProperties", {{"type", "integer"}}}}},
         {"created_at", {{"type", "string"}, {"format", "date-time"}}},
-        {"created_by", {{"type", json::array{"integer", "null"}}}}}}};
+        {"created_by", {{"type", json::array{"integer", "null"}}}},
+        {"visibility", {{"type", "string"}, {"enum", json::array{"public", "private"}}}},
+        {"owner", {{"type", json::array{"integer", "null"}}}},
+        {"readers", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+        {"description", {{"type", "string"}}}}}};
 }
 
 json::value model_detail_schema() {

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "net/http.h"
 #include "registry/model_registry.h"
 
 namespace vigil::api {
@@ -17,6 +18,11 @@ boost::json::object model_detail_json(const registry::Model& m,
                                       const std::vector<registry::ModelVersion>& versions,
                                       const std::vector<registry::AliasMove>& history);
 boost::json::object alias_move_json(const registry::AliasMove& move);
+
+// Whether the caller may read a model with this access (API.md "visibility"); answers 403
+// naming the model and returns false when not.
+bool check_model_access(net::Exchange& ex, const registry::ModelAccess& access,
+                        std::string_view model);
 
 boost::json::value version_schema();
 boost::json::value model_schema();

@@ -76,7 +76,10 @@ class ModelHandlers {
     auto page = read_page(*ex);
     if (!page) return;
     off_io(*d_.blocking, ex, [d = d_, page = *page](net::Exchange& ex) {
-      auto models = d.models->registry().list(page.limit + 1, page.cursor);
+      const Principal* p = ex.principal();
+      auto models = d.models->registry().list(
+          page.limit + 1, page.cursor,
+          registry::Viewer{.user_id = p ? p->user_id : 0, .role = p ? p->role : ""});
       if (!models.ok()) return respond_status(ex, models.status());
       json::array items;
       std::optional<int64_t> next;
@@ -96,6 +99,7 @@ class ModelHandlers {
       auto& registry = d.models->registry();
       auto m = registry.get(ex.param("name"));
       if (!m.ok()) return respond_status(ex, m.status());
+      if (!check_model_access(ex, m->access, m->name)) return;
       auto versions = registry.versions(*m);
       if (!versions.ok()) return respond_status(ex, versions.status());
       auto history = registry.alias_history(*m, 100);
@@ -108,6 +112,7 @@ class ModelHandlers {
     off_io(*d_.blocking, ex, [d = d_](net::Exchange& ex) {
       auto v = d.models->registry().resolve(ex.param("name"), ex.param("v"));
       if (!v.ok()) return respond_status(ex, v.status());
+      if (!check_model_access(ex, v->access, v->model)) return;
       ex.respond_json(status::ok, version_json(*v));
     });
   }
@@ -126,6 +131,48 @@ class ModelHandlers {
       auto move = d.models->set_alias(ex.param("name"), ex.param("alias"), version, user_id);
       if (!move.ok()) return respond_status(ex, move.status());
       ex.respond_json(status::ok, alias_move_json(*move));
+    });
+  }
+
+  // PATCH {visibility?, owner?, readers?, description?} (admin).
+  void update(const ExchangePtr& ex) const {
+    auto body = read_json_object(*ex);
+    if (!body) return;
+    Fields f(*body);
+    f.reject_unknown({"visibility", "owner", "readers", "description"});
+    registry::AccessChange c;
+    if (auto v = f.optional_string("visibility")) {
+      if (*v != "public" && *v != "private") f.add("visibility", "public or private");
+      c.is_private = *v == "private";
+    }
+    if (const json::value* o = body->if_contains("owner")) {
+      if (o->is_null())
+        c.owner_id = 0;
+      else if (o->is_int64() && o->get_int64() > 0)
+        c.owner_id = o->get_int64();
+      else
+        f.add("owner", "a user id, or null for none");
+    }
+    if (const json::value* r = body->if_contains("readers")) {
+      std::vector<int64_t> ids;
+      if (!r->is_array())
+        f.add("readers", "an array of user ids");
+      else {
+        for (const auto& id : r->get_array()) {
+          if (id.is_int64() && id.get_int64() > 0)
+            ids.push_back(id.get_int64());
+          else
+            f.add("readers", "an array of user ids");
+        }
+      }
+      c.readers = std::move(ids);
+    }
+    c.description = f.optional_string("description");
+    if (!f.ok()) return f.respond(*ex);
+    off_io(*d_.blocking, ex, [d = d_, c = std::move(c)](net::Exchange& ex) {
+      auto m = d.models->set_access(ex.param("name"), c);
+      if (!m.ok()) return respond_status(ex, m.status());
+      ex.respond_json(status::ok, model_json(*m));
     });
   }
 
@@ -179,7 +226,28 @@ net::RouteSpec get_spec() {
           .tag = "models",
           .action = "models.read",
           .responses = {{200, "The model", model_detail_schema()},
+                        problem_response(403, "A private model the caller may not read"),
                         problem_response(404, "No such model")}};
+}
+
+net::RouteSpec update_spec() {
+  return {.operation_id = "updateModel",
+          .summary =
+              "Who may use a model (visibility public|private, owner, readers) and its "
+              "description (admin)",
+          .tag = "models",
+          .action = "models.write",
+          .request_schema =
+              json::object{{"type", "object"},
+                           {"additionalProperties", false},
+                           {"properties",
+                            {{"visibility", {{"enum", json::array{"public", "private"}}}},
+                             {"owner", {{"type", json::array{"integer", "null"}}}},
+                             {"readers", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+                             {"description", {{"type", "string"}}}}}},
+          .responses = {{200, "The model", model_schema()},
+                        problem_response(404, "No such model"),
+                        problem_response(422, "A bad value, or a user id that is not a user")}};
 }
 
 net::RouteSpec get_version_spec() {
@@ -224,6 +292,7 @@ void add_model_routes(net::Router& router, ModelDeps deps) {
              bind(h, &ModelHandlers::upload));
   router.add(verb::get, "/api/v1/models", list_spec(), bind(h, &ModelHandlers::list));
   router.add(verb::get, "/api/v1/models/{name}", get_spec(), bind(h, &ModelHandlers::get));
+  router.add(verb::patch, "/api/v1/models/{name}", update_spec(), bind(h, &ModelHandlers::update));
   router.add(verb::get, versions + "/{v}", get_version_spec(),
              bind(h, &ModelHandlers::get_version));
   router.add(verb::put, "/api/v1/models/{name}/aliases/{alias}", set_alias_spec(),

@@ -7,6 +7,7 @@
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/kserve.h"
+#include "api/model_json.h"
 #include "api/schemas.h"
 #include "core/logging.h"
 #include "serving/named_rows.h"
@@ -66,6 +67,7 @@ class PredictHandlers {
         std::string(ex->param("name")), ex->query("version").value_or(""),
         [d = d_, ex, rows = std::move(*rows), explain](Expected<serving::ModelHandle> handle) {
           if (!handle.ok()) return respond_status(*ex, handle.status());
+          if (!check_model_access(*ex, handle->resolved->access, handle->resolved->name)) return;
           run(d, ex, *handle, rows, explain);
         });
   }

@@ -5,6 +5,7 @@
 #include "api/fleet_json.h"
 #include "api/handler.h"
 #include "api/json_body.h"
+#include "api/model_json.h"
 #include "api/predict.h"
 #include "api/schemas.h"
 #include "core/json_text.h"
@@ -111,6 +112,7 @@ class TaskHandlers {
       auto m = d.server->resolve(req.model, req.version);
       if (!m.ok()) return respond_status(ex, m.status());
       const auto& model = **m;
+      if (!check_model_access(ex, model.access, model.name)) return;
       if (model.features.empty()) {
         return respond_status(ex, invalid_field("model", "model " + model.label +
                                                              " has no feature names in its "

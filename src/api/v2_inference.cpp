@@ -5,6 +5,7 @@
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/kserve.h"
+#include "api/model_json.h"
 #include "api/schemas.h"
 #include "core/strings.h"
 
@@ -68,17 +69,21 @@ class V2Handlers {
   }
 
   void model_metadata(const ExchangePtr& ex) const {
-    d_.server->acquire(std::string(ex->param("name")), version_ref(*ex),
-                       [this, ex](Expected<serving::ModelHandle> handle) {
-                         if (!handle.ok()) return respond_status(*ex, handle.status());
-                         off_io(*d_.blocking, ex, [this, h = *handle](net::Exchange& ex) {
-                           auto model = d_.registry->get(h.resolved->name);
-                           if (!model.ok()) return respond_status(ex, model.status());
-                           auto versions = d_.registry->versions(*model);
-                           if (!versions.ok()) return respond_status(ex, versions.status());
-                           ex.respond_json(status::ok, metadata_json(h, *versions));
-                         });
-                       });
+    d_.server->acquire(
+        std::string(ex->param("name")), version_ref(*ex),
+        [this, ex](Expected<serving::ModelHandle> handle) {
+          if (!handle.ok()) return respond_status(*ex, handle.status());
+          if (!check_model_access(*ex, handle->resolved->access, handle->resolved->name)) {
+            return;
+          }
+          off_io(*d_.blocking, ex, [this, h = *handle](net::Exchange& ex) {
+            auto model = d_.registry->get(h.resolved->name);
+            if (!model.ok()) return respond_status(ex, model.status());
+            auto versions = d_.registry->versions(*model);
+            if (!versions.ok()) return respond_status(ex, versions.status());
+            ex.respond_json(status::ok, metadata_json(h, *versions));
+          });
+        });
   }
 
   void model_ready(const ExchangePtr& ex) const {
@@ -86,6 +91,7 @@ class V2Handlers {
         std::string(ex->param("name")), version_ref(*ex),
         [ex](Expected<serving::ModelHandle> handle) {
           if (!handle.ok()) return respond_status(*ex, handle.status());
+          if (!check_model_access(*ex, handle->resolved->access, handle->resolved->name)) return;
           ex->respond_json(status::ok, {{"name", handle->resolved->name}, {"ready", true}});
         });
   }
@@ -102,11 +108,15 @@ class V2Handlers {
     if (!req.ok()) return respond_status(*ex, req.status());
     auto request = std::make_shared<V2InferRequest>(std::move(*req));
     if (request->id.empty()) request->id = ex->request_id();
-    d_.server->acquire(std::string(ex->param("name")), version_ref(*ex),
-                       [this, ex, request](Expected<serving::ModelHandle> handle) {
-                         if (!handle.ok()) return respond_status(*ex, handle.status());
-                         run(ex, *handle, *request);
-                       });
+    d_.server->acquire(
+        std::string(ex->param("name")), version_ref(*ex),
+        [this, ex, request](Expected<serving::ModelHandle> handle) {
+          if (!handle.ok()) return respond_status(*ex, handle.status());
+          if (!check_model_access(*ex, handle->resolved->access, handle->resolved->name)) {
+            return;
+          }
+          run(ex, *handle, *request);
+        });
   }
 
  private:

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "core/ids.h"
 #include "core/names.h"
@@ -14,7 +16,8 @@ using P = std::vector<store::Value>;
 
 namespace {
 
-constexpr const char* kModelColumns = "id, name, kind, created_at, created_by";
+constexpr const char* kModelColumns =
+    "id, name, kind, created_at, created_by, visibility, owner_id, description";
 constexpr const char* kVersionColumns =
     "model_id, version, sha256, size, metadata, created_at, created_by";
 
@@ -31,6 +34,9 @@ Model row_to_model(const store::Rows& rows, size_t i) {
   m.kind = rows.get_text(i, 2);
   m.created_at = rows.get_text(i, 3);
   m.created_by = rows.get_int(i, 4);
+  m.access.is_private = rows.get_text(i, 5) == "private";
+  m.access.owner_id = rows.get_int(i, 6);
+  m.access.description = rows.get_text(i, 7);
   return m;
 }
 
@@ -48,6 +54,7 @@ ModelVersion row_to_version(const Model& m, const store::Rows& rows, size_t i) {
   for (const auto& [alias, version] : m.aliases) {
     if (version == v.version) v.aliases.push_back(alias);
   }
+  v.access = m.access;
   return v;
 }
 
@@ -67,6 +74,10 @@ Expected<Model> load_model(store::Session& s, std::string_view name) {
   for (size_t i = 0; i < aliases->size(); ++i) {
     m.aliases[aliases->get_text(i, 0)] = aliases->get_int(i, 1);
   }
+  auto readers =
+      s.query("SELECT user_id FROM model_readers WHERE model_id = $1 ORDER BY user_id", P{m.id});
+  if (!readers.ok()) return readers.status();
+  for (size_t i = 0; i < readers->size(); ++i) m.access.readers.push_back(readers->get_int(i, 0));
   return m;
 }
 
@@ -91,6 +102,12 @@ Status alias_name_error(std::string_view alias) {
 }
 
 }  // namespace
+
+bool ModelAccess::may_read(int64_t user_id, std::string_view role) const {
+  if (!is_private || role == "admin" || role == "watchdog") return true;
+  if (user_id > 0 && user_id == owner_id) return true;
+  return std::find(readers.begin(), readers.end(), user_id) != readers.end();
+}
 
 std::optional<int64_t> parse_version_number(std::string_view s) {
   if (s.empty() || s.size() > 18 || s[0] == '0') return std::nullopt;
@@ -173,14 +190,24 @@ Expected<ModelVersion> ModelRegistry::add_version(std::string_view name,
   return out;
 }
 
-Expected<std::vector<Model>> ModelRegistry::list(int limit, std::optional<int64_t> after_id) {
+Expected<std::vector<Model>> ModelRegistry::list(int limit, std::optional<int64_t> after_id,
+                                                 std::optional<Viewer> viewer) {
   std::vector<Model> out;
   Status s = db_.read([&](store::Session& session) -> Status {
-    std::string sql = std::string("SELECT ") + kModelColumns + " FROM models";
+    std::string sql = std::string("SELECT ") + kModelColumns + " FROM models WHERE 1 = 1";
     P params;
     if (after_id) {
-      sql += " WHERE lower(name) > (SELECT lower(name) FROM models WHERE id = $1)";
       params.emplace_back(*after_id);
+      sql += " AND lower(name) > (SELECT lower(name) FROM models WHERE id = $" +
+             std::to_string(params.size()) + ")";
+    }
+    if (viewer && viewer->role != "admin" && viewer->role != "watchdog") {
+      params.emplace_back(viewer->user_id);
+      const std::string u = "$" + std::to_string(params.size());
+      sql += " AND (visibility = 'public' OR owner_id = " + u +
+             " OR EXISTS (SELECT 1 FROM model_readers r WHERE r.model_id = models.id AND "
+             "r.user_id = " +
+             u + "))";
     }
     params.emplace_back(int64_t{limit});
     sql += " ORDER BY lower(name) LIMIT $" + std::to_string(params.size());
@@ -351,6 +378,66 @@ Status ModelRegistry::ensure_blank_model() {
                        R"({"description":"Built in: always predicts 0 and never alarms."})", 0);
   if (!v.ok() && v.status().code() != ErrorCode::kAlreadyExists) return v.status();
   return {};
+}
+
+Expected<Model> ModelRegistry::set_access(std::string_view name, const AccessChange& c) {
+  if (c.description && c.description->size() > 4096) {
+    return invalid_field("description", "at most 4096 bytes");
+  }
+  if (c.readers && c.readers->size() > 1000) return invalid_field("readers", "at most 1000 users");
+  Model out;
+  Status st = db_.write([&](store::Session& s) -> Status {
+    auto m = load_model(s, name);
+    if (!m.ok()) return m.status();
+    auto is_user = [&](int64_t id) -> Expected<bool> {
+      auto r = s.query("SELECT 1 FROM users WHERE id = $1", P{id});
+      if (!r.ok()) return r.status();
+      return !r->empty();
+    };
+    if (c.owner_id && *c.owner_id != 0) {
+      auto ok = is_user(*c.owner_id);
+      if (!ok.ok()) return ok.status();
+      if (!*ok) return invalid_field("owner", "no user " + std::to_string(*c.owner_id));
+    }
+    if (c.readers) {
+      for (int64_t id : *c.readers) {
+        auto ok = is_user(id);
+        if (!ok.ok()) return ok.status();
+        if (!*ok) return invalid_field("readers", "no user " + std::to_string(id));
+      }
+    }
+    if (c.is_private) {
+      VIGIL_RETURN_IF_ERROR(s.exec("UPDATE models SET visibility = $1 WHERE id = $2",
+                                   P{std::string(*c.is_private ? "private" : "public"), m->id})
+                                .status());
+    }
+    if (c.owner_id) {
+      VIGIL_RETURN_IF_ERROR(s.exec("UPDATE models SET owner_id = $1 WHERE id = $2",
+                                   P{user_or_null(*c.owner_id), m->id})
+                                .status());
+    }
+    if (c.description) {
+      VIGIL_RETURN_IF_ERROR(
+          s.exec("UPDATE models SET description = $1 WHERE id = $2", P{*c.description, m->id})
+              .status());
+    }
+    if (c.readers) {
+      VIGIL_RETURN_IF_ERROR(
+          s.exec("DELETE FROM model_readers WHERE model_id = $1", P{m->id}).status());
+      std::set<int64_t> unique(c.readers->begin(), c.readers->end());
+      for (int64_t id : unique) {
+        VIGIL_RETURN_IF_ERROR(
+            s.exec("INSERT INTO model_readers (model_id, user_id) VALUES ($1, $2)", P{m->id, id})
+                .status());
+      }
+    }
+    auto after = load_model(s, name);
+    if (!after.ok()) return after.status();
+    out = std::move(*after);
+    return {};
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 }  // namespace vigil::registry

@@ -22,6 +22,31 @@
 
 namespace vigil::registry {
 
+// Who may read a model (API.md "Model registry", visibility): a public model anyone signed in; a
+// private one its owner, its readers, admins — and watchdogs, which download only what their
+// device is told to run.
+struct ModelAccess {
+  bool is_private = false;
+  int64_t owner_id = 0;  // 0: none
+  std::vector<int64_t> readers;
+  std::string description;
+  bool may_read(int64_t user_id, std::string_view role) const;
+};
+
+// Who is asking, for lists that leave out what they may not read.
+struct Viewer {
+  int64_t user_id = 0;
+  std::string role;
+};
+
+// PATCH /api/v1/models/{name}: what is given changes.
+struct AccessChange {
+  std::optional<bool> is_private;
+  std::optional<int64_t> owner_id;  // 0: none
+  std::optional<std::vector<int64_t>> readers;
+  std::optional<std::string> description;
+};
+
 struct ModelVersion {
   int64_t model_id = 0;
   std::string model;  // the model's name as stored
@@ -33,6 +58,7 @@ struct ModelVersion {
   std::string created_at;
   int64_t created_by = 0;  // 0: unknown (deleted user, or the server itself)
   std::vector<std::string> aliases;
+  ModelAccess access;  // the model's
 };
 
 struct Model {
@@ -43,6 +69,7 @@ struct Model {
   int64_t created_by = 0;
   int64_t latest_version = 0;  // 0: no versions (all deleted)
   std::map<std::string, int64_t> aliases;
+  ModelAccess access;
 };
 
 struct AliasMove {
@@ -70,13 +97,18 @@ class ModelRegistry {
                                      std::string_view bytes, std::string metadata,
                                      int64_t created_by);
 
-  // Models by name (case-insensitive order), after `after_id`'s name when paging by id.
-  Expected<std::vector<Model>> list(int limit, std::optional<int64_t> after_id);
+  // Models by name (case-insensitive order), after `after_id`'s name when paging by id; with a
+  // viewer, only those they may read.
+  Expected<std::vector<Model>> list(int limit, std::optional<int64_t> after_id,
+                                    std::optional<Viewer> viewer = std::nullopt);
   Expected<Model> get(std::string_view name);
   Expected<std::vector<ModelVersion>> versions(const Model& model);
   // `ref`: a version number, "latest", or an alias. kNotFound names what is missing.
   Expected<ModelVersion> resolve(std::string_view name, std::string_view ref);
   Expected<std::vector<AliasMove>> alias_history(const Model& model, int limit);
+  // Changes who may read the model and its description. kInvalidArgument names "owner" or
+  // "readers" when a user id is not a user.
+  Expected<Model> set_access(std::string_view name, const AccessChange& change);
 
   // Points `alias` at `version` (kNotFound when that version does not exist). The alias may
   // not look like a version reference: not a number, not "latest".

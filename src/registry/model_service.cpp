@@ -106,6 +106,16 @@ Expected<AliasMove> ModelService::set_alias(std::string_view name, std::string_v
   return move;
 }
 
+Expected<Model> ModelService::set_access(std::string_view name, const AccessChange& change) {
+  auto m = registry_.set_access(name, change);
+  if (m.ok() && on_changed_) {
+    ModelVersion changed;
+    changed.model = m->name;
+    on_changed_(changed);
+  }
+  return m;
+}
+
 Status ModelService::delete_version(std::string_view name, std::string_view ref) {
   auto v = registry_.resolve(name, ref);
   if (!v.ok()) return v.status();

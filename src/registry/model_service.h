@@ -48,6 +48,8 @@ class ModelService {
                                 int64_t by);
   // `ref`: a version number, "latest", or an alias.
   Status delete_version(std::string_view name, std::string_view ref);
+  // Visibility, owner, readers, description; the model's cached resolutions are forgotten.
+  Expected<Model> set_access(std::string_view name, const AccessChange& change);
 
   ModelRegistry& registry() { return registry_; }
 

@@ -67,6 +67,7 @@ Expected<std::shared_ptr<const ResolvedModel>> ModelServer::resolve(std::string_
   m->kind = v->kind;
   m->sha256 = v->sha256;
   m->metadata = v->metadata;
+  m->access = v->access;
   m->label = v->model + ":" + std::to_string(v->version);
   boost::system::error_code ec;
   json::value meta = json::parse(v->metadata, ec);

@@ -44,6 +44,7 @@ struct ResolvedModel {
   double price_per_row = 0;                // metadata "price_per_row", credits
   std::string label;                       // "name:version", for metrics
   std::string metadata;                    // the JSON object's text
+  registry::ModelAccess access;            // who may use it (read from the store with it)
   Counter* rows_served = nullptr;          // vigil_predict_rows_total{model}
   Counter* millicredits_priced = nullptr;  // vigil_predict_priced_millicredits_total{model}
 };

@@ -418,7 +418,9 @@ TEST_P(IdentityTest, AFailedPatchChangesNothing) {
 
 // Every route of the OpenAPI document, called as anonymous, user, watchdog and admin: public
 // routes never answer 401/403; others answer 401 to anonymous, 403 to roles the permission
-// table leaves out, and neither to roles it allows. New routes are covered automatically.
+// table leaves out, and neither to roles it allows — except that a user gets none of a private
+// model's data from any route about it (403; 404 for what it does not have; 422 for a body
+// refused before the model is looked at). New routes are covered automatically.
 TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
   auto doc = client_->get("/openapi.json").json();
   ASSERT_TRUE(doc.is_object());
@@ -435,6 +437,25 @@ TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
     callers.push_back({role, id, token});
   }
   callers.push_back({"admin", 1, admin_token->token});
+  // Every {name} becomes "x": a private model of that name (no owner, no readers) makes the
+  // routes about a model refuse a user, whatever the permission table allows them.
+  Headers admin = bearer(admin_token->token);
+  Headers upload = admin;
+  upload.emplace("Content-Type", "application/octet-stream");
+  upload.emplace("Vigil-Metadata", R"({"features":["f"]})");
+  ASSERT_EQ(call(http::verb::post, "/api/v1/models/x/versions?kind=linear",
+                 R"({"weights":[1],"bias":0})", upload)
+                .status,
+            201);
+  Headers json_admin = admin;
+  json_admin.emplace("Content-Type", "application/json");
+  ASSERT_EQ(
+      call(http::verb::patch, "/api/v1/models/x", R"({"visibility":"private"})", json_admin).status,
+      200);
+  auto about_a_model = [](const std::string& path) {
+    return path.rfind("/api/v1/models/{name}", 0) == 0 ||
+           path.rfind("/api/v1/predict/{name}", 0) == 0 || path.rfind("/v2/models/{name}", 0) == 0;
+  };
 
   int checked = 0;
   for (const auto& [path, item] : doc.at("paths").as_object()) {
@@ -478,6 +499,10 @@ TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
           EXPECT_NE(r.status, 403) << what;
         } else if (caller.role == "anonymous") {
           EXPECT_EQ(r.status, 401) << what;
+        } else if (role_allowed && caller.role == "user" && about_a_model(std::string(path))) {
+          // A private model: refused, not found (a version or alias it does not have), or a body
+          // refused before the model is looked at — never its data.
+          EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 422) << what;
         } else if (role_allowed) {
           EXPECT_NE(r.status, 401) << what;
           EXPECT_NE(r.status, 403) << what;

@@ -157,6 +157,67 @@ TEST_P(ModelsTest, UploadListReadAliasAndDelete) {
       409);
 }
 
+// Visibility: a private model is listed, read, downloaded and predicted with (both inference
+// APIs, tasks) only by its owner, its readers and admins; anyone else gets 403 and lists leave it
+// out. Making it public again works at once (the server's cached resolution is forgotten).
+TEST_P(ModelsTest, PrivateModelsAreForTheirOwnerReadersAndAdmins) {
+  ASSERT_EQ(upload("secret", R"({"weights":[2],"bias":1})", "?kind=linear", R"({"features":["x"]})")
+                .status,
+            201);
+  auto [owner_id, owner] = app_->account("user");
+  auto [reader_id, reader] = app_->account("user");
+  const std::string other = app_->account("user").second;
+  auto as = [](const std::string& token) { return Headers{{"Authorization", "Bearer " + token}}; };
+  auto patch = [&](const json::value& body, Headers who) {
+    who.emplace("Content-Type", "application/json");
+    return client_->request(http::verb::patch, "/api/v1/models/secret", json::serialize(body), who);
+  };
+  auto r = patch({{"visibility", "private"},
+                  {"owner", owner_id},
+                  {"readers", {reader_id}},
+                  {"description", "the leak model"}},
+                 admin_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("visibility"), "private");
+  EXPECT_EQ(r.json().at("readers"), (json::value{reader_id}));
+  EXPECT_EQ(patch({{"visibility", "secret"}}, admin_).status, 422);
+  EXPECT_EQ(patch({{"readers", {99999}}}, admin_).status, 422);
+  EXPECT_EQ(patch({{"visibility", "public"}}, as(owner)).status, 403);  // admins only
+
+  auto listed = [&](const std::string& token) {
+    auto page = client_->get("/api/v1/models?limit=1000", as(token)).json();
+    for (const auto& m : page.at("items").as_array()) {
+      if (m.at("name") == "secret") return true;
+    }
+    return false;
+  };
+  json::object predict{{"features", {{"x", 1}}}};
+  json::object infer{
+      {"inputs", {{{"name", "x"}, {"shape", {1, 1}}, {"datatype", "FP32"}, {"data", {1}}}}}};
+  json::object task{{"model", "secret"}, {"rows", {{{"x", 1}}}}};
+  auto post = [&](const std::string& path, const json::value& body, const std::string& token) {
+    return send(http::verb::post, path, body, as(token)).status;
+  };
+  for (const auto& token : {owner, reader}) {
+    EXPECT_TRUE(listed(token));
+    EXPECT_EQ(client_->get("/api/v1/models/secret", as(token)).status, 200);
+    EXPECT_EQ(post("/api/v1/predict/secret", predict, token), 200);
+  }
+  EXPECT_FALSE(listed(other));
+  EXPECT_EQ(client_->get("/api/v1/models/secret", as(other)).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/models/secret/versions/1", as(other)).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/models/secret/versions/1/artifact", as(other)).status, 403);
+  EXPECT_EQ(client_->get("/v2/models/secret", as(other)).status, 403);
+  EXPECT_EQ(post("/api/v1/predict/secret", predict, other), 403);
+  EXPECT_EQ(post("/v2/models/secret/infer", infer, other), 403);
+  EXPECT_EQ(post("/api/v1/tasks", task, other), 403);
+  EXPECT_EQ(client_->get("/api/v1/models/secret", admin_).status, 200);
+
+  ASSERT_EQ(patch({{"visibility", "public"}}, admin_).status, 200);
+  EXPECT_TRUE(listed(other));
+  EXPECT_EQ(post("/api/v1/predict/secret", predict, other), 200);
+}
+
 TEST_P(ModelsTest, BadUploadsAreRefusedWithTheReason) {
   std::string junk(4000, '\0');
   for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 31 + 7);

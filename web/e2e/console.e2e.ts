@@ -194,6 +194,21 @@ test("an admin points an alias from the model's page and downloads a version", a
   await accessible("model, alias moved");
   await screenshot(page, "admin-alias");
 
+  // Private to its owner and readers: a bad reader id is refused next to the field.
+  await page.locator("summary", { hasText: "Who may use this model" }).click();
+  await page.getByLabel("Visibility").selectOption("private");
+  await page.getByLabel("Readers (user ids)").fill("999");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#field-readers-error").getByText(/no user 999/i).waitFor();
+  await page.getByLabel("Readers (user ids)").fill("");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("leak-risk is now private.").waitFor();
+  await page.getByText("private: its owner, no readers and admins").waitFor();
+  await accessible("model, private");
+  await page.getByLabel("Visibility").selectOption("public");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("leak-risk is now public.").waitFor();
+
   // The next version, uploaded from the page: a file the runtime cannot load is refused with
   // the runtime's reason next to the file; a good one lands as version 3 with its metadata.
   await page.locator("summary", { hasText: "Upload the next version" }).click();

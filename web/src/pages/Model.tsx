@@ -48,7 +48,22 @@ function ModelBody({ model, onChange }: { model: ModelDetail; onChange: () => vo
         <dd>{model.latest_version ?? "none"}</dd>
         <dt>Created</dt>
         <dd>{formatTime(model.created_at)}</dd>
+        <dt>Visibility</dt>
+        <dd>
+          {model.visibility === "private"
+            ? `private: its owner${model.owner !== null ? ` (user ${model.owner})` : ""}, ${
+                model.readers.length ? `readers ${model.readers.map((r) => `user ${r}`).join(", ")}` : "no readers"
+              } and admins`
+            : "public: every signed-in user"}
+        </dd>
+        {model.description && (
+          <>
+            <dt>Description</dt>
+            <dd>{model.description}</dd>
+          </>
+        )}
       </dl>
+      {user?.role === "admin" && <Visibility model={model} onChanged={onChange} />}
 
       <p>
         <Link href={pathFor("predict", { name: model.name })}>Predict with {model.name}</Link>
@@ -109,6 +124,49 @@ function ModelBody({ model, onChange }: { model: ModelDetail; onChange: () => vo
         </>
       )}
     </>
+  );
+}
+
+// Who may use the model: public, or private to an owner and readers (user ids); admins only.
+function Visibility({ model, onChanged }: { model: ModelDetail; onChanged: () => void }) {
+  const [visibility, setVisibility] = useState(model.visibility);
+  const [owner, setOwner] = useState(model.owner === null ? "" : String(model.owner));
+  const [readers, setReaders] = useState(model.readers.join(", "));
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [done, setDone] = useState("");
+  const errors = fieldErrors(problem, ["owner", "readers", "visibility"]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setDone("");
+    const ids = readers.split(/[\s,]+/).filter(Boolean).map(Number);
+    const r = await api.patch("/api/v1/models/{name}", {
+      path: { name: model.name },
+      body: { visibility, owner: owner.trim() ? Number(owner) : null, readers: ids },
+    });
+    setProblem(r.ok ? null : r.problem);
+    if (!r.ok) return;
+    setDone(`${model.name} is now ${r.data.visibility}.`);
+    onChanged();
+  };
+  return (
+    <details class="panel">
+      <summary>Who may use this model</summary>
+      <form onSubmit={submit} noValidate class="narrow">
+        <div class="field">
+          <label for="field-visibility">Visibility</label>
+          <select id="field-visibility" value={visibility}
+            onChange={(e) => setVisibility(e.currentTarget.value as "public" | "private")}>
+            <option value="public">Public: every signed-in user</option>
+            <option value="private">Private: its owner, its readers and admins</option>
+          </select>
+        </div>
+        <Field label="Owner (user id)" name="owner" value={owner} onInput={setOwner} error={errors.owner} />
+        <Field label="Readers (user ids)" name="readers" value={readers} onInput={setReaders} error={errors.readers}
+          hint="Separated by commas or spaces" />
+        <button type="submit">Save</button>
+        <FormMessage error={errors[""]} success={done || undefined} />
+      </form>
+    </details>
   );
 }
 

@@ -52,6 +52,7 @@ function ModelTable({ items, next, onMore }: { items: ModelSummary[]; next: stri
             <tr key={m.name}>
               <th scope="row">
                 <Link href={pathFor("model", { name: m.name })}>{m.name}</Link>
+                {m.visibility === "private" && <span class="tag">private</span>}
               </th>
               <td>{m.kind}</td>
               <td>{m.latest_version ?? "none"}</td>
