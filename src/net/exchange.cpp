@@ -5,11 +5,11 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "core/json_text.h"
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/pct_string_view.hpp>
 #include <cerrno>
 #include <cstring>
+#include "core/json_text.h"
 
 #include "core/strings.h"
 #include "net/http.h"
