@@ -9,8 +9,8 @@
 #include <boost/url/pct_string_view.hpp>
 #include <cerrno>
 #include <cstring>
-#include "core/json_text.h"
 
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "net/http.h"
 #include "net/middleware.h"
