@@ -7,6 +7,7 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(Threads REQUIRED)
 # libicu-dev: Unicode normalisation and case folding (core/unicode.h).
 find_package(ICU REQUIRED COMPONENTS uc)
+find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <zlib.h>
+
 #include "support/http_client.h"
 #include "support/test_app.h"
 
@@ -17,12 +19,33 @@ using testing::HttpResult;
 using Headers = std::map<std::string, std::string>;
 
 constexpr std::string_view kIndex = "<!doctype html><title>Vigil</title><div id=app></div>";
+// A script large enough to be worth compressing (over 1 KiB).
+const std::string kBigScript = [] {
+  std::string s;
+  for (int i = 0; i < 200; ++i) s += "console.log(" + std::to_string(i) + ");\n";
+  return s;
+}();
 
 const embedded::File kFiles[] = {
     {"index.html", "text/html; charset=utf-8", kIndex},
     {"assets/index-3f9a1c.js", "text/javascript; charset=utf-8", "console.log(1)"},
     {"favicon.svg", "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'/>"},
+    {"assets/big-5e6f7a.js", "text/javascript; charset=utf-8", kBigScript},
 };
+
+std::string gunzip(const std::string& in) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return {};
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string("(not gzip)");
+}
 
 void expect_console_headers(const HttpResult& r, const std::string& what) {
   std::string csp = r.header("content-security-policy");
@@ -63,6 +86,29 @@ TEST_F(ConsoleTest, ServesItsFilesWithSecurityHeaders) {
   EXPECT_EQ(icon.status, 200);
   EXPECT_EQ(icon.header("cache-control"), "no-cache");
   EXPECT_EQ(client_->request(http::verb::head, "/").status, 200);
+}
+
+// Text files over 1 KiB go gzipped to clients that take gzip (and say Vary); others get them
+// as they are.
+TEST_F(ConsoleTest, LargeTextFilesGoGzippedToClientsThatTakeIt) {
+  auto z = client_->get("/assets/big-5e6f7a.js", Headers{{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_EQ(z.status, 200);
+  EXPECT_EQ(z.header("content-encoding"), "gzip");
+  EXPECT_EQ(z.header("vary"), "Accept-Encoding");
+  EXPECT_LT(z.body.size(), kBigScript.size() / 3);
+  EXPECT_EQ(gunzip(z.body), kBigScript);
+  expect_console_headers(z, "gzipped asset");
+  for (const Headers& h : {Headers{}, Headers{{"Accept-Encoding", "gzip;q=0, br"}},
+                           Headers{{"Accept-Encoding", "identity"}}}) {
+    auto plain = client_->get("/assets/big-5e6f7a.js", h);
+    EXPECT_EQ(plain.header("content-encoding"), "");
+    EXPECT_EQ(plain.header("vary"), "Accept-Encoding");
+    EXPECT_EQ(plain.body, kBigScript);
+  }
+  // Small files are not worth it.
+  auto small = client_->get("/assets/index-3f9a1c.js", Headers{{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(small.header("content-encoding"), "");
+  EXPECT_EQ(small.body, "console.log(1)");
 }
 
 TEST_F(ConsoleTest, ClientSideRoutesGetIndexAndMissingFilesGet404) {
