@@ -12,6 +12,7 @@
 
 #include "cli/remote.h"
 #include "core/json_text.h"
+#include "tasks/rows_text.h"
 
 namespace vigil::cli {
 namespace {
@@ -31,23 +32,8 @@ struct TaskArgs {
   bool ledger = false;
 };
 
-std::string trim(std::string s) {
-  const auto a = s.find_first_not_of(" \t\r\"");
-  const auto b = s.find_last_not_of(" \t\r\"");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream in(line);
-  std::string field;
-  while (std::getline(in, field, ',')) out.push_back(trim(field));
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-
-// The rows of FILE: JSON (an array of objects, or {"rows": [...]}) or CSV whose first line names
-// the features (an empty field is missing). Prints why and returns nullopt when it cannot.
+// The rows of FILE (- for stdin): tasks::parse_rows_text. Prints why and returns nullopt when
+// it cannot.
 std::optional<json::array> read_rows(const std::string& path) {
   std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
   if (!in) {
@@ -56,52 +42,12 @@ std::optional<json::array> read_rows(const std::string& path) {
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  const std::string text = buf.str();
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && (text[first] == '[' || text[first] == '{')) {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (!ec && v.is_object() && v.as_object().contains("rows")) v = v.at("rows");
-    if (ec || !v.is_array()) {
-      std::fprintf(stderr, "vigil: %s: expected a JSON array of rows (objects)\n", path.c_str());
-      return std::nullopt;
-    }
-    return v.as_array();
+  auto rows = tasks::parse_rows_text(buf.str());
+  if (!rows.ok()) {
+    std::fprintf(stderr, "vigil: %s: %s\n", path.c_str(), rows.status().message().c_str());
+    return std::nullopt;
   }
-  std::stringstream lines(text);
-  std::string line;
-  std::vector<std::string> names;
-  json::array rows;
-  for (int n = 1; std::getline(lines, line); ++n) {
-    if (trim(line).empty() || trim(line)[0] == '#') continue;
-    auto fields = split(line);
-    if (names.empty()) {
-      names = fields;
-      continue;
-    }
-    if (fields.size() > names.size()) {
-      std::fprintf(stderr, "vigil: %s line %d: more fields than the header names\n", path.c_str(),
-                   n);
-      return std::nullopt;
-    }
-    json::object row;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].empty()) {
-        row[names[i]] = nullptr;
-        continue;
-      }
-      char* end = nullptr;
-      const double v = std::strtod(fields[i].c_str(), &end);
-      if (end != fields[i].c_str() + fields[i].size()) {
-        std::fprintf(stderr, "vigil: %s line %d: %s is not a number\n", path.c_str(), n,
-                     fields[i].c_str());
-        return std::nullopt;
-      }
-      row[names[i]] = v;
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return std::move(*rows);
 }
 
 std::vector<std::string> task_row(const json::value& t) {
