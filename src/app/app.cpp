@@ -101,6 +101,20 @@ events::HubOptions events_options(const Config& config) {
 
 }  // namespace
 
+runtime::BatcherOptions batcher_options(const Config& config) {
+  runtime::BatcherOptions bo;
+  bo.max_batch_rows = static_cast<size_t>(config.get_int("inference.max_batch_rows"));
+  bo.max_wait = std::chrono::microseconds(config.get_int("inference.max_wait_us"));
+  bo.threads = static_cast<int>(config.get_int("inference.threads"));
+  bo.inline_max = std::chrono::microseconds(0);
+  return bo;
+}
+
+tasks::TaskService::Options task_options(const Config& config) {
+  return {.lease = std::chrono::seconds(config.get_int("tasks.lease_s")),
+          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))};
+}
+
 std::string worker_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
@@ -194,10 +208,7 @@ Status App::add_models(const Config& config) {
   VIGIL_RETURN_IF_ERROR(models_->ensure_blank_model());
   model_cache_ = std::make_unique<runtime::ModelCache>(
       static_cast<size_t>(config.get_int("models.cache_mb")) << 20, metrics_);
-  runtime::BatcherOptions bo;
-  bo.max_batch_rows = static_cast<size_t>(config.get_int("inference.max_batch_rows"));
-  bo.max_wait = std::chrono::microseconds(config.get_int("inference.max_wait_us"));
-  bo.threads = static_cast<int>(config.get_int("inference.threads"));
+  runtime::BatcherOptions bo = batcher_options(config);
   bo.inline_max = std::chrono::microseconds(config.get_int("inference.inline_max_us"));
   bo.defer = &net::defer_on_io_thread;
   batcher_ = std::make_unique<runtime::Batcher>(bo, metrics_);
@@ -308,11 +319,7 @@ Status App::add_fleet(const Config& config) {
 // Asynchronous predictions: the task service on the store, the embedded queue (the tasks table)
 // and this process's workers; task events go to their owner (and admins).
 void App::add_tasks(const Config& config, size_t max_rows) {
-  tasks_ = std::make_unique<tasks::TaskService>(
-      *db_, *ledger_,
-      tasks::TaskService::Options{
-          .lease = std::chrono::seconds(config.get_int("tasks.lease_s")),
-          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))});
+  tasks_ = std::make_unique<tasks::TaskService>(*db_, *ledger_, task_options(config));
   task_feed_ = std::make_unique<tasks::StoreFeed>(
       *tasks_, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
   auto changed = [e = events_.get(), feed = task_feed_.get()](const tasks::Task& t) {

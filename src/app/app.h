@@ -13,7 +13,9 @@
 #include "net/router.h"
 #include "net/server.h"
 #include "registry/model_service.h"
+#include "runtime/batcher.h"
 #include "store/database.h"
+#include "tasks/task_service.h"
 
 namespace vigil {
 class BlockingPool;
@@ -31,7 +33,6 @@ class WatchdogService;
 }  // namespace vigil::fleet
 namespace vigil::tasks {
 class Ledger;
-class TaskService;
 class StoreFeed;
 class WorkerPool;
 }  // namespace vigil::tasks
@@ -52,7 +53,6 @@ class ModelRegistry;
 namespace vigil::runtime {
 class RuntimeRegistry;
 class ModelCache;
-class Batcher;
 }  // namespace vigil::runtime
 namespace vigil::serving {
 class ModelServer;
@@ -154,6 +154,12 @@ registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeR
 
 // Who this process is in task leases: "<host>:<pid>".
 std::string worker_name();
+
+// What `vigil serve` and `vigil worker` read alike from the configuration: dynamic batching
+// (inference.*; no local rounds: the caller sets inline_max and defer when it has I/O threads)
+// and the task service (tasks.lease_s, tasks.max_attempts).
+runtime::BatcherOptions batcher_options(const Config& config);
+tasks::TaskService::Options task_options(const Config& config);
 
 // Argon2id parameters from the configuration.
 auth::PasswordParams password_params(const Config& config);

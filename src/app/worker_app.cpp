@@ -46,20 +46,11 @@ Expected<std::unique_ptr<WorkerApp>> WorkerApp::create(const Config& config, int
   w->models_ = std::make_unique<registry::ModelRegistry>(*w->db_, *w->artifacts_);
   w->model_cache_ = std::make_unique<runtime::ModelCache>(
       static_cast<size_t>(config.get_int("models.cache_mb")) << 20, w->metrics_);
-  runtime::BatcherOptions bo;
-  bo.max_batch_rows = static_cast<size_t>(config.get_int("inference.max_batch_rows"));
-  bo.max_wait = std::chrono::microseconds(config.get_int("inference.max_wait_us"));
-  bo.threads = static_cast<int>(config.get_int("inference.threads"));
-  bo.inline_max = std::chrono::microseconds(0);  // no I/O threads here
-  w->batcher_ = std::make_unique<runtime::Batcher>(bo, w->metrics_);
+  w->batcher_ = std::make_unique<runtime::Batcher>(batcher_options(config), w->metrics_);
   w->server_ = std::make_unique<serving::ModelServer>(*w->models_, *w->runtimes_, *w->model_cache_,
                                                       *w->batcher_, *w->blocking_, w->metrics_);
   w->ledger_ = std::make_unique<tasks::Ledger>(*w->db_);
-  w->tasks_ = std::make_unique<tasks::TaskService>(
-      *w->db_, *w->ledger_,
-      tasks::TaskService::Options{
-          .lease = std::chrono::seconds(config.get_int("tasks.lease_s")),
-          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))});
+  w->tasks_ = std::make_unique<tasks::TaskService>(*w->db_, *w->ledger_, task_options(config));
   w->feed_ = std::make_unique<tasks::StoreFeed>(
       *w->tasks_, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
   w->workers_ = std::make_unique<tasks::WorkerPool>(
