@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/console.h"
+#include "bus/amqp_queue.h"
 
 #include <cstdio>
 
@@ -115,6 +116,41 @@ tasks::TaskService::Options task_options(const Config& config) {
           .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))};
 }
 
+Expected<TaskQueue> open_task_queue(const Config& config, tasks::TaskService& tasks) {
+  TaskQueue q;
+  const std::string url = config.get_string("queue.url");
+  if (url == "embedded") {
+    q.feed = std::make_unique<tasks::StoreFeed>(
+        tasks, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
+    return q;
+  }
+  auto broker =
+      bus::open_amqp_queue({.url = url,
+                            .name = config.get_string("queue.name"),
+                            .prefetch = static_cast<int>(config.get_int("queue.prefetch")),
+                            .heartbeat_s = static_cast<int>(config.get_int("queue.heartbeat_s"))});
+  if (!broker.ok()) return broker.status();
+  q.broker = std::move(*broker);
+  auto feed = std::make_unique<tasks::QueueFeed>(
+      tasks, *q.broker,
+      tasks::QueueFeed::Options{
+          .sweep_every = std::chrono::seconds(config.get_int("queue.sweep_s")) / 2,
+          .sweep_after = std::chrono::seconds(config.get_int("queue.sweep_s"))});
+  q.queue_feed = feed.get();
+  q.feed = std::move(feed);
+  return q;
+}
+
+void TaskQueue::start() const {
+  if (queue_feed) queue_feed->start();
+}
+
+void TaskQueue::stop() const {
+  if (!queue_feed) return;
+  queue_feed->stop();
+  queue_feed->close_consumers();
+}
+
 std::string worker_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
@@ -180,6 +216,15 @@ Expected<std::unique_ptr<App>> App::create(const Config& config, AppOptions opti
                              store::Migrator m(*db_ptr);
                              return m.check_current();
                            }});
+  if (config.get_string("queue.url") != "embedded") {
+    // The broker is made with the tasks (add_models); the check runs only once serving.
+    ops.readiness.push_back({"queue", [a = app.get()] {
+                               bus::Queue* broker = a->task_queue_.broker.get();
+                               if (broker == nullptr || broker->ready()) return Status();
+                               return unavailable("cannot reach the task queue (" +
+                                                  broker->describe() + ")");
+                             }});
+  }
   api::add_ops_routes(*app->router_, std::move(ops));
   api::add_docs_routes(*app->router_, VIGIL_VERSION);
   api::add_console_routes(*app->router_, {.files = options.console});
@@ -239,7 +284,7 @@ Status App::add_models(const Config& config) {
   api::add_predict_routes(
       *router_, {.server = model_server_.get(), .credits = credit_deps, .max_rows = max_rows});
   api::add_credit_routes(*router_, credit_deps);
-  add_tasks(config, max_rows);
+  VIGIL_RETURN_IF_ERROR(add_tasks(config, max_rows));
   return add_fleet(config);
 }
 
@@ -318,12 +363,13 @@ Status App::add_fleet(const Config& config) {
 
 // Asynchronous predictions: the task service on the store, the embedded queue (the tasks table)
 // and this process's workers; task events go to their owner (and admins).
-void App::add_tasks(const Config& config, size_t max_rows) {
+Status App::add_tasks(const Config& config, size_t max_rows) {
   tasks_ = std::make_unique<tasks::TaskService>(*db_, *ledger_, task_options(config));
-  task_feed_ = std::make_unique<tasks::StoreFeed>(
-      *tasks_, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
-  auto changed = [e = events_.get(), feed = task_feed_.get()](const tasks::Task& t) {
-    if (t.status == tasks::TaskStatus::kQueued) feed->wake();
+  auto queue = open_task_queue(config, *tasks_);
+  if (!queue.ok()) return queue.status();
+  task_queue_ = std::move(*queue);
+  auto changed = [e = events_.get(), feed = task_queue_.feed.get()](const tasks::Task& t) {
+    if (t.status == tasks::TaskStatus::kQueued) feed->submitted(t);
     if (e) {
       json::object ev = api::task_json(t);
       ev["kind"] = "task";
@@ -331,16 +377,18 @@ void App::add_tasks(const Config& config, size_t max_rows) {
     }
   };
   workers_ = std::make_unique<tasks::WorkerPool>(
-      *tasks_, *task_feed_, *model_server_,
+      *tasks_, *task_queue_.feed, *model_server_,
       tasks::WorkerOptions{.threads = static_cast<int>(config.get_int("tasks.workers")),
                            .name = worker_name(),
-                           .max_rows = max_rows},
+                           .max_rows = max_rows,
+                           .renew_every = task_options(config).lease / 3},
       changed);
   api::add_task_routes(*router_, {.tasks = tasks_.get(),
                                   .server = model_server_.get(),
                                   .blocking = blocking_.get(),
                                   .max_rows = max_rows,
                                   .changed = changed});
+  return {};
 }
 
 Status App::start() {
@@ -384,6 +432,7 @@ Status App::start() {
   server_ = std::make_unique<net::Server>(o, *router_, chain, metrics_);
   if (hub_) hub_->start();
   if (rollouts_) rollouts_->start();
+  task_queue_.start();
   if (workers_) workers_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
@@ -395,6 +444,7 @@ uint16_t App::port() const { return server_ ? server_->port() : 0; }
 void App::stop() {
   if (server_) server_->stop();
   if (workers_) workers_->stop();
+  task_queue_.stop();
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (blocking_) blocking_->join();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/password.h"
+#include "bus/queue.h"
 #include "core/config.h"
 #include "core/embedded.h"
 #include "core/metrics.h"
@@ -15,6 +16,7 @@
 #include "registry/model_service.h"
 #include "runtime/batcher.h"
 #include "store/database.h"
+#include "tasks/queue_feed.h"
 #include "tasks/task_service.h"
 
 namespace vigil {
@@ -73,6 +75,19 @@ struct AppOptions {
   std::span<const embedded::File> console;
 };
 
+// The task queue queue.url names: the tasks table ("embedded": StoreFeed) or RabbitMQ (a
+// QueueFeed on an AmqpQueue; `dispatch`: this process publishes what is submitted here and
+// sweeps for tasks never published — serve; workers only consume). Members in destruction
+// order: the feed before the broker it uses.
+struct TaskQueue {
+  std::unique_ptr<bus::Queue> broker;  // none when embedded
+  std::unique_ptr<tasks::TaskFeed> feed;
+  tasks::QueueFeed* queue_feed = nullptr;  // feed, when it is on a broker
+  void start() const;                      // the dispatcher, when there is one
+  void stop() const;  // after the workers stopped: publishes what is pending, closes consumers
+};
+Expected<TaskQueue> open_task_queue(const Config& config, tasks::TaskService& tasks);
+
 class App {
  public:
   // Opens the store and checks its schema (migrating when database.migrate_on_start), creates
@@ -105,7 +120,7 @@ class App {
   Status add_models(const Config& config);
   // The fleet: devices (issue 14, in progress) and their routes.
   Status add_fleet(const Config& config);
-  void add_tasks(const Config& config, size_t max_rows);
+  Status add_tasks(const Config& config, size_t max_rows);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -131,7 +146,7 @@ class App {
   std::unique_ptr<fleet::AlarmStore> alarms_;
   std::unique_ptr<tasks::Ledger> ledger_;
   std::unique_ptr<tasks::TaskService> tasks_;
-  std::unique_ptr<tasks::StoreFeed> task_feed_;
+  TaskQueue task_queue_;
   std::unique_ptr<tasks::WorkerPool> workers_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;

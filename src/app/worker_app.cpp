@@ -51,13 +51,15 @@ Expected<std::unique_ptr<WorkerApp>> WorkerApp::create(const Config& config, int
                                                       *w->batcher_, *w->blocking_, w->metrics_);
   w->ledger_ = std::make_unique<tasks::Ledger>(*w->db_);
   w->tasks_ = std::make_unique<tasks::TaskService>(*w->db_, *w->ledger_, task_options(config));
-  w->feed_ = std::make_unique<tasks::StoreFeed>(
-      *w->tasks_, std::chrono::milliseconds(config.get_int("tasks.poll_ms")));
+  auto queue = open_task_queue(config, *w->tasks_);
+  if (!queue.ok()) return queue.status();
+  w->queue_ = std::move(*queue);
   w->workers_ = std::make_unique<tasks::WorkerPool>(
-      *w->tasks_, *w->feed_, *w->server_,
+      *w->tasks_, *w->queue_.feed, *w->server_,
       tasks::WorkerOptions{.threads = concurrency,
                            .name = worker_name(),
-                           .max_rows = static_cast<size_t>(config.get_int("inference.max_rows"))});
+                           .max_rows = static_cast<size_t>(config.get_int("inference.max_rows")),
+                           .renew_every = task_options(config).lease / 3});
   return w;
 }
 
@@ -65,6 +67,7 @@ void WorkerApp::start() { workers_->start(); }
 
 void WorkerApp::stop() {
   if (workers_) workers_->stop();
+  queue_.stop();
   if (blocking_) blocking_->join();
   if (batcher_) batcher_->stop();
 }

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "app/app.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -33,7 +34,6 @@ class ModelServer;
 namespace vigil::tasks {
 class Ledger;
 class TaskService;
-class StoreFeed;
 class WorkerPool;
 }  // namespace vigil::tasks
 
@@ -61,7 +61,7 @@ class WorkerApp {
   std::unique_ptr<serving::ModelServer> server_;
   std::unique_ptr<tasks::Ledger> ledger_;
   std::unique_ptr<tasks::TaskService> tasks_;
-  std::unique_ptr<tasks::StoreFeed> feed_;
+  TaskQueue queue_;
   std::unique_ptr<tasks::WorkerPool> workers_;
 };
 

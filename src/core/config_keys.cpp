@@ -130,6 +130,22 @@ const std::vector<ConfigKeySpec>& config_keys() {
        "Idle workers look for tasks submitted on other nodes (or whose lease ran out) this often",
        false, 10, 60000},
 
+      {"queue.url", T::kString, "embedded",
+       "Where tasks wait for workers: \"embedded\" (the tasks table in the database) or "
+       "amqp://user:password@host:port/vhost (RabbitMQ)",
+       true},
+      {"queue.name", T::kString, "vigil.tasks",
+       "RabbitMQ: the durable task queue (poison tasks go to <name>.dead)"},
+      {"queue.prefetch", T::kInt, "1",
+       "RabbitMQ: tasks a worker thread holds unacknowledged (1: the one it runs)", false, 1, 1000},
+      {"queue.heartbeat_s", T::kInt, "30",
+       "RabbitMQ: heartbeat interval; a peer silent for two is taken as gone (0 = none)", false, 0,
+       3600},
+      {"queue.sweep_s", T::kInt, "10",
+       "RabbitMQ: queued tasks whose message was never confirmed after this long are published "
+       "again",
+       false, 1, 86400},
+
       {"events.keep_events", T::kInt, "10000",
        "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
       {"events.keep_s", T::kInt, "3600",

@@ -232,8 +232,9 @@ Expected<std::optional<Task>> TaskService::claim(const std::string& owner) {
 }
 
 Expected<std::optional<Task>> TaskService::claim_id(int64_t id, const std::string& owner,
-                                                    bool takeover) {
+                                                    bool takeover, bool* gave_up) {
   using Out = std::optional<Task>;
+  if (gave_up != nullptr) *gave_up = false;
   const auto now_tp = now_();
   const std::string now = format_rfc3339(now_tp);
   const std::string until = format_rfc3339(
@@ -259,6 +260,7 @@ Expected<std::optional<Task>> TaskService::claim_id(int64_t id, const std::strin
                                 .status());
       auto released = ledger_.settle_in(s, id, Settle::kRelease, "");
       if (!released.ok()) return released.status();
+      if (gave_up != nullptr) *gave_up = true;
       return Out{};
     }
     std::vector<Value> p{owner, until, now, id};
@@ -315,6 +317,36 @@ Expected<bool> TaskService::finish(int64_t id, Outcome outcome,
     if (!settled.ok()) return settled.status();
     return true;
   });
+}
+
+Status TaskService::mark_dispatched(const std::vector<int64_t>& ids) {
+  constexpr size_t kChunk = 500;
+  for (size_t at = 0; at < ids.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, ids.size() - at);
+    std::string sql = "UPDATE tasks SET dispatched = 1 WHERE id IN (";
+    std::vector<Value> p;
+    p.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      sql += (i ? ",$" : "$") + std::to_string(i + 1);
+      p.emplace_back(ids[at + i]);
+    }
+    sql += ")";
+    VIGIL_RETURN_IF_ERROR(db_.exec(sql, p).status());
+  }
+  return {};
+}
+
+Expected<std::vector<int64_t>> TaskService::undispatched(
+    std::chrono::system_clock::time_point before, int limit) {
+  std::vector<Value> p{format_rfc3339(before), int64_t{limit}};
+  auto rows = db_.query(
+      "SELECT id FROM tasks WHERE status = 'queued' AND dispatched = 0 AND created_at < $1 ORDER "
+      "BY id LIMIT $2",
+      p);
+  if (!rows.ok()) return rows.status();
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < rows->size(); ++i) ids.push_back(rows->get_int(i, 0));
+  return ids;
 }
 
 }  // namespace vigil::tasks

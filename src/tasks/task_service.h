@@ -100,14 +100,22 @@ class TaskService {
   Expected<std::optional<Task>> claim(const std::string& owner);
   // The same for one task (a queue delivered its id): none when it is finished, cancelled, or
   // running under another owner's live lease (unless `takeover`: the queue says its previous
-  // consumer is gone).
-  Expected<std::optional<Task>> claim_id(int64_t id, const std::string& owner, bool takeover);
+  // consumer is gone). *gave_up (optional) says the task was failed just now as poison.
+  Expected<std::optional<Task>> claim_id(int64_t id, const std::string& owner, bool takeover,
+                                         bool* gave_up = nullptr);
   // Extends the owner's lease of a running task; false when the task is no longer theirs.
   Expected<bool> renew(int64_t id, const std::string& owner);
   // running → done (result; the hold charged) | rejected | failed (error; the hold released).
   // Returns false, changing nothing, when the task is not running (finished by another delivery,
   // or cancelled): finishing twice is harmless.
   Expected<bool> finish(int64_t id, Outcome outcome, const std::string& result_or_error);
+
+  // A queue carries the ids (RabbitMQ): a task's message was confirmed by the broker.
+  Status mark_dispatched(const std::vector<int64_t>& ids);
+  // Queued tasks made before `before` whose message was never confirmed (their node died
+  // between storing and publishing, or the broker was away), oldest first.
+  Expected<std::vector<int64_t>> undispatched(std::chrono::system_clock::time_point before,
+                                              int limit);
 
  private:
   store::Database& db_;

@@ -70,8 +70,8 @@ void WorkerPool::loop(int n) {
     }
     if (!*t) continue;
     if (changed_) changed_(**t);
-    run(**t);
-    feed_.settled(**t);
+    const bool recorded = run(**t);
+    feed_.settled(owner, **t, recorded);
   }
 }
 
@@ -83,7 +83,9 @@ struct Verdict {
   std::string text;  // the result (done) or the reason
 };
 
-Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows) {
+// `renew` is called every `renew_every` while the model runs (it keeps the task's lease).
+Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows,
+                std::chrono::milliseconds renew_every, const std::function<void()>& renew) {
   boost::system::error_code ec;
   auto doc = std::make_shared<json::value>(json::parse(task.input, ec));
   if (ec || !doc->is_object() || !doc->get_object().contains("rows")) {
@@ -109,6 +111,7 @@ Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows)
   auto answer = done.get_future();
   server.infer(*handle, std::move(data), n, want_contributions,
                [&done](Expected<serving::Prediction> p) { done.set_value(std::move(p)); });
+  while (answer.wait_for(renew_every) == std::future_status::timeout) renew();
   auto p = answer.get();
   if (!p.ok()) return {Outcome::kFailed, p.status().message()};
   return {Outcome::kDone, serving::task_result_json(*handle->resolved, *p, n)};
@@ -116,8 +119,14 @@ Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows)
 
 }  // namespace
 
-void WorkerPool::run(const Task& task) {
-  Verdict v = predict(server_, task, options_.max_rows);
+bool WorkerPool::run(const Task& task) {
+  Verdict v = predict(server_, task, options_.max_rows, options_.renew_every, [&] {
+    auto renewed = tasks_.renew(task.id, task.lease_owner);
+    if (!renewed.ok()) {
+      spdlog::warn("tasks: renewing the lease of task {} failed: {}", task.id,
+                   renewed.status().to_string());
+    }
+  });
   for (int attempt = 0;; ++attempt) {
     auto f = tasks_.finish(task.id, v.outcome, v.text);
     if (f.ok()) {
@@ -127,7 +136,7 @@ void WorkerPool::run(const Task& task) {
     if (attempt >= 5 || stopping_) {
       // The store is away: the lease runs out and the task is claimed again.
       spdlog::warn("tasks: finishing task {} failed: {}", task.id, f.status().to_string());
-      return;
+      return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
@@ -135,6 +144,7 @@ void WorkerPool::run(const Task& task) {
     auto t = tasks_.get(task.id);
     if (t.ok()) changed_(*t);
   }
+  return true;
 }
 
 }  // namespace vigil::tasks

@@ -33,8 +33,15 @@ class TaskFeed {
   // The next task claimed for `owner`, waiting up to `wait` for one; none when there is none.
   virtual Expected<std::optional<Task>> next(const std::string& owner,
                                              std::chrono::milliseconds wait) = 0;
-  // The worker finished (or gave up on) the task: a queue acknowledges its delivery.
-  virtual void settled(const Task&) {}
+  // The worker `owner` is done with the task it was given: `recorded` when its outcome is in
+  // the store (or another delivery's was), false when the store could not be reached (a queue
+  // then delivers it again; the embedded queue's lease runs out).
+  virtual void settled(const std::string& owner, const Task& task, bool recorded) {
+    (void)owner, (void)task, (void)recorded;
+  }
+  // A task was stored as queued on this node: the embedded queue wakes its workers, a broker's
+  // feed publishes its id.
+  virtual void submitted(const Task&) { wake(); }
   // Wakes the workers waiting in next() (a task was submitted, or the pool stops).
   virtual void wake() = 0;
 };
@@ -62,6 +69,9 @@ struct WorkerOptions {
   std::string name;  // lease owner prefix: "<host>:<pid>" (each thread adds "/<n>")
   size_t max_rows = 10000;
   std::chrono::milliseconds idle_wait{1000};
+  // A running task's lease is renewed this often (a third of tasks.lease_s), so a task that
+  // takes longer than the lease is not taken over while its worker lives.
+  std::chrono::milliseconds renew_every{10000};
 };
 
 class WorkerPool {
@@ -72,8 +82,9 @@ class WorkerPool {
   ~WorkerPool();
   void start();
   void stop();
-  // Runs one claimed task to its end (the workers' step; tests call it directly).
-  void run(const Task& task);
+  // Runs one claimed task to its end (the workers' step; tests call it directly). false when
+  // its outcome could not be stored (the store is away).
+  bool run(const Task& task);
   int64_t finished() const { return finished_.load(); }
 
  private:

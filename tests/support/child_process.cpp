@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,8 @@ std::string slurp(const fs::path& p) {
 
 ChildProcess::ChildProcess(const std::string& exe, const std::vector<std::string>& args,
                            const fs::path& cwd, const fs::path& log_prefix,
-                           const std::vector<std::pair<std::string, std::string>>& env)
+                           const std::vector<std::pair<std::string, std::string>>& env,
+                           int death_signal)
     : log_prefix_(log_prefix) {
   // Everything the child needs is made before fork(): only async-signal-safe calls after it.
   std::vector<std::string> argv_s{exe};
@@ -47,9 +49,14 @@ ChildProcess::ChildProcess(const std::string& exe, const std::vector<std::string
   const std::string err = log_prefix.string() + ".err";
   const std::string dir = cwd.string();
 
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::setpgid(0, 0);
+    if (death_signal != 0) {
+      ::prctl(PR_SET_PDEATHSIG, death_signal);
+      if (::getppid() != parent) ::_exit(125);
+    }
     int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int n = ::open("/dev/null", O_RDONLY);
@@ -73,6 +80,10 @@ bool ChildProcess::running() { return pid_ > 0 && !wait(std::chrono::millisecond
 
 void ChildProcess::signal(int sig) {
   if (pid_ > 0 && !exit_code_) ::kill(pid_, sig);
+}
+
+void ChildProcess::signal_group(int sig) {
+  if (pid_ > 0 && !exit_code_) ::kill(-pid_, sig);
 }
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {

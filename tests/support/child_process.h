@@ -18,10 +18,13 @@ namespace vigil::testing {
 class ChildProcess {
  public:
   // Starts `exe` with `args` in `cwd`, `env` added to (or replacing in) this process's
-  // environment; output to `log_prefix`.out and .err. started() says whether it ran.
+  // environment; output to `log_prefix`.out and .err. started() says whether it ran. The child
+  // leads a process group of its own; `death_signal` (not 0) is sent to it when the thread that
+  // made it dies, so a crashed test leaves no server behind.
   ChildProcess(const std::string& exe, const std::vector<std::string>& args,
                const std::filesystem::path& cwd, const std::filesystem::path& log_prefix,
-               const std::vector<std::pair<std::string, std::string>>& env = {});
+               const std::vector<std::pair<std::string, std::string>>& env = {},
+               int death_signal = 0);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -30,6 +33,8 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   bool running();
   void signal(int sig);
+  // The signal to the child's whole process group (what it started too).
+  void signal_group(int sig);
   // The exit code (128 + signal for a signalled child); nullopt when it is still running at
   // the deadline.
   std::optional<int> wait(std::chrono::milliseconds timeout);

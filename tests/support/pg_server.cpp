@@ -38,7 +38,6 @@ using std::chrono::steady_clock;
 constexpr auto kStartTimeout = std::chrono::seconds(20);
 constexpr auto kStopTimeout = std::chrono::seconds(10);
 constexpr int kStartAttempts = 3;  // a new port each time the chosen one was taken meanwhile
-constexpr size_t kLogTail = 2000;
 
 bool has_server_binaries(const fs::path& dir) {
   for (const char* tool : {"initdb", "postgres", "pg_isready", "createdb"}) {
@@ -118,15 +117,6 @@ bool run(const std::vector<std::string>& args, const std::string& log, const std
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-std::string tail_of(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  if (text.size() > kLogTail) text = "..." + text.substr(text.size() - kLogTail);
-  return text;
-}
-
 bool exited(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) == pid;
@@ -183,16 +173,7 @@ std::string find_pg_bin_dir() {
   return newest < 0 ? std::string() : (root / std::to_string(newest) / "bin").string();
 }
 
-void print_pg_missing_banner() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::cerr << "\n"
-              << "************************************************************************\n"
-              << "*** SKIPPING PostgreSQL tests: " << kPgMissingMessage << "\n"
-              << "************************************************************************\n"
-              << std::endl;
-  });
-}
+void print_pg_missing_banner() { print_skip_banner("PostgreSQL", kPgMissingMessage); }
 
 std::unique_ptr<PgServer> PgServer::start(std::string* error) {
   std::string ignored;
@@ -225,7 +206,7 @@ std::unique_ptr<PgServer> PgServer::start(std::string* error) {
   if (!run({bin + "/initdb", "-D", dir + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
             "--locale=C", "--no-sync", "--no-instructions"},
            initdb_log, dir, run_as)) {
-    why = "initdb failed:\n" + tail_of(initdb_log);
+    why = "initdb failed:\n" + file_tail(initdb_log);
     return nullptr;
   }
 
@@ -257,14 +238,14 @@ std::unique_ptr<PgServer> PgServer::start(std::string* error) {
     if (ready) break;
     if (died) {
       server->pid_ = -1;
-      const std::string tail = tail_of(log);
+      const std::string tail = file_tail(log);
       if (attempt < kStartAttempts && tail.find("ddress already in use") != std::string::npos) {
         continue;  // the port was taken between choosing and binding it
       }
       why = "postgres exited during startup:\n" + tail;
       return nullptr;
     }
-    why = "postgres did not accept connections within 20 s:\n" + tail_of(log);
+    why = "postgres did not accept connections within 20 s:\n" + file_tail(log);
     return nullptr;
   }
   std::string create_error;
@@ -302,7 +283,7 @@ bool PgServer::create_database(std::string_view name, std::string* error) {
   if (!run({bin_dir_ + "/createdb", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U",
             "postgres", std::string(name)},
            log, dir_, RunAs{})) {
-    why = "createdb " + std::string(name) + " failed:\n" + tail_of(log);
+    why = "createdb " + std::string(name) + " failed:\n" + file_tail(log);
     return false;
   }
   return true;

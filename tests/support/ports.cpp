@@ -5,6 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
 namespace vigil::testing {
 
 int free_loopback_port() {
@@ -22,6 +28,27 @@ int free_loopback_port() {
   }
   ::close(fd);
   return port;
+}
+
+void print_skip_banner(std::string_view suite, std::string_view why) {
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> printed;
+  std::lock_guard lock(mu);
+  if (!printed.emplace(suite).second) return;
+  std::cerr << "\n"
+            << "************************************************************************\n"
+            << "*** SKIPPING " << suite << " tests: " << why << "\n"
+            << "************************************************************************\n"
+            << std::endl;
+}
+
+std::string file_tail(const std::string& path, size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (text.size() > max) text = "..." + text.substr(text.size() - max);
+  return text;
 }
 
 }  // namespace vigil::testing

@@ -1,0 +1,2 @@
+DROP INDEX tasks_undispatched;
+ALTER TABLE tasks DROP COLUMN dispatched;

@@ -1,0 +1,223 @@
+#include "tasks/queue_feed.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "core/thread_name.h"
+
+namespace vigil::tasks {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxPending = 100'000;  // beyond, the oldest wait for the sweep instead
+constexpr std::chrono::milliseconds kFirstBackoff{200};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+constexpr std::chrono::milliseconds kHeartbeatEvery{1000};
+constexpr int kSweepBatches = 20;
+
+std::optional<int64_t> task_id_of(const std::string& body) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), id);
+  if (ec != std::errc() || end != body.data() + body.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+QueueFeed::QueueFeed(TaskService& tasks, bus::Queue& queue, Options options)
+    : tasks_(tasks), queue_(queue), options_(options) {}
+
+QueueFeed::~QueueFeed() {
+  stop();
+  close_consumers();
+}
+
+void QueueFeed::start() {
+  std::lock_guard lock(mu_);
+  if (dispatcher_.joinable()) return;
+  stopping_ = false;
+  dispatcher_ = std::thread([this] { dispatch_loop(); });
+}
+
+void QueueFeed::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+size_t QueueFeed::pending() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+void QueueFeed::submitted(const Task& task) {
+  {
+    std::lock_guard lock(mu_);
+    if (pending_.size() >= kMaxPending) {
+      // The broker has been away long: the store keeps them undispatched for the sweep.
+      pending_.erase(pending_.begin(), pending_.begin() + kMaxPending / 10);
+    }
+    pending_.push_back(task.id);
+  }
+  cv_.notify_one();
+}
+
+bool QueueFeed::publish(std::vector<int64_t> ids) {
+  if (ids.empty()) return true;
+  std::vector<std::string> bodies;
+  bodies.reserve(ids.size());
+  for (int64_t id : ids) bodies.push_back(std::to_string(id));
+  if (Status s = queue_.publish(bodies); !s.ok()) {
+    if (!publish_failing_) {
+      spdlog::warn("tasks: publishing to the queue failed: {}; retrying with back-off",
+                   s.to_string());
+    }
+    publish_failing_ = true;
+    return false;
+  }
+  if (publish_failing_) spdlog::info("tasks: the queue takes tasks again");
+  publish_failing_ = false;
+  if (Status s = tasks_.mark_dispatched(ids); !s.ok()) {
+    // They are in the queue; the sweep will publish them again (a harmless duplicate).
+    spdlog::warn("tasks: marking {} tasks dispatched failed: {}", ids.size(), s.to_string());
+  }
+  return true;
+}
+
+void QueueFeed::sweep() {
+  for (int batch = 0; batch < kSweepBatches; ++batch) {
+    auto ids = tasks_.undispatched(
+        std::chrono::system_clock::now() -
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(options_.sweep_after),
+        static_cast<int>(options_.max_batch));
+    if (!ids.ok()) {
+      spdlog::warn("tasks: looking for undispatched tasks failed: {}", ids.status().to_string());
+      return;
+    }
+    if (ids->empty()) return;
+    spdlog::info("tasks: publishing {} queued tasks whose message was never confirmed",
+                 ids->size());
+    const size_t n = ids->size();
+    if (!publish(std::move(*ids)) || n < options_.max_batch) return;
+  }
+}
+
+void QueueFeed::dispatch_loop() {
+  set_thread_name("vigil-dispatch");
+  auto backoff = kFirstBackoff;
+  auto next_try = Clock::now();
+  auto next_sweep = Clock::now();  // at start: what an earlier run left behind
+  auto next_heartbeat = Clock::now() + kHeartbeatEvery;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stopping_) {
+      std::vector<int64_t> ids = std::move(pending_);
+      pending_.clear();
+      lock.unlock();
+      if (!ids.empty() && !publish(ids)) {
+        spdlog::warn("tasks: {} tasks left unpublished at stop; a sweep publishes them later",
+                     ids.size());
+      }
+      return;
+    }
+    const auto now = Clock::now();
+    if (!pending_.empty() && now >= next_try) {
+      const size_t n = std::min(pending_.size(), options_.max_batch);
+      std::vector<int64_t> ids(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
+      lock.unlock();
+      const bool ok = publish(ids);
+      lock.lock();
+      if (ok) {
+        backoff = kFirstBackoff;
+      } else {
+        pending_.insert(pending_.begin(), ids.begin(), ids.end());
+        next_try = Clock::now() + backoff;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+      }
+      continue;
+    }
+    if (now >= next_sweep) {
+      lock.unlock();
+      sweep();
+      lock.lock();
+      next_sweep = Clock::now() + options_.sweep_every;
+      continue;
+    }
+    if (now >= next_heartbeat) {
+      lock.unlock();
+      queue_.ready();  // keeps the connection's heartbeats going, reconnects when it broke
+      lock.lock();
+      next_heartbeat = Clock::now() + kHeartbeatEvery;
+      continue;
+    }
+    auto until = std::min(next_sweep, next_heartbeat);
+    if (!pending_.empty()) until = std::min(until, next_try);
+    cv_.wait_until(lock, until,
+                   [&] { return stopping_ || (!pending_.empty() && Clock::now() >= next_try); });
+  }
+}
+
+QueueFeed::Owner& QueueFeed::owner_of(const std::string& owner) {
+  std::lock_guard lock(owners_mu_);
+  auto& o = owners_[owner];
+  if (!o) o = std::make_unique<Owner>();
+  if (!o->consumer) o->consumer = queue_.consumer();
+  return *o;
+}
+
+Expected<std::optional<Task>> QueueFeed::next(const std::string& owner,
+                                              std::chrono::milliseconds wait) {
+  using Out = std::optional<Task>;
+  Owner& o = owner_of(owner);
+  auto d = o.consumer->next(wait);
+  if (!d.ok()) return d.status();
+  if (!*d) return Out{};
+  bus::Delivery& delivery = **d;
+  const std::optional<int64_t> id = task_id_of(delivery.body);
+  if (!id) {
+    spdlog::warn("tasks: a queue message is not a task id ({} bytes); dead-lettered",
+                 delivery.body.size());
+    (void)o.consumer->reject(delivery, false);
+    return Out{};
+  }
+  bool gave_up = false;
+  auto claimed = tasks_.claim_id(*id, owner, delivery.redelivered, &gave_up);
+  if (!claimed.ok()) {
+    (void)o.consumer->reject(delivery, true);  // for when the store is back
+    return claimed.status();
+  }
+  if (*claimed) {
+    o.held = std::move(delivery);
+    return claimed;
+  }
+  if (gave_up) {
+    spdlog::warn("tasks: task {} failed as poison; its message is dead-lettered", *id);
+    (void)o.consumer->reject(delivery, false);
+  } else {
+    (void)o.consumer->ack(delivery);  // finished, cancelled, or a duplicate of a running one
+  }
+  return Out{};
+}
+
+void QueueFeed::settled(const std::string& owner, const Task& task, bool recorded) {
+  Owner& o = owner_of(owner);
+  if (!o.held) return;
+  Status s = recorded ? o.consumer->ack(*o.held) : o.consumer->reject(*o.held, true);
+  if (!s.ok()) {
+    // The connection broke: the broker delivers the message again; its task finishes once.
+    spdlog::warn("tasks: settling the message of task {} failed: {}", task.id, s.to_string());
+  }
+  o.held.reset();
+}
+
+void QueueFeed::close_consumers() {
+  std::lock_guard lock(owners_mu_);
+  owners_.clear();
+}
+
+}  // namespace vigil::tasks
