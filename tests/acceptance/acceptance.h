@@ -36,7 +36,8 @@ inline std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-// The test's parameter is the backend: "sqlite" or "postgres".
+// The test's parameter names the backend: "sqlite" or "postgres", optionally with more after a
+// '+' for the test to read ("postgres+rabbitmq").
 class AcceptanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   // Starts the server with `settings` (--set key=value) and signs the admin in.
@@ -44,7 +45,7 @@ class AcceptanceTest : public ::testing::TestWithParam<std::string> {
     settings_ = std::move(settings);
     dir_ = make_temp_dir("vigil-acceptance-");
     ASSERT_FALSE(dir_.empty());
-    if (GetParam() == "postgres") {
+    if (backend() == "postgres") {
       pg_.set_up();
       if (::testing::Test::IsSkipped()) return;
       db_url_ = pg_.url();
@@ -67,6 +68,8 @@ class AcceptanceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(api.ok());
     api_ = std::move(*api);
   }
+
+  std::string backend() const { return GetParam().substr(0, GetParam().find('+')); }
 
   // Stops the server, prints the tails of the logs in `logs` (names under dir_, without .err)
   // when the test failed or ACCEPTANCE_LOGS is set, and removes the temp dir.
@@ -113,12 +116,13 @@ class AcceptanceTest : public ::testing::TestWithParam<std::string> {
         << server_->err();
   }
 
-  // Polls `done` every 100 ms until it is true or `timeout` passes.
-  static bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  // Polls `done` every `every` until it is true or `timeout` passes.
+  static bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                         std::chrono::milliseconds every = std::chrono::milliseconds(100)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(every);
     }
     return done();
   }
