@@ -51,6 +51,8 @@ json::object task_json(const tasks::Task& t, bool with_input) {
 
 namespace {
 
+constexpr int kMaxWaitS = 60;  // GET …/{id}?wait=
+
 // What a submit asks for, checked for shape on the I/O thread.
 struct Request {
   std::string model;
@@ -178,8 +180,33 @@ class TaskHandlers {
   }
 
   void get(const ExchangePtr& ex) const {
-    with_task(ex, [](const TaskDeps&, net::Exchange& ex, const tasks::Task& t) {
-      ex.respond_json(status::ok, task_json(t, true));
+    int wait_s = 0;
+    if (auto w = ex->query("wait")) {
+      auto parsed = parse_int<int>(*w, 0);
+      if (!parsed || *parsed > kMaxWaitS) {
+        return respond_status(
+            *ex, invalid_field("wait", "seconds from 0 to " + std::to_string(kMaxWaitS)));
+      }
+      wait_s = *parsed;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    with_task(ex, [deadline, wait_s](const TaskDeps& d, net::Exchange& ex, const tasks::Task& t) {
+      if (wait_s == 0 || d.watch == nullptr || tasks::is_finished(t.status)) {
+        return ex.respond_json(status::ok, task_json(t, true));
+      }
+      // Parks the request: the watch wakes it when the task ends or at the deadline; then the
+      // task is read again (on the blocking pool) and answered as it is.
+      auto self = ex.shared_from_this();
+      auto answer = [d, self, id = t.id] {
+        off_io(*d.blocking, self, [d, id](net::Exchange& ex) {
+          auto again = d.tasks->get(id);
+          if (!again.ok()) return respond_status(ex, again.status());
+          ex.respond_json(status::ok, task_json(*again, true));
+        });
+      };
+      if (!d.watch->wait(t.id, deadline, answer)) {
+        ex.respond_json(status::ok, task_json(t, true));  // too many waiting: answer now
+      }
     });
   }
 
@@ -274,14 +301,21 @@ void add_task_routes(net::Router& router, TaskDeps deps) {
               .params = std::move(params),
               .responses = {{200, "A page of tasks", list_schema(task_schema())}}},
              bind(h, &TaskHandlers::list));
-  router.add(verb::get, "/api/v1/tasks/{id}",
-             {.operation_id = "getTask",
-              .summary = "One task with its input and result (owner or admin)",
-              .tag = "tasks",
-              .action = "tasks.read",
-              .responses = {{200, "The task", task_schema()},
-                            problem_response(404, "No such task (or not the caller's)")}},
-             bind(h, &TaskHandlers::get));
+  router.add(
+      verb::get, "/api/v1/tasks/{id}",
+      {.operation_id = "getTask",
+       .summary = "One task with its input and result (owner or admin)",
+       .tag = "tasks",
+       .action = "tasks.read",
+       .params = {{"wait", "query",
+                   "seconds (0-" + std::to_string(kMaxWaitS) +
+                       ") to wait for the task to end before answering; it answers as "
+                       "soon as it ends, or at the end of the wait with the task as it "
+                       "is then",
+                   json::object{{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxWaitS}}}},
+       .responses = {{200, "The task", task_schema()},
+                     problem_response(404, "No such task (or not the caller's)")}},
+      bind(h, &TaskHandlers::get));
   router.add(verb::delete_, "/api/v1/tasks/{id}",
              {.operation_id = "cancelTask",
               .summary = "Cancel a queued task (owner or admin); its hold is released",

@@ -368,13 +368,23 @@ Status App::add_tasks(const Config& config, size_t max_rows) {
   auto queue = open_task_queue(config, *tasks_);
   if (!queue.ok()) return queue.status();
   task_queue_ = std::move(*queue);
-  auto changed = [e = events_.get(), feed = task_queue_.feed.get()](const tasks::Task& t) {
+  auto publish = [e = events_.get()](const tasks::Task& t) {
+    if (!e) return;
+    json::object ev = api::task_json(t);
+    ev["kind"] = "task";
+    e->publish("tasks", std::move(ev), t.user_id);
+  };
+  // Tasks that other processes (`vigil worker`, other nodes) finished: their events, and the
+  // requests waiting for them.
+  task_watch_ = std::make_unique<tasks::TaskWatch>(
+      *tasks_,
+      tasks::TaskWatch::Options{.poll = std::chrono::milliseconds(config.get_int("tasks.poll_ms"))},
+      publish);
+  auto changed = [publish, feed = task_queue_.feed.get(),
+                  watch = task_watch_.get()](const tasks::Task& t) {
     if (t.status == tasks::TaskStatus::kQueued) feed->submitted(t);
-    if (e) {
-      json::object ev = api::task_json(t);
-      ev["kind"] = "task";
-      e->publish("tasks", std::move(ev), t.user_id);
-    }
+    if (tasks::is_finished(t.status)) watch->ended_here(t.id);
+    publish(t);
   };
   workers_ = std::make_unique<tasks::WorkerPool>(
       *tasks_, *task_queue_.feed, *model_server_,
@@ -387,7 +397,8 @@ Status App::add_tasks(const Config& config, size_t max_rows) {
                                   .server = model_server_.get(),
                                   .blocking = blocking_.get(),
                                   .max_rows = max_rows,
-                                  .changed = changed});
+                                  .changed = changed,
+                                  .watch = task_watch_.get()});
   return {};
 }
 
@@ -433,6 +444,7 @@ Status App::start() {
   if (hub_) hub_->start();
   if (rollouts_) rollouts_->start();
   task_queue_.start();
+  if (task_watch_) task_watch_->start();
   if (workers_) workers_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
@@ -442,6 +454,8 @@ Status App::start() {
 uint16_t App::port() const { return server_ ? server_->port() : 0; }
 
 void App::stop() {
+  // Requests waiting for a task answer now, so the server's graceful stop does not wait for them.
+  if (task_watch_) task_watch_->stop();
   if (server_) server_->stop();
   if (workers_) workers_->stop();
   task_queue_.stop();

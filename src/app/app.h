@@ -18,6 +18,7 @@
 #include "store/database.h"
 #include "tasks/queue_feed.h"
 #include "tasks/task_service.h"
+#include "tasks/task_watch.h"
 
 namespace vigil {
 class BlockingPool;
@@ -147,6 +148,7 @@ class App {
   std::unique_ptr<tasks::Ledger> ledger_;
   std::unique_ptr<tasks::TaskService> tasks_;
   TaskQueue task_queue_;
+  std::unique_ptr<tasks::TaskWatch> task_watch_;
   std::unique_ptr<tasks::WorkerPool> workers_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;

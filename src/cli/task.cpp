@@ -3,12 +3,12 @@
 // docs/http/credits.md).
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "cli/remote.h"
 #include "core/json_text.h"
@@ -103,10 +103,15 @@ void submit(TaskArgs& a, int& exit_code) {
                 text(t->value, "rows").c_str(), text(t->value, "cost").c_str(), id.c_str());
     return;
   }
-  // --wait: until it ends, then as `task show`; exit 1 when it did not end done.
+  // --wait: until it ends, then as `task show`; exit 1 when it did not end done. Each read waits
+  // on the server (?wait=, at most 20 s a time, under the client's request timeout).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_s);
   for (;;) {
-    auto now = call(a.remote, verb::get, "/api/v1/tasks/" + id, exit_code);
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+        deadline - std::chrono::steady_clock::now());
+    const int64_t wait = std::clamp<int64_t>(left.count(), 0, 20);
+    auto now = call(a.remote, verb::get, "/api/v1/tasks/" + id + "?wait=" + std::to_string(wait),
+                    exit_code);
     if (!now) return;
     const std::string status = text(now->value, "status");
     if (status != "queued" && status != "running") {
@@ -114,13 +119,12 @@ void submit(TaskArgs& a, int& exit_code) {
       if (status != "done") exit_code = 1;
       return;
     }
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (std::chrono::steady_clock::now() >= deadline) {
       std::fprintf(stderr, "vigil: task %s is still %s after %d s\n", id.c_str(), status.c_str(),
                    a.wait_s);
       exit_code = 1;
       return;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 

@@ -319,6 +319,20 @@ Expected<bool> TaskService::finish(int64_t id, Outcome outcome,
   });
 }
 
+Expected<std::vector<Task>> TaskService::ended_since(const std::string& since, int limit) {
+  std::vector<Value> p{since, int64_t{limit}};
+  auto rows = db_.query(
+      "SELECT id, user_id, model, version, status, '', row_count, cost, created_at, started_at, "
+      "finished_at, NULL, error, attempts, lease_owner, lease_until FROM tasks WHERE finished_at "
+      ">= $1 ORDER BY finished_at, id LIMIT $2",
+      p);
+  if (!rows.ok()) return rows.status();
+  std::vector<Task> out;
+  out.reserve(rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) out.push_back(task_at(*rows, i));
+  return out;
+}
+
 Status TaskService::mark_dispatched(const std::vector<int64_t>& ids) {
   constexpr size_t kChunk = 500;
   for (size_t at = 0; at < ids.size(); at += kChunk) {

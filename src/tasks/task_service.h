@@ -110,6 +110,11 @@ class TaskService {
   // or cancelled): finishing twice is harmless.
   Expected<bool> finish(int64_t id, Outcome outcome, const std::string& result_or_error);
 
+  // Tasks that ended at or after `since` (finished_at, as the finishing node's clock wrote it),
+  // oldest first, without their input and result (events).
+  // `since` is RFC 3339 text as format_rfc3339 writes it.
+  Expected<std::vector<Task>> ended_since(const std::string& since, int limit);
+
   // A queue carries the ids (RabbitMQ): a task's message was confirmed by the broker.
   Status mark_dispatched(const std::vector<int64_t>& ids);
   // Queued tasks made before `before` whose message was never confirmed (their node died

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "support/http_client.h"
@@ -162,6 +163,43 @@ TEST_P(TasksWithoutWorkersTest, AQueuedTaskIsCancelledAndItsHoldReleased) {
   EXPECT_EQ(client_->get(path, user_).json().at("status"), "cancelled");
   EXPECT_EQ(credits().at("held"), 0.0);
   EXPECT_EQ(credits().at("balance"), 10.0);
+}
+
+// GET …?wait=S answers as soon as the task ends: one request instead of polling.
+TEST_P(TasksWithWorkersTest, AReadThatWaitsAnswersWhenTheTaskEnds) {
+  auto r = submit({{"model", "risk"}, {"rows", {{{"x", 2}}}}}, user_);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string path = "/api/v1/tasks/" + std::to_string(r.json().at("id").as_int64());
+  auto t = client_->get(path + "?wait=30", user_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.json().at("status"), "done");
+  EXPECT_EQ(t.json().at("result").at("rows").at(0).at("prediction").to_number<double>(), 5.0);
+  EXPECT_EQ(client_->get(path + "?wait=30", user_).json().at("status"), "done");  // ended already
+  for (const char* bad : {"61", "-1", "soon", ""}) {
+    auto b = client_->get(path + "?wait=" + bad, user_);
+    EXPECT_EQ(b.status, 422) << bad;
+    EXPECT_NE(b.body.find("wait"), std::string::npos) << b.body;
+  }
+  EXPECT_EQ(client_->get(path + "?wait=5", other_).status, 404);
+}
+
+// With nobody to run it, the wait ends at its deadline with the task as it is.
+TEST_P(TasksWithoutWorkersTest, AReadThatWaitsAnswersAtItsDeadline) {
+  auto r = submit({{"model", "risk"}, {"rows", {{{"x", 2}}}}}, user_);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string path = "/api/v1/tasks/" + std::to_string(r.json().at("id").as_int64());
+  auto t = client_->get(path + "?wait=1", user_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.json().at("status"), "queued");
+  // A cancel ends it: a waiting read answers then.
+  auto waiting = std::async(std::launch::async, [&] {
+    auto c = testing::HttpClient(app_->port());
+    return c.get(path + "?wait=30", user_);
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(client_->request(http::verb::delete_, path, "", user_).status, 204);
+  auto answered = waiting.get();
+  EXPECT_EQ(answered.json().at("status"), "cancelled");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TasksWithWorkersTest, ::testing::Values("sqlite", "postgres"),

@@ -1,2 +1,3 @@
+DROP INDEX tasks_finished;
 DROP INDEX tasks_undispatched;
 ALTER TABLE tasks DROP COLUMN dispatched;
