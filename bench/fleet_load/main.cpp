@@ -14,6 +14,7 @@
 #include "common.h"
 #include "fleet.h"
 #include "seed.h"
+#include "tasks.h"
 
 namespace fleet_load {
 namespace {
@@ -218,7 +219,9 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
 
 int main(int argc, char** argv) {
   using namespace fleet_load;
-  CLI::App app{"vigil_fleet_load: device WebSocket fleets against Vigil (bench S7, S8)"};
+  CLI::App app{
+      "vigil_fleet_load: device WebSocket fleets (bench S7, S8) and task round trips (S9) against "
+      "Vigil"};
   app.require_subcommand(1);
 
   SeedOptions seed;
@@ -254,6 +257,18 @@ int main(int argc, char** argv) {
                 "Seconds to wait, once ready, for every agent to finish its command")
       ->capture_default_str();
 
+  TasksOptions tasks;
+  std::string tasks_url = "http://127.0.0.1:8080";
+  auto* t = app.add_subcommand("tasks", "S9: asynchronous task round trips (submit, waiting read)");
+  t->add_option("--url", tasks_url, "The server, http://IPV4:PORT")->capture_default_str();
+  t->add_option("--token", tasks.token, "A Bearer token")->required();
+  t->add_option("--body", tasks.body, "The submit's JSON body")->required();
+  t->add_option("--concurrency", tasks.concurrency, "Round trips in flight at once")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  t->add_option("--warmup", tasks.warmup_s, "Seconds before measuring")->capture_default_str();
+  t->add_option("--measure", tasks.measure_s, "Seconds measured")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (s->parsed()) {
@@ -261,6 +276,10 @@ int main(int argc, char** argv) {
       return run_seed(seed);
     }
     if (h->parsed()) return run_hold(hold);
+    if (t->parsed()) {
+      tasks.target = parse_url(tasks_url);
+      return run_tasks(tasks);
+    }
     return run_agents(agents);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil_fleet_load: %s\n", e.what());

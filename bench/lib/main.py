@@ -47,6 +47,9 @@ def parse_args(argv):
     p.add_argument("--fleet-load", type=Path, default=None,
                    help="the S7/S8 load client (default: bench/fleet_load/vigil_fleet_load in the "
                         "build dir of --vigil)")
+    p.add_argument("--s9-concurrency", type=int, default=8,
+                   help="S9: task round trips in flight at once, per target (8)")
+    p.add_argument("--s9-runs", type=int, default=3, help="S9: runs per target, in rotation (3)")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--s12-runs", type=int, default=console.DEFAULT_RUNS,
                    help="S12 runs, each a cold and a warm load of each page (%(default)s)")

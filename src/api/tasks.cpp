@@ -103,6 +103,20 @@ bool visible(const net::Exchange& ex, const tasks::Task& t) {
   return ex.principal()->role == "admin" || ex.principal()->user_id == t.user_id;
 }
 
+// What a request waiting for task `id` does when the watch wakes it: answer with the task as it
+// ended here (no second read), else read it again on the blocking pool (the deadline passed, or
+// it ended in another process).
+tasks::TaskWatch::Wake answer_when_ended(const TaskDeps& d, const ExchangePtr& ex, int64_t id) {
+  return [d, ex, id](const tasks::Task* ended) {
+    if (ended != nullptr) return ex->respond_json(status::ok, task_json(*ended, true));
+    off_io(*d.blocking, ex, [d, id](net::Exchange& ex) {
+      auto again = d.tasks->get(id);
+      if (!again.ok()) return respond_status(ex, again.status());
+      ex.respond_json(status::ok, task_json(*again, true));
+    });
+  };
+}
+
 class TaskHandlers {
  public:
   explicit TaskHandlers(TaskDeps d) : d_(std::move(d)) {}
@@ -190,21 +204,20 @@ class TaskHandlers {
       wait_s = *parsed;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    if (wait_s > 0 && d_.watch != nullptr) {
+      // Submitted here and not ended: whose it is is known, so it waits without a first read.
+      auto id = parse_int<int64_t>(ex->param("id"), 1);
+      auto owner = id ? d_.watch->owner_of(*id) : std::nullopt;
+      if (owner && (ex->principal()->role == "admin" || ex->principal()->user_id == *owner)) {
+        if (d_.watch->wait(*id, deadline, answer_when_ended(d_, ex, *id))) return;
+      }
+    }
     with_task(ex, [deadline, wait_s](const TaskDeps& d, net::Exchange& ex, const tasks::Task& t) {
       if (wait_s == 0 || d.watch == nullptr || tasks::is_finished(t.status)) {
         return ex.respond_json(status::ok, task_json(t, true));
       }
-      // Parks the request: the watch wakes it when the task ends or at the deadline; then the
-      // task is read again (on the blocking pool) and answered as it is.
-      auto self = ex.shared_from_this();
-      auto answer = [d, self, id = t.id] {
-        off_io(*d.blocking, self, [d, id](net::Exchange& ex) {
-          auto again = d.tasks->get(id);
-          if (!again.ok()) return respond_status(ex, again.status());
-          ex.respond_json(status::ok, task_json(*again, true));
-        });
-      };
-      if (!d.watch->wait(t.id, deadline, answer)) {
+      // Parks the request: the watch wakes it when the task ends or at the deadline.
+      if (!d.watch->wait(t.id, deadline, answer_when_ended(d, ex.shared_from_this(), t.id))) {
         ex.respond_json(status::ok, task_json(t, true));  // too many waiting: answer now
       }
     });

@@ -382,10 +382,14 @@ Status App::add_tasks(const Config& config, size_t max_rows) {
       publish);
   auto changed = [publish, feed = task_queue_.feed.get(),
                   watch = task_watch_.get()](const tasks::Task& t) {
-    if (t.status == tasks::TaskStatus::kQueued) feed->submitted(t);
-    if (tasks::is_finished(t.status)) watch->ended_here(t.id);
-    publish(t);
+    publish(t);  // first: a "queued" event before the worker's
+    if (t.status == tasks::TaskStatus::kQueued) {
+      watch->submitted_here(t);
+      feed->submitted(t);
+    }
+    if (tasks::is_finished(t.status)) watch->ended_here(t);
   };
+
   workers_ = std::make_unique<tasks::WorkerPool>(
       *tasks_, *task_queue_.feed, *model_server_,
       tasks::WorkerOptions{.threads = static_cast<int>(config.get_int("tasks.workers")),

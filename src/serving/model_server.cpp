@@ -174,6 +174,20 @@ void ModelServer::infer(const ModelHandle& handle, std::vector<float> data, size
       });
 }
 
+Expected<Prediction> ModelServer::infer_now(const ModelHandle& handle, std::span<const float> data,
+                                            size_t rows, bool explain_too) {
+  std::optional<runtime::Tensor> contributions;
+  if (explain_too) {
+    auto c = handle.model->explain(data, rows);
+    if (!c.ok()) return c.status();
+    contributions = std::move(*c);
+  }
+  auto predicted = handle.model->predict(data, rows);
+  if (!predicted.ok()) return predicted.status();
+  record_price(*handle.resolved, rows);
+  return Prediction{std::move(*predicted), std::move(contributions)};
+}
+
 void ModelServer::explain(const ModelHandle& handle, std::vector<float> data, size_t rows,
                           std::function<void(Expected<runtime::Tensor>)> done) {
   auto shared_done = std::make_shared<decltype(done)>(std::move(done));

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,6 +94,10 @@ class ModelServer {
   // price of the rows is recorded when it succeeds. `done` runs on a batcher thread.
   void infer(const ModelHandle& handle, std::vector<float> data, size_t rows, bool explain,
              std::function<void(Expected<Prediction>)> done);
+  // The same on the calling thread, without batching: for callers with a thread of their own and
+  // rows enough to be their own batch (task workers).
+  Expected<Prediction> infer_now(const ModelHandle& handle, std::span<const float> data,
+                                 size_t rows, bool explain);
   // Forgets what was resolved for this model name (all refs); a deleted version is also dropped
   // from the model cache.
   void forget(std::string_view model_name, int64_t deleted_version = 0, int64_t model_id = 0);

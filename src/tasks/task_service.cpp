@@ -291,8 +291,8 @@ Expected<bool> TaskService::renew(int64_t id, const std::string& owner) {
   return *changed == 1;
 }
 
-Expected<bool> TaskService::finish(int64_t id, Outcome outcome,
-                                   const std::string& result_or_error) {
+Expected<bool> TaskService::finish(int64_t id, Outcome outcome, const std::string& result_or_error,
+                                   Task* finished) {
   const std::string now = format_rfc3339(now_());
   const char* status = outcome == Outcome::kDone       ? "done"
                        : outcome == Outcome::kRejected ? "rejected"
@@ -303,33 +303,34 @@ Expected<bool> TaskService::finish(int64_t id, Outcome outcome,
         outcome == Outcome::kDone ? Value(result_or_error) : Value(std::monostate{}),
         outcome == Outcome::kDone ? Value(std::monostate{}) : Value(result_or_error), id};
     auto rows = s.query(
-        "UPDATE tasks SET status = $1, finished_at = $2, result = $3, error = $4, lease_owner = "
-        "NULL, lease_until = NULL WHERE id = $5 AND status = 'running' RETURNING model, version, "
-        "row_count",
+        std::string("UPDATE tasks SET status = $1, finished_at = $2, result = $3, error = $4, "
+                    "lease_owner = NULL, lease_until = NULL WHERE id = $5 AND status = 'running' "
+                    "RETURNING ") +
+            kColumns,
         p);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return false;
-    const std::string what = "task " + std::to_string(id) + ": " + rows->get_text(0, 0) + ":" +
-                             std::to_string(rows->get_int(0, 1)) + ", " +
-                             std::to_string(rows->get_int(0, 2)) + " rows";
+    Task t = task_at(*rows, 0);
+    const std::string what = "task " + std::to_string(id) + ": " + t.model + ":" +
+                             std::to_string(t.version) + ", " + std::to_string(t.rows) + " rows";
     auto settled = ledger_.settle_in(
         s, id, outcome == Outcome::kDone ? Settle::kCharge : Settle::kRelease, what);
     if (!settled.ok()) return settled.status();
+    if (finished != nullptr) *finished = std::move(t);
     return true;
   });
 }
 
-Expected<std::vector<Task>> TaskService::ended_since(const std::string& since, int limit) {
+Expected<std::vector<TaskService::Ended>> TaskService::ended_since(const std::string& since,
+                                                                   int limit) {
   std::vector<Value> p{since, int64_t{limit}};
   auto rows = db_.query(
-      "SELECT id, user_id, model, version, status, '', row_count, cost, created_at, started_at, "
-      "finished_at, NULL, error, attempts, lease_owner, lease_until FROM tasks WHERE finished_at "
-      ">= $1 ORDER BY finished_at, id LIMIT $2",
-      p);
+      "SELECT id, finished_at FROM tasks WHERE finished_at >= $1 ORDER BY finished_at LIMIT $2", p);
   if (!rows.ok()) return rows.status();
-  std::vector<Task> out;
+  std::vector<Ended> out;
   out.reserve(rows->size());
-  for (size_t i = 0; i < rows->size(); ++i) out.push_back(task_at(*rows, i));
+  for (size_t i = 0; i < rows->size(); ++i)
+    out.push_back({rows->get_int(i, 0), rows->get_text(i, 1)});
   return out;
 }
 

@@ -107,13 +107,17 @@ class TaskService {
   Expected<bool> renew(int64_t id, const std::string& owner);
   // running → done (result; the hold charged) | rejected | failed (error; the hold released).
   // Returns false, changing nothing, when the task is not running (finished by another delivery,
-  // or cancelled): finishing twice is harmless.
-  Expected<bool> finish(int64_t id, Outcome outcome, const std::string& result_or_error);
+  // or cancelled): finishing twice is harmless. *finished (optional) gets the task as it ended.
+  Expected<bool> finish(int64_t id, Outcome outcome, const std::string& result_or_error,
+                        Task* finished = nullptr);
 
-  // Tasks that ended at or after `since` (finished_at, as the finishing node's clock wrote it),
-  // oldest first, without their input and result (events).
-  // `since` is RFC 3339 text as format_rfc3339 writes it.
-  Expected<std::vector<Task>> ended_since(const std::string& since, int limit);
+  // The ids and finished_at of tasks that ended at or after `since` (RFC 3339 text as
+  // format_rfc3339 writes it; finished_at is the finishing node's clock), oldest first.
+  struct Ended {
+    int64_t id = 0;
+    std::string finished_at;
+  };
+  Expected<std::vector<Ended>> ended_since(const std::string& since, int limit);
 
   // A queue carries the ids (RabbitMQ): a task's message was confirmed by the broker.
   Status mark_dispatched(const std::vector<int64_t>& ids);

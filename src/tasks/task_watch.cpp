@@ -27,7 +27,7 @@ void TaskWatch::start() {
 }
 
 void TaskWatch::stop() {
-  std::vector<std::function<void()>> wake;
+  std::vector<Wake> wake;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -38,10 +38,10 @@ void TaskWatch::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  for (auto& w : wake) w();
+  for (auto& w : wake) w(nullptr);
 }
 
-bool TaskWatch::wait(int64_t id, Clock::time_point deadline, std::function<void()> wake) {
+bool TaskWatch::wait(int64_t id, Clock::time_point deadline, Wake wake) {
   {
     std::unique_lock lock(mu_);
     if (!stopping_ && thread_.joinable() && !known_.contains(id)) {
@@ -55,17 +55,30 @@ bool TaskWatch::wait(int64_t id, Clock::time_point deadline, std::function<void(
       return true;
     }
   }
-  wake();  // ended already (or the watch is not running): answer now
+  wake(nullptr);  // ended already (or the watch is not running): answer now
   return true;
 }
 
-void TaskWatch::ended_here(int64_t id) {
-  std::vector<std::function<void()>> wake;
+void TaskWatch::ended_here(const Task& task) {
+  std::vector<Wake> wake;
   {
     std::lock_guard lock(mu_);
-    note_ended_locked(id, wake);
+    note_ended_locked(task.id, wake);
   }
-  for (auto& w : wake) w();
+  for (auto& w : wake) w(&task);
+}
+
+void TaskWatch::submitted_here(const Task& task) {
+  std::lock_guard lock(mu_);
+  if (pending_owner_.size() >= kKnown) pending_owner_.clear();  // a flood: forget, read instead
+  if (!known_.contains(task.id)) pending_owner_[task.id] = task.user_id;
+}
+
+std::optional<int64_t> TaskWatch::owner_of(int64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = pending_owner_.find(id);
+  if (it == pending_owner_.end()) return std::nullopt;
+  return it->second;
 }
 
 size_t TaskWatch::waiting() const {
@@ -73,8 +86,9 @@ size_t TaskWatch::waiting() const {
   return waiters_.size();
 }
 
-bool TaskWatch::note_ended_locked(int64_t id, std::vector<std::function<void()>>& wake) {
+bool TaskWatch::note_ended_locked(int64_t id, std::vector<Wake>& wake) {
   if (!known_.insert(id).second) return false;
+  pending_owner_.erase(id);
   known_order_.push_back(id);
   if (known_order_.size() > kKnown) {
     known_.erase(known_order_.front());
@@ -99,7 +113,7 @@ void TaskWatch::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     const auto now = Clock::now();
-    std::vector<std::function<void()>> wake;
+    std::vector<Wake> wake;
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       const uint64_t n = deadlines_.begin()->second;
       deadlines_.erase(deadlines_.begin());
@@ -117,7 +131,7 @@ void TaskWatch::loop() {
     }
     if (!wake.empty()) {
       lock.unlock();
-      for (auto& f : wake) f();
+      for (auto& f : wake) f(nullptr);
       lock.lock();
       continue;
     }
@@ -125,23 +139,26 @@ void TaskWatch::loop() {
       lock.unlock();
       const auto started = std::chrono::system_clock::now();
       auto ended = tasks_.ended_since(since, kPollBatch);
-      std::vector<Task> fresh;
+      std::vector<int64_t> fresh;
       lock.lock();
       if (!ended.ok()) {
         spdlog::warn("tasks: looking for tasks that ended elsewhere failed: {}",
                      ended.status().to_string());
       } else {
-        for (Task& t : *ended) {
-          if (note_ended_locked(t.id, wake)) fresh.push_back(std::move(t));
+        for (const auto& e : *ended) {
+          if (note_ended_locked(e.id, wake)) fresh.push_back(e.id);
         }
         // A full batch: go on from its last; else from a margin before this read.
         since = ended->size() == kPollBatch ? ended->back().finished_at
                                             : format_rfc3339(started - margin);
       }
       lock.unlock();
-      for (auto& f : wake) f();
+      for (auto& f : wake) f(nullptr);
       if (ended_) {
-        for (const Task& t : fresh) ended_(t);
+        for (int64_t id : fresh) {  // ended elsewhere: read whole for the events
+          auto t = tasks_.get(id);
+          if (t.ok()) ended_(*t);
+        }
       }
       lock.lock();
       next_poll = Clock::now() + options_.poll;

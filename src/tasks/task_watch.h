@@ -18,7 +18,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -34,6 +36,9 @@ class TaskWatch {
     size_t max_waiters = 10000;
   };
   using Ended = std::function<void(const Task&)>;
+  // Called with the task when it ended on this node (ended_here), else with nullptr: at the
+  // deadline, at stop(), or when it ended elsewhere (read it from the store).
+  using Wake = std::function<void(const Task*)>;
   TaskWatch(TaskService& tasks, Options options, Ended ended);
   ~TaskWatch();
   void start();
@@ -41,19 +46,24 @@ class TaskWatch {
 
   // Calls `wake` once: when task `id` ends (or ended a moment ago), at `deadline`, or at stop().
   // false, calling nothing, when max_waiters wait already (the caller answers at once).
-  bool wait(int64_t id, std::chrono::steady_clock::time_point deadline, std::function<void()> wake);
-  // A task ended on this node.
-  void ended_here(int64_t id);
+  bool wait(int64_t id, std::chrono::steady_clock::time_point deadline, Wake wake);
+  // A task ended on this node: `task` as it ended.
+  void ended_here(const Task& task);
+  // A task was submitted on this node: until it ends, owner_of() knows whose it is, so a
+  // request may wait for it without reading it first.
+  void submitted_here(const Task& task);
+  // The owner of a task submitted here that has not ended; none when unknown.
+  std::optional<int64_t> owner_of(int64_t id) const;
   size_t waiting() const;
 
  private:
   struct Waiter {
     int64_t id;
-    std::function<void()> wake;
+    Wake wake;
   };
   void loop();
   // Remembers `id` as ended and takes its waiters (under mu_); false when it was known.
-  bool note_ended_locked(int64_t id, std::vector<std::function<void()>>& wake);
+  bool note_ended_locked(int64_t id, std::vector<Wake>& wake);
 
   TaskService& tasks_;
   Options options_;
@@ -66,6 +76,7 @@ class TaskWatch {
   std::map<uint64_t, Waiter> waiters_;  // by number
   std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
   std::multimap<int64_t, uint64_t> by_task_;
+  std::unordered_map<int64_t, int64_t> pending_owner_;  // submitted here, not ended: → user
   std::unordered_set<int64_t> known_;  // ended recently (bounded, oldest forgotten first)
   std::deque<int64_t> known_order_;
 };

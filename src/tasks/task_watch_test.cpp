@@ -41,7 +41,7 @@ class TaskWatchTest : public testing::TaskSuite<vigil::testing::SqliteFileBacken
   std::future<void> wait(int64_t id, Clock::duration d) {
     auto p = std::make_shared<std::promise<void>>();
     auto f = p->get_future();
-    EXPECT_TRUE(watch_->wait(id, Clock::now() + d, [p] { p->set_value(); }));
+    EXPECT_TRUE(watch_->wait(id, Clock::now() + d, [p](const Task*) { p->set_value(); }));
     return f;
   }
   std::vector<int64_t> elsewhere() {
@@ -59,7 +59,9 @@ TEST_F(TaskWatchTest, AWaiterWakesWhenItsTaskEndsHereAndAtOnceWhenItHadEnded) {
   auto woken = wait(id, 60s);
   EXPECT_EQ(woken.wait_for(50ms), std::future_status::timeout);
   EXPECT_EQ(watch_->waiting(), 1u);
-  watch_->ended_here(id);
+  Task t;
+  t.id = id;
+  watch_->ended_here(t);
   EXPECT_EQ(woken.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(watch_->waiting(), 0u);
   // Ended a moment ago: no wait at all.
@@ -102,9 +104,9 @@ TEST_F(TaskWatchTest, BeyondMaxWaitersAWaitIsRefused) {
   TaskWatch small(*tasks_, TaskWatch::Options{.poll = 1s, .max_waiters = 2}, nullptr);
   small.start();
   std::atomic<int> woken{0};
-  EXPECT_TRUE(small.wait(1, Clock::now() + 60s, [&] { ++woken; }));
-  EXPECT_TRUE(small.wait(2, Clock::now() + 60s, [&] { ++woken; }));
-  EXPECT_FALSE(small.wait(3, Clock::now() + 60s, [&] { ++woken; }));
+  EXPECT_TRUE(small.wait(1, Clock::now() + 60s, [&](const Task*) { ++woken; }));
+  EXPECT_TRUE(small.wait(2, Clock::now() + 60s, [&](const Task*) { ++woken; }));
+  EXPECT_FALSE(small.wait(3, Clock::now() + 60s, [&](const Task*) { ++woken; }));
   EXPECT_EQ(woken.load(), 0);
   small.stop();
   EXPECT_EQ(woken.load(), 2);

@@ -15,15 +15,35 @@ namespace json = boost::json;
 Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
                                               std::chrono::milliseconds wait) {
   uint64_t seen;
-  {
-    std::lock_guard lock(mu_);
-    seen = wakes_;
+  for (;;) {
+    int64_t id = 0;
+    {
+      std::lock_guard lock(mu_);
+      seen = wakes_;
+      if (!local_.empty()) {
+        id = local_.front();
+        local_.pop_front();
+      }
+    }
+    if (id == 0) break;
+    auto t = tasks_.claim_id(id, owner, false);
+    if (!t.ok() || *t) return t;
+    // Cancelled, or taken by another process: the next one.
   }
   auto t = tasks_.claim(owner);
   if (!t.ok() || *t) return t;
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, std::min(wait, poll_), [&] { return wakes_ != seen; });
   return std::optional<Task>{};
+}
+
+void StoreFeed::submitted(const Task& task) {
+  {
+    std::lock_guard lock(mu_);
+    if (local_.size() < kMaxLocal) local_.push_back(task.id);
+    ++wakes_;
+  }
+  cv_.notify_one();
 }
 
 void StoreFeed::wake() {
@@ -77,6 +97,12 @@ void WorkerPool::loop(int n) {
 
 namespace {
 
+// A task of at most this many rows (each with contributions counting kExplainCost) is predicted
+// on the worker's thread; bigger ones go through the batcher and the blocking pool while the
+// worker renews the lease.
+constexpr size_t kInlineRows = 1024;
+constexpr size_t kExplainCost = 16;
+
 // What a worker decided about a task.
 struct Verdict {
   Outcome outcome;
@@ -107,12 +133,18 @@ Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows,
   std::vector<float> data = serving::to_matrix(*rows, *handle->resolved, issues);
   if (!issues.empty()) return {Outcome::kRejected, issues[0].field + ": " + issues[0].message};
   const size_t n = rows->rows.size();
-  std::promise<Expected<serving::Prediction>> done;
-  auto answer = done.get_future();
-  server.infer(*handle, std::move(data), n, want_contributions,
-               [&done](Expected<serving::Prediction> p) { done.set_value(std::move(p)); });
-  while (answer.wait_for(renew_every) == std::future_status::timeout) renew();
-  auto p = answer.get();
+  Expected<serving::Prediction> p = unavailable("not run");
+  if (n * (want_contributions ? kExplainCost : 1) <= kInlineRows) {
+    // Small: on this thread, at once (it is its own batch; it ends well within a lease).
+    p = server.infer_now(*handle, data, n, want_contributions);
+  } else {
+    std::promise<Expected<serving::Prediction>> done;
+    auto answer = done.get_future();
+    server.infer(*handle, std::move(data), n, want_contributions,
+                 [&done](Expected<serving::Prediction> p) { done.set_value(std::move(p)); });
+    while (answer.wait_for(renew_every) == std::future_status::timeout) renew();
+    p = answer.get();
+  }
   if (!p.ok()) return {Outcome::kFailed, p.status().message()};
   return {Outcome::kDone, serving::task_result_json(*handle->resolved, *p, n)};
 }
@@ -127,10 +159,13 @@ bool WorkerPool::run(const Task& task) {
                    renewed.status().to_string());
     }
   });
+  Task ended;
+  bool ended_here = false;
   for (int attempt = 0;; ++attempt) {
-    auto f = tasks_.finish(task.id, v.outcome, v.text);
+    auto f = tasks_.finish(task.id, v.outcome, v.text, &ended);
     if (f.ok()) {
-      if (*f) ++finished_;
+      ended_here = *f;  // false: another delivery finished it
+      if (ended_here) ++finished_;
       break;
     }
     if (attempt >= 5 || stopping_) {
@@ -140,10 +175,7 @@ bool WorkerPool::run(const Task& task) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
-  if (changed_) {
-    auto t = tasks_.get(task.id);
-    if (t.ok()) changed_(*t);
-  }
+  if (changed_ && ended_here) changed_(ended);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -46,22 +47,26 @@ class TaskFeed {
   virtual void wake() = 0;
 };
 
-// The embedded queue: the tasks table itself. next() claims the oldest claimable task; when
-// there is none it waits for wake() (a submit on this node) or `poll` (tasks submitted by
-// other nodes, leases that ran out), whichever comes first.
+// The embedded queue: the tasks table itself. next() claims a task submitted on this node by
+// its id (no search), else the oldest claimable task; when there is none it waits for a submit
+// on this node or `poll` (tasks submitted by other nodes, leases that ran out), whichever comes
+// first.
 class StoreFeed : public TaskFeed {
  public:
   StoreFeed(TaskService& tasks, std::chrono::milliseconds poll) : tasks_(tasks), poll_(poll) {}
   Expected<std::optional<Task>> next(const std::string& owner,
                                      std::chrono::milliseconds wait) override;
+  void submitted(const Task& task) override;
   void wake() override;
 
  private:
+  static constexpr size_t kMaxLocal = 10000;  // beyond, they are found by the search
   TaskService& tasks_;
   std::chrono::milliseconds poll_;
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t wakes_ = 0;
+  std::deque<int64_t> local_;  // submitted here, not yet taken
 };
 
 struct WorkerOptions {

@@ -1,0 +1,115 @@
+#include "tasks.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <memory>
+
+#include "http_conn.h"
+
+namespace fleet_load {
+namespace {
+
+namespace json = boost::json;
+
+struct Run {
+  const TasksOptions& o;
+  asio::io_context& ctx;
+  Clock::time_point measure_from, measure_until;
+  std::vector<double> latencies_ms;
+  uint64_t errors = 0;
+  std::string first_error;
+  bool stopping = false;
+
+  void error(std::string what) {
+    if (Clock::now() >= measure_from) ++errors;
+    if (first_error.empty()) first_error = std::move(what);
+  }
+};
+
+// One loop: submit, read with a wait, again.
+class Loop : public std::enable_shared_from_this<Loop> {
+ public:
+  Loop(Run& run, HttpConn& conn) : run_(run), conn_(conn) {}
+
+  void submit() {
+    if (Clock::now() >= run_.measure_until) return;
+    started_ = Clock::now();
+    auto self = shared_from_this();
+    conn_.send(request_text("POST", "/api/v1/tasks", run_.o.target.host_header(), run_.o.token,
+                            run_.o.body),
+               nullptr, [self](HttpAnswer& a) { self->submitted(a); });
+  }
+
+ private:
+  void submitted(HttpAnswer& a) {
+    if (a.status != 202) return failed("submit: " + describe(a));
+    boost::system::error_code ec;
+    json::value v = json::parse(a.body, ec);
+    const json::value* id = ec || !v.is_object() ? nullptr : v.as_object().if_contains("id");
+    if (id == nullptr || !id->is_int64()) return failed("submit: no id in " + a.body);
+    auto self = shared_from_this();
+    conn_.send(request_text("GET", "/api/v1/tasks/" + std::to_string(id->as_int64()) + "?wait=10",
+                            run_.o.target.host_header(), run_.o.token),
+               nullptr, [self](HttpAnswer& r) { self->read(r); });
+  }
+
+  void read(HttpAnswer& a) {
+    if (a.status != 200) return failed("read: " + describe(a));
+    if (a.body.find("\"status\":\"done\"") == std::string::npos) {
+      return failed("read: not done: " + a.body.substr(0, 200));
+    }
+    const auto now = Clock::now();
+    if (started_ >= run_.measure_from && now <= run_.measure_until) {
+      run_.latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(now - started_).count());
+    }
+    submit();
+  }
+
+  void failed(std::string what) {
+    run_.error(std::move(what));
+    submit();
+  }
+
+  static std::string describe(const HttpAnswer& a) {
+    return a.status == 0 ? a.error : std::to_string(a.status) + " " + a.body.substr(0, 200);
+  }
+
+  Run& run_;
+  HttpConn& conn_;
+  Clock::time_point started_;
+};
+
+}  // namespace
+
+int run_tasks(const TasksOptions& o) {
+  asio::io_context ctx;
+  Run run{o, ctx, {}, {}, {}, 0, {}, false};
+  const auto start = Clock::now();
+  run.measure_from = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(o.warmup_s));
+  run.measure_until = run.measure_from + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(o.measure_s));
+  std::vector<std::unique_ptr<HttpConn>> conns;
+  for (int i = 0; i < o.concurrency; ++i) {
+    conns.push_back(
+        std::make_unique<HttpConn>(ctx, o.target.endpoint(), asio::ip::address_v4::loopback()));
+    std::make_shared<Loop>(run, *conns.back())->submit();
+  }
+  ctx.run();  // every loop stops submitting at measure_until and its last answer ends it
+  std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
+  const double rate = static_cast<double>(run.latencies_ms.size()) / o.measure_s;
+  emit({{"scenario", "S9"},
+        {"tasks", run.latencies_ms.size()},
+        {"seconds", o.measure_s},
+        {"rate", rate},
+        {"p50_ms", percentile(run.latencies_ms, 50)},
+        {"p99_ms", percentile(run.latencies_ms, 99)},
+        {"errors", run.errors},
+        {"first_error", run.first_error}});
+  return run.latencies_ms.empty() ? 1 : 0;
+}
+
+}  // namespace fleet_load
