@@ -113,7 +113,8 @@ runtime::BatcherOptions batcher_options(const Config& config) {
 
 tasks::TaskService::Options task_options(const Config& config) {
   return {.lease = std::chrono::seconds(config.get_int("tasks.lease_s")),
-          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts"))};
+          .max_attempts = static_cast<int>(config.get_int("tasks.max_attempts")),
+          .queue_publishes = config.get_string("queue.url") != "embedded"};
 }
 
 Expected<TaskQueue> open_task_queue(const Config& config, tasks::TaskService& tasks) {

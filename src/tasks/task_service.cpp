@@ -1,5 +1,7 @@
 #include "tasks/task_service.h"
 
+#include <algorithm>
+
 #include "core/ids.h"
 
 namespace vigil::tasks {
@@ -121,11 +123,12 @@ Expected<Submitted> TaskService::submit(const NewTask& t) {
         t.cost,
         t.idempotency_key.empty() ? Value(std::monostate{}) : Value(t.idempotency_key),
         t.idempotency_key.empty() ? Value(std::monostate{}) : Value(hash),
-        now};
+        now,
+        int64_t{options_.queue_publishes ? 0 : 1}};
     auto rows = s.query(std::string("INSERT INTO tasks (user_id, model, version, status, input, "
-                                    "row_count, cost, idempotency_key, request_hash, created_at) "
-                                    "VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9) "
-                                    "RETURNING ") +
+                                    "row_count, cost, idempotency_key, request_hash, created_at, "
+                                    "dispatched) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, "
+                                    "$9, $10) RETURNING ") +
                             kColumns,
                         p);
     if (!rows.ok()) return rows.status();
@@ -215,8 +218,8 @@ Expected<std::optional<Task>> TaskService::claim(const std::string& owner) {
     auto found = store::read_returning<int64_t>(db_, [&](store::Session& s) -> Expected<int64_t> {
       std::vector<Value> p{now};
       auto rows = s.query(
-          "SELECT id FROM tasks WHERE status = 'queued' OR (status = 'running' AND lease_until < "
-          "$1) ORDER BY id LIMIT 1",
+          "SELECT id FROM tasks WHERE status IN ('queued', 'running') AND (status = 'queued' OR "
+          "lease_until < $1) ORDER BY id LIMIT 1",
           p);
       if (!rows.ok()) return rows.status();
       return rows->empty() ? int64_t{0} : rows->get_int(0, 0);
@@ -291,33 +294,82 @@ Expected<bool> TaskService::renew(int64_t id, const std::string& owner) {
   return *changed == 1;
 }
 
+Expected<std::optional<Task>> TaskService::finish_in(store::Session& s, const Finish& f,
+                                                     const std::string& now) {
+  const char* status = f.outcome == Outcome::kDone       ? "done"
+                       : f.outcome == Outcome::kRejected ? "rejected"
+                                                         : "failed";
+  const bool done = f.outcome == Outcome::kDone;
+  std::vector<Value> p{std::string(status), now,
+                       done ? Value(f.result_or_error) : Value(std::monostate{}),
+                       done ? Value(std::monostate{}) : Value(f.result_or_error), f.id};
+  auto rows = s.query(
+      std::string("UPDATE tasks SET status = $1, finished_at = $2, result = $3, error = $4, "
+                  "lease_owner = NULL, lease_until = NULL WHERE id = $5 AND status = "
+                  "'running' RETURNING ") +
+          kColumns,
+      p);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Task>{};
+  Task t = task_at(*rows, 0);
+  const std::string what = "task " + std::to_string(f.id) + ": " + t.model + ":" +
+                           std::to_string(t.version) + ", " + std::to_string(t.rows) + " rows";
+  auto settled = ledger_.settle_in(s, f.id, done ? Settle::kCharge : Settle::kRelease, what);
+  if (!settled.ok()) return settled.status();
+  return std::optional<Task>(std::move(t));
+}
+
 Expected<bool> TaskService::finish(int64_t id, Outcome outcome, const std::string& result_or_error,
                                    Task* finished) {
+  auto ended = finish_many({{id, outcome, result_or_error}});
+  if (!ended.ok()) return ended.status();
+  if (!(*ended)[0]) return false;
+  if (finished != nullptr) *finished = std::move(*(*ended)[0]);
+  return true;
+}
+
+Expected<std::vector<std::optional<Task>>> TaskService::finish_many(
+    const std::vector<Finish>& finishes) {
+  using Out = std::vector<std::optional<Task>>;
   const std::string now = format_rfc3339(now_());
-  const char* status = outcome == Outcome::kDone       ? "done"
-                       : outcome == Outcome::kRejected ? "rejected"
-                                                       : "failed";
-  return store::write_returning<bool>(db_, [&](store::Session& s) -> Expected<bool> {
-    std::vector<Value> p{
-        std::string(status), now,
-        outcome == Outcome::kDone ? Value(result_or_error) : Value(std::monostate{}),
-        outcome == Outcome::kDone ? Value(std::monostate{}) : Value(result_or_error), id};
-    auto rows = s.query(
-        std::string("UPDATE tasks SET status = $1, finished_at = $2, result = $3, error = $4, "
-                    "lease_owner = NULL, lease_until = NULL WHERE id = $5 AND status = 'running' "
-                    "RETURNING ") +
-            kColumns,
-        p);
+  return store::write_returning<Out>(db_, [&](store::Session& s) -> Expected<Out> {
+    Out out;
+    out.reserve(finishes.size());
+    for (const Finish& f : finishes) {
+      auto one = finish_in(s, f, now);
+      if (!one.ok()) return one.status();
+      out.push_back(std::move(*one));
+    }
+    return out;
+  });
+}
+
+Expected<std::vector<Task>> TaskService::claim_many(const std::vector<int64_t>& ids,
+                                                    const std::string& owner) {
+  using Out = std::vector<Task>;
+  if (ids.empty()) return Out{};
+  const auto now_tp = now_();
+  const std::string now = format_rfc3339(now_tp);
+  const std::string until = format_rfc3339(
+      now_tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(options_.lease));
+  std::vector<Value> p{owner, until, now, int64_t{options_.max_attempts}};
+  std::string sql =
+      "UPDATE tasks SET status = 'running', lease_owner = $1, lease_until = $2, attempts = "
+      "attempts + 1, started_at = COALESCE(started_at, $3) WHERE status = 'queued' AND attempts < "
+      "$4 AND id IN (";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    sql += (i ? ",$" : "$") + std::to_string(p.size() + 1);
+    p.emplace_back(ids[i]);
+  }
+  sql += ") RETURNING ";
+  sql += kColumns;
+  return store::write_returning<Out>(db_, [&](store::Session& s) -> Expected<Out> {
+    auto rows = s.query(sql, p);
     if (!rows.ok()) return rows.status();
-    if (rows->empty()) return false;
-    Task t = task_at(*rows, 0);
-    const std::string what = "task " + std::to_string(id) + ": " + t.model + ":" +
-                             std::to_string(t.version) + ", " + std::to_string(t.rows) + " rows";
-    auto settled = ledger_.settle_in(
-        s, id, outcome == Outcome::kDone ? Settle::kCharge : Settle::kRelease, what);
-    if (!settled.ok()) return settled.status();
-    if (finished != nullptr) *finished = std::move(t);
-    return true;
+    Out out;
+    for (size_t i = 0; i < rows->size(); ++i) out.push_back(task_at(*rows, i));
+    std::sort(out.begin(), out.end(), [](const Task& a, const Task& b) { return a.id < b.id; });
+    return out;
   });
 }
 

@@ -84,6 +84,10 @@ class TaskService {
   struct Options {
     std::chrono::milliseconds lease{30'000};  // how long a claim lasts without a renewal
     int max_attempts = 3;                     // claims before a task is failed as poison
+    // A queue publishes the ids of submitted tasks (RabbitMQ): they are stored undispatched until
+    // it confirms them. false (the embedded queue): stored as dispatched, outside the sweep's
+    // index.
+    bool queue_publishes = true;
   };
   TaskService(store::Database& db, Ledger& ledger, Options options, Now now = nullptr);
 
@@ -103,6 +107,9 @@ class TaskService {
   // consumer is gone). *gave_up (optional) says the task was failed just now as poison.
   Expected<std::optional<Task>> claim_id(int64_t id, const std::string& owner, bool takeover,
                                          bool* gave_up = nullptr);
+  // claim_id() for several queued tasks at once (one transaction): those no longer queued, or
+  // whose attempts are used up, are left out.
+  Expected<std::vector<Task>> claim_many(const std::vector<int64_t>& ids, const std::string& owner);
   // Extends the owner's lease of a running task; false when the task is no longer theirs.
   Expected<bool> renew(int64_t id, const std::string& owner);
   // running → done (result; the hold charged) | rejected | failed (error; the hold released).
@@ -110,6 +117,14 @@ class TaskService {
   // or cancelled): finishing twice is harmless. *finished (optional) gets the task as it ended.
   Expected<bool> finish(int64_t id, Outcome outcome, const std::string& result_or_error,
                         Task* finished = nullptr);
+  // finish() for several tasks in one transaction: for each, the task as it ended, or none when
+  // it was not running.
+  struct Finish {
+    int64_t id = 0;
+    Outcome outcome = Outcome::kDone;
+    std::string result_or_error;
+  };
+  Expected<std::vector<std::optional<Task>>> finish_many(const std::vector<Finish>& finishes);
 
   // The ids and finished_at of tasks that ended at or after `since` (RFC 3339 text as
   // format_rfc3339 writes it; finished_at is the finishing node's clock), oldest first.
@@ -127,6 +142,9 @@ class TaskService {
                                               int limit);
 
  private:
+  Expected<std::optional<Task>> finish_in(store::Session& s, const Finish& f,
+                                          const std::string& now);
+
   store::Database& db_;
   Ledger& ledger_;
   Options options_;

@@ -179,7 +179,40 @@ TYPED_TEST_P(TaskSuite, LeasesRunOutAndTasksFinishOnce) {
   EXPECT_EQ(this->ledger_sum(), 700);
 }
 
+// Several tasks claimed and finished in one transaction each, with the same rules as one.
+TYPED_TEST_P(TaskSuite, TasksAreClaimedAndFinishedManyAtOnce) {
+  auto& t = *this->tasks_;
+  ASSERT_TRUE(this->ledger_->adjust(this->user_, 1'000, "top-up", 0).ok());
+  std::vector<int64_t> ids;
+  for (int64_t cost : {100, 200, 300}) ids.push_back(t.submit(this->new_task(cost))->task.id);
+  ASSERT_TRUE(t.cancel(ids[1]).ok());
+  auto claimed = t.claim_many({ids[2], ids[1], ids[0], 999'999}, "w1");
+  ASSERT_TRUE(claimed.ok()) << claimed.status().to_string();
+  ASSERT_EQ(claimed->size(), 2u);  // the cancelled one and the unknown id are left out
+  EXPECT_EQ((*claimed)[0].id, ids[0]);
+  EXPECT_EQ((*claimed)[1].id, ids[2]);
+  EXPECT_EQ((*claimed)[0].status, TaskStatus::kRunning);
+  EXPECT_EQ((*claimed)[0].attempts, 1);
+  EXPECT_EQ((*claimed)[0].lease_owner, "w1");
+  EXPECT_TRUE(t.claim_many({ids[0]}, "w2")->empty());  // running already
+  auto ended = t.finish_many({{ids[0], Outcome::kDone, R"({"rows":[]})"},
+                              {ids[2], Outcome::kFailed, "no"},
+                              {ids[0], Outcome::kDone, "{}"}});  // a second time: nothing
+  ASSERT_TRUE(ended.ok()) << ended.status().to_string();
+  ASSERT_EQ(ended->size(), 3u);
+  ASSERT_TRUE((*ended)[0]);
+  EXPECT_EQ((*ended)[0]->status, TaskStatus::kDone);
+  EXPECT_EQ((*ended)[0]->result, R"({"rows":[]})");
+  ASSERT_TRUE((*ended)[1]);
+  EXPECT_EQ((*ended)[1]->status, TaskStatus::kFailed);
+  EXPECT_FALSE((*ended)[2]);
+  EXPECT_EQ(this->account().balance, 900);  // only the done one is charged
+  EXPECT_EQ(this->account().held, 0);
+  EXPECT_EQ(this->ledger_sum(), 900);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(TaskSuite, SubmitHoldsCancelReleasesShortStoresNothing,
-                            AnIdempotencyKeyMakesOneTask, LeasesRunOutAndTasksFinishOnce);
+                            AnIdempotencyKeyMakesOneTask, LeasesRunOutAndTasksFinishOnce,
+                            TasksAreClaimedAndFinishedManyAtOnce);
 
 }  // namespace vigil::tasks::testing

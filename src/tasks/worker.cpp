@@ -37,6 +37,24 @@ Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
   return std::optional<Task>{};
 }
 
+Expected<std::vector<Task>> StoreFeed::next_many(const std::string& owner,
+                                                 std::chrono::milliseconds wait, size_t max) {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard lock(mu_);
+    while (!local_.empty() && ids.size() < max) {
+      ids.push_back(local_.front());
+      local_.pop_front();
+    }
+  }
+  if (!ids.empty()) {
+    auto claimed = tasks_.claim_many(ids, owner);
+    if (!claimed.ok() || !claimed->empty()) return claimed;
+    // None of them is queued any more (cancelled, or taken by another process): search.
+  }
+  return TaskFeed::next_many(owner, wait, max);
+}
+
 void StoreFeed::submitted(const Task& task) {
   {
     std::lock_guard lock(mu_);
@@ -82,16 +100,19 @@ void WorkerPool::loop(int n) {
   set_thread_name("vigil-task-" + std::to_string(n));
   const std::string owner = options_.name + "/" + std::to_string(n);
   while (!stopping_) {
-    auto t = feed_.next(owner, options_.idle_wait);
-    if (!t.ok()) {
-      spdlog::warn("tasks: taking a task failed: {}; trying again in 1 s", t.status().to_string());
+    auto batch = feed_.next_many(owner, options_.idle_wait, std::max<size_t>(options_.batch, 1));
+    if (!batch.ok()) {
+      spdlog::warn("tasks: taking a task failed: {}; trying again in 1 s",
+                   batch.status().to_string());
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
-    if (!*t) continue;
-    if (changed_) changed_(**t);
-    const bool recorded = run(**t);
-    feed_.settled(owner, **t, recorded);
+    if (batch->empty()) continue;
+    if (changed_) {
+      for (const Task& t : *batch) changed_(t);
+    }
+    const bool recorded = run_all(*batch);
+    for (const Task& t : *batch) feed_.settled(owner, t, recorded);
   }
 }
 
@@ -151,32 +172,42 @@ Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows,
 
 }  // namespace
 
-bool WorkerPool::run(const Task& task) {
-  Verdict v = predict(server_, task, options_.max_rows, options_.renew_every, [&] {
-    auto renewed = tasks_.renew(task.id, task.lease_owner);
-    if (!renewed.ok()) {
-      spdlog::warn("tasks: renewing the lease of task {} failed: {}", task.id,
-                   renewed.status().to_string());
+bool WorkerPool::run(const Task& task) { return run_all({task}); }
+
+bool WorkerPool::run_all(const std::vector<Task>& tasks) {
+  auto renew = [&] {
+    for (const Task& t : tasks) {  // the batch's tasks waiting for their turn too
+      auto renewed = tasks_.renew(t.id, t.lease_owner);
+      if (!renewed.ok()) {
+        spdlog::warn("tasks: renewing the lease of task {} failed: {}", t.id,
+                     renewed.status().to_string());
+      }
     }
-  });
-  Task ended;
-  bool ended_here = false;
+  };
+  std::vector<TaskService::Finish> finishes;
+  finishes.reserve(tasks.size());
+  for (const Task& t : tasks) {
+    Verdict v = predict(server_, t, options_.max_rows, options_.renew_every, renew);
+    finishes.push_back({t.id, v.outcome, std::move(v.text)});
+  }
   for (int attempt = 0;; ++attempt) {
-    auto f = tasks_.finish(task.id, v.outcome, v.text, &ended);
-    if (f.ok()) {
-      ended_here = *f;  // false: another delivery finished it
-      if (ended_here) ++finished_;
-      break;
+    auto ended = tasks_.finish_many(finishes);
+    if (ended.ok()) {
+      for (auto& e : *ended) {
+        if (!e) continue;  // another delivery finished it
+        ++finished_;
+        if (changed_) changed_(*e);
+      }
+      return true;
     }
     if (attempt >= 5 || stopping_) {
-      // The store is away: the lease runs out and the task is claimed again.
-      spdlog::warn("tasks: finishing task {} failed: {}", task.id, f.status().to_string());
+      // The store is away: the leases run out and the tasks are claimed again.
+      spdlog::warn("tasks: storing the outcome of {} task(s) failed: {}", tasks.size(),
+                   ended.status().to_string());
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
-  if (changed_ && ended_here) changed_(ended);
-  return true;
 }
 
 }  // namespace vigil::tasks

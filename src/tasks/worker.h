@@ -34,6 +34,17 @@ class TaskFeed {
   // The next task claimed for `owner`, waiting up to `wait` for one; none when there is none.
   virtual Expected<std::optional<Task>> next(const std::string& owner,
                                              std::chrono::milliseconds wait) = 0;
+  // Up to `max` tasks claimed for `owner` at once (one store transaction where the feed can);
+  // by default the one next() gives.
+  virtual Expected<std::vector<Task>> next_many(const std::string& owner,
+                                                std::chrono::milliseconds wait, size_t max) {
+    (void)max;
+    auto t = next(owner, wait);
+    if (!t.ok()) return t.status();
+    std::vector<Task> out;
+    if (*t) out.push_back(std::move(**t));
+    return out;
+  }
   // The worker `owner` is done with the task it was given: `recorded` when its outcome is in
   // the store (or another delivery's was), false when the store could not be reached (a queue
   // then delivers it again; the embedded queue's lease runs out).
@@ -56,6 +67,9 @@ class StoreFeed : public TaskFeed {
   StoreFeed(TaskService& tasks, std::chrono::milliseconds poll) : tasks_(tasks), poll_(poll) {}
   Expected<std::optional<Task>> next(const std::string& owner,
                                      std::chrono::milliseconds wait) override;
+  // Claims up to `max` of the tasks submitted on this node in one transaction, else searches.
+  Expected<std::vector<Task>> next_many(const std::string& owner, std::chrono::milliseconds wait,
+                                        size_t max) override;
   void submitted(const Task& task) override;
   void wake() override;
 
@@ -77,6 +91,9 @@ struct WorkerOptions {
   // A running task's lease is renewed this often (a third of tasks.lease_s), so a task that
   // takes longer than the lease is not taken over while its worker lives.
   std::chrono::milliseconds renew_every{10000};
+  // Tasks a worker takes at once where the feed can (claimed and finished in one transaction
+  // each: fewer, larger store writes under load).
+  size_t batch = 8;
 };
 
 class WorkerPool {
@@ -90,6 +107,8 @@ class WorkerPool {
   // Runs one claimed task to its end (the workers' step; tests call it directly). false when
   // its outcome could not be stored (the store is away).
   bool run(const Task& task);
+  // Runs claimed tasks one after the other and stores their outcomes in one transaction.
+  bool run_all(const std::vector<Task>& tasks);
   int64_t finished() const { return finished_.load(); }
 
  private:
