@@ -39,12 +39,14 @@ void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code) {
   static int concurrency = 2;
   auto* cmd = app.add_subcommand(
       "worker",
-      "Run asynchronous prediction tasks from the shared store (no HTTP); any number may run");
+      "Run asynchronous prediction tasks from the shared store or queue (no HTTP); any number may "
+      "run");
   cmd->footer(
-      "Give it the server's configuration (the same --data-dir, --config or VIGIL_DATABASE__URL): "
-      "it takes tasks from the same database. A task whose worker dies is run again by another "
-      "once its lease (tasks.lease_s) runs out. SIGINT or SIGTERM: the running tasks finish, "
-      "then it exits 0.");
+      "Give it the server's configuration (the same --data-dir, --config, VIGIL_DATABASE__URL and "
+      "VIGIL_QUEUE__URL): it takes tasks from the same database, or from the same RabbitMQ queue "
+      "when queue.url is amqp://. A task whose worker dies is run again by another: once its lease "
+      "(tasks.lease_s) runs out on the embedded queue, at once on RabbitMQ. SIGINT or SIGTERM: the "
+      "running tasks finish, then it exits 0.");
   cmd->add_option("--concurrency", concurrency, "Tasks run at once (threads), 1-256")
       ->check(CLI::Range(1, 256));
   add_common_options(*cmd, common);
