@@ -19,7 +19,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--scenarios", default=",".join(scenarios.DEFAULT_SCENARIOS),
                    help=f"comma-separated, any of {','.join(scenarios.SCENARIOS)}; default "
-                        f"%(default)s (S7, S8 and S12 take a minute or more: name them)")
+                        f"%(default)s (S7, S8, S9 and S12 take a minute or more: name them)")
     p.add_argument("--duration", type=int, default=10, help="S1-S3 seconds per wrk run (10)")
     p.add_argument("--runs", type=int, default=3, help="S1-S3 runs per target (3)")
     p.add_argument("--warmup", type=int, default=2,
@@ -86,6 +86,8 @@ def parse_args(argv):
                         f"({','.join(scenarios.SCENARIO_TARGETS[s])})")
     if min(args.duration, args.runs, args.s11_runs, args.s12_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs, --s11-runs and --s12-runs must be ≥ 1, --warmup ≥ 0")
+    if min(args.s9_concurrency, args.s9_runs) < 1:
+        p.error("--s9-concurrency and --s9-runs must be ≥ 1")
     if min(args.s7_sessions, args.s8_agents, args.s8_runs) < 1 or min(args.s7_measure,
                                                                        args.s8_timeout) <= 0:
         p.error("--s7-sessions, --s8-agents and --s8-runs must be ≥ 1, --s7-measure and "

@@ -480,9 +480,10 @@ def s11(args):
 
 SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S7": fleet.s7, "S8": fleet.s8, "S9": tasks_bench.s9,
              "S11": s11, "S12": console.s12}
-# What bench/run runs without --scenarios: S7 and S8 take minutes, S12 about a minute and a half
+# What bench/run runs without --scenarios: S7, S8 and S9 take minutes (S9 starts a RabbitMQ), S12
+# about a minute and a half
 # (bench/README.md), so only when named.
-DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S9", "S11"]
+DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S11"]
 # Scenarios that use the load client bench/fleet_load.
 FLEET_SCENARIOS = {"S7", "S8", "S9"}
 NEEDS_VIGIL = {"S7", "S8", "S9", "S11", "S12"}
