@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -297,16 +298,47 @@ class AmqpConsumer : public Consumer {
   Connection conn_;
 };
 
+// A publishing connection: its lock, and its confirm numbers (they restart with each session).
+struct Publisher {
+  Publisher(const Endpoint& endpoint, const AmqpOptions& options) : conn(endpoint, options) {}
+  std::mutex mu;
+  Connection conn;
+  uint64_t published = 0;
+};
+
 class AmqpQueue : public Queue {
  public:
   AmqpQueue(Endpoint endpoint, AmqpOptions options)
-      : endpoint_(std::move(endpoint)), options_(std::move(options)), pub_(endpoint_, options_) {}
+      : endpoint_(std::move(endpoint)), options_(std::move(options)) {
+    const int n = std::max(options_.publishers, 1);
+    for (int i = 0; i < n; ++i) pubs_.push_back(std::make_unique<Publisher>(endpoint_, options_));
+  }
 
+  // On a publishing connection that is free (several publish at once: one batch's confirms
+  // do not hold up the next), else on the next one in turn.
   Status publish(const std::vector<std::string>& bodies) override {
     if (bodies.empty()) return {};
-    std::lock_guard lock(mu_);
-    VIGIL_RETURN_IF_ERROR(open_publisher());
-    amqp_connection_state_t st = pub_.state();
+    const size_t first = next_.fetch_add(1) % pubs_.size();
+    std::unique_lock<std::mutex> lock;
+    Publisher* pub = nullptr;
+    for (size_t i = 0; i < pubs_.size() && pub == nullptr; ++i) {
+      Publisher& candidate = *pubs_[(first + i) % pubs_.size()];
+      std::unique_lock<std::mutex> attempt(candidate.mu, std::try_to_lock);
+      if (attempt.owns_lock()) {
+        lock = std::move(attempt);
+        pub = &candidate;
+      }
+    }
+    if (pub == nullptr) {
+      pub = pubs_[first].get();
+      lock = std::unique_lock<std::mutex>(pub->mu);
+    }
+    return publish_on(*pub, bodies);
+  }
+
+  Status publish_on(Publisher& pub, const std::vector<std::string>& bodies) {
+    VIGIL_RETURN_IF_ERROR(open_publisher(pub));
+    amqp_connection_state_t st = pub.conn.state();
     amqp_basic_properties_t props{};
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
     props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
@@ -315,8 +347,10 @@ class AmqpQueue : public Queue {
     for (const std::string& body : bodies) {
       int rc = amqp_basic_publish(st, kChannel, amqp_empty_bytes, bytes_of(options_.name), 0, 0,
                                   &props, bytes_of(body));
-      if (rc != AMQP_STATUS_OK) return drop(std::string("publishing: ") + amqp_error_string2(rc));
-      waiting.insert(++published_);
+      if (rc != AMQP_STATUS_OK) {
+        return drop(pub, std::string("publishing: ") + amqp_error_string2(rc));
+      }
+      waiting.insert(++pub.published);
     }
     bool refused = false;
     const auto deadline = Clock::now() + options_.timeout;
@@ -326,11 +360,12 @@ class AmqpQueue : public Queue {
           std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()));
       int rc = amqp_simple_wait_frame_noblock(st, &f, &tv);
       if (rc == AMQP_STATUS_TIMEOUT) {
-        return drop("the broker did not confirm " + std::to_string(waiting.size()) +
-                    " messages within " + std::to_string(options_.timeout.count()) + " ms");
+        return drop(pub, "the broker did not confirm " + std::to_string(waiting.size()) +
+                             " messages within " + std::to_string(options_.timeout.count()) +
+                             " ms");
       }
       if (rc != AMQP_STATUS_OK)
-        return drop(std::string("awaiting confirms: ") + amqp_error_string2(rc));
+        return drop(pub, std::string("awaiting confirms: ") + amqp_error_string2(rc));
       if (f.frame_type != AMQP_FRAME_METHOD) continue;
       uint64_t tag = 0;
       bool multiple = false;
@@ -344,7 +379,7 @@ class AmqpQueue : public Queue {
         multiple = m->multiple != 0;
         refused = true;
       } else if (std::string why = closing_reason(f); !why.empty()) {
-        return drop(why);
+        return drop(pub, why);
       } else {
         continue;
       }
@@ -362,36 +397,36 @@ class AmqpQueue : public Queue {
     return std::make_unique<AmqpConsumer>(endpoint_, options_);
   }
 
+  // Whether the first publishing connection is up (opening it when it is not); every idle one
+  // reads what the broker sent meanwhile (a close) and lets rabbitmq-c send a heartbeat.
   bool ready() override {
-    std::lock_guard lock(mu_);
-    if (!open_publisher().ok()) return false;
-    // Reads what the broker sent meanwhile (a close) and lets rabbitmq-c send a heartbeat.
-    amqp_frame_t f;
-    timeval zero = to_timeval(std::chrono::microseconds(0));
-    for (;;) {
-      int rc = amqp_simple_wait_frame_noblock(pub_.state(), &f, &zero);
-      if (rc == AMQP_STATUS_TIMEOUT) return true;
-      if (rc != AMQP_STATUS_OK) {
-        pub_.fail(amqp_error_string2(rc));
-        return false;
+    bool up = false;
+    for (size_t i = 0; i < pubs_.size(); ++i) {
+      Publisher& pub = *pubs_[i];
+      std::unique_lock<std::mutex> lock(pub.mu, std::defer_lock);
+      if (i == 0) {
+        lock.lock();
+        if (!open_publisher(pub).ok()) return false;
+      } else if (!lock.try_lock() || !pub.conn.is_open()) {
+        continue;  // busy publishing (so alive), or not opened yet
       }
-      if (std::string why = closing_reason(f); !why.empty()) {
-        pub_.fail(why);
-        return false;
-      }
+      const bool alive = service(pub);
+      if (i == 0) up = alive;
     }
+    return up;
   }
 
   Expected<Depth> depth() override {
-    std::lock_guard lock(mu_);
-    VIGIL_RETURN_IF_ERROR(open_publisher());
+    Publisher& pub = *pubs_[0];
+    std::lock_guard lock(pub.mu);
+    VIGIL_RETURN_IF_ERROR(open_publisher(pub));
     Depth d;
     for (const std::string& name : {options_.name, options_.name + ".dead"}) {
       // Passive: only asks (both queues exist: every connection declares them).
-      auto* ok =
-          amqp_queue_declare(pub_.state(), kChannel, bytes_of(name), 1, 0, 0, 0, amqp_empty_table);
-      amqp_rpc_reply_t r = amqp_get_rpc_reply(pub_.state());
-      if (ok == nullptr || r.reply_type != AMQP_RESPONSE_NORMAL) return drop(reply_text(r));
+      auto* ok = amqp_queue_declare(pub.conn.state(), kChannel, bytes_of(name), 1, 0, 0, 0,
+                                    amqp_empty_table);
+      amqp_rpc_reply_t r = amqp_get_rpc_reply(pub.conn.state());
+      if (ok == nullptr || r.reply_type != AMQP_RESPONSE_NORMAL) return drop(pub, reply_text(r));
       (name == options_.name ? d.waiting : d.dead) = static_cast<int64_t>(ok->message_count);
     }
     return d;
@@ -402,27 +437,44 @@ class AmqpQueue : public Queue {
   }
 
  private:
-  Status open_publisher() {
-    if (pub_.is_open()) return {};
-    VIGIL_RETURN_IF_ERROR(pub_.open());
-    amqp_confirm_select(pub_.state(), kChannel);
-    amqp_rpc_reply_t r = amqp_get_rpc_reply(pub_.state());
-    if (r.reply_type != AMQP_RESPONSE_NORMAL) return drop("confirm.select: " + reply_text(r));
-    published_ = 0;
-    spdlog::info("queue: connected to {}", describe());
+  Status open_publisher(Publisher& pub) {
+    if (pub.conn.is_open()) return {};
+    VIGIL_RETURN_IF_ERROR(pub.conn.open());
+    amqp_confirm_select(pub.conn.state(), kChannel);
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(pub.conn.state());
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) return drop(pub, "confirm.select: " + reply_text(r));
+    pub.published = 0;
+    if (&pub == pubs_[0].get()) spdlog::info("queue: connected to {}", describe());
     return {};
   }
 
-  Status drop(const std::string& why) {
-    pub_.fail(why);
+  // Reads what is waiting without blocking; false when the connection closed (dropped).
+  static bool service(Publisher& pub) {
+    amqp_frame_t f;
+    timeval zero = to_timeval(std::chrono::microseconds(0));
+    for (;;) {
+      int rc = amqp_simple_wait_frame_noblock(pub.conn.state(), &f, &zero);
+      if (rc == AMQP_STATUS_TIMEOUT) return true;
+      if (rc != AMQP_STATUS_OK) {
+        pub.conn.fail(amqp_error_string2(rc));
+        return false;
+      }
+      if (std::string why = closing_reason(f); !why.empty()) {
+        pub.conn.fail(why);
+        return false;
+      }
+    }
+  }
+
+  static Status drop(Publisher& pub, const std::string& why) {
+    pub.conn.fail(why);
     return unavailable("the queue is unreachable: " + why);
   }
 
   Endpoint endpoint_;
   AmqpOptions options_;
-  std::mutex mu_;
-  Connection pub_;
-  uint64_t published_ = 0;  // confirm numbers on pub_'s session
+  std::vector<std::unique_ptr<Publisher>> pubs_;
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace

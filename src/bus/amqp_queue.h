@@ -6,8 +6,9 @@
 // Messages are persistent (delivery mode 2) and published on the default exchange with
 // publisher confirms; consumers use manual acknowledgements and basic.qos(prefetch).
 //
-// Connections: one for publishing (guarded by a mutex; a batch is sent, then its confirms are
-// awaited together) and one per Consumer. A broken connection is dropped and opened again on
+// Connections: `publishers` for publishing (each guarded by a mutex; a batch is sent, then its
+// confirms are awaited together, so several publishers keep several batches in flight) and one
+// per Consumer. A broken connection is dropped and opened again on
 // the next call, no sooner than its back-off allows (100 ms doubling to `max_backoff`);
 // meanwhile calls answer kUnavailable at once, and ready() is false.
 //
@@ -29,6 +30,7 @@ struct AmqpOptions {
   std::string name = "vigil.tasks";
   int prefetch = 1;                         // unacknowledged messages per consumer
   int heartbeat_s = 30;                     // 0: none
+  int publishers = 4;                       // publishing connections: batches in flight at once
   std::chrono::milliseconds timeout{5000};  // connect, handshake and each confirm wait
   std::chrono::milliseconds max_backoff{5000};
 };

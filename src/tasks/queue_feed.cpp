@@ -35,9 +35,11 @@ QueueFeed::~QueueFeed() {
 
 void QueueFeed::start() {
   std::lock_guard lock(mu_);
-  if (dispatcher_.joinable()) return;
+  if (!dispatchers_.empty()) return;
   stopping_ = false;
-  dispatcher_ = std::thread([this] { dispatch_loop(); });
+  for (int n = 0; n < std::max(options_.dispatchers, 1); ++n) {
+    dispatchers_.emplace_back([this, n] { dispatch_loop(n); });
+  }
 }
 
 void QueueFeed::stop() {
@@ -46,7 +48,8 @@ void QueueFeed::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (dispatcher_.joinable()) dispatcher_.join();
+  for (auto& t : dispatchers_) t.join();
+  dispatchers_.clear();
 }
 
 size_t QueueFeed::pending() const {
@@ -106,12 +109,15 @@ void QueueFeed::sweep() {
   }
 }
 
-void QueueFeed::dispatch_loop() {
-  set_thread_name("vigil-dispatch");
+void QueueFeed::dispatch_loop(int n) {
+  set_thread_name("vigil-dispatch-" + std::to_string(n));
+  constexpr auto kNever = Clock::time_point::max();
   auto backoff = kFirstBackoff;
   auto next_try = Clock::now();
-  auto next_sweep = Clock::now();  // at start: what an earlier run left behind
-  auto next_heartbeat = Clock::now() + kHeartbeatEvery;
+  // The first dispatcher also sweeps (at start: what an earlier run left behind) and keeps the
+  // connections' heartbeats going; all of them publish.
+  auto next_sweep = n == 0 ? Clock::now() : kNever;
+  auto next_heartbeat = n == 0 ? Clock::now() + kHeartbeatEvery : kNever;
   std::unique_lock lock(mu_);
   for (;;) {
     if (stopping_) {
@@ -145,7 +151,7 @@ void QueueFeed::dispatch_loop() {
       lock.unlock();
       sweep();
       lock.lock();
-      next_sweep = Clock::now() + options_.sweep_every;
+      next_sweep = Clock::now() + options_.sweep_every;  // (only the first gets here)
       continue;
     }
     if (now >= next_heartbeat) {

@@ -1,7 +1,8 @@
 // QueueFeed: tasks carried by a broker's queue (queue.url = amqp://…). The store stays the
 // truth about every task; a message is only a task's id (decimal text).
 //
-// Publishing (serve nodes: start()): submitted() hands the id to a dispatcher thread that
+// Publishing (serve nodes: start()): submitted() hands the id to a dispatcher thread (one of
+// `dispatchers`, so that a batch waiting for its confirms does not hold up the next) that
 // publishes whatever gathered as one confirmed batch and then marks those tasks dispatched in
 // the store. While the broker is away, ids wait in memory and are published when it is back;
 // and every `sweep_every` the dispatcher publishes queued tasks older than `sweep_after` that
@@ -19,6 +20,7 @@
 // Thread-safe: next()/settled() for one owner come from one thread (WorkerPool's contract).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -38,6 +40,9 @@ class QueueFeed : public TaskFeed {
     std::chrono::milliseconds sweep_every{5000};
     std::chrono::milliseconds sweep_after{10000};
     size_t max_batch = 500;
+    // Threads publishing at once (each a batch in flight on a publishing connection of its own,
+    // bus::AmqpOptions::publishers).
+    int dispatchers = 4;
   };
   QueueFeed(TaskService& tasks, bus::Queue& queue, Options options);
   ~QueueFeed() override;
@@ -65,7 +70,7 @@ class QueueFeed : public TaskFeed {
     std::optional<bus::Delivery> held;  // the delivery of the task it runs
   };
   Owner& owner_of(const std::string& owner);
-  void dispatch_loop();
+  void dispatch_loop(int n);
   bool publish(std::vector<int64_t> ids);  // false: the broker did not take them
   void sweep();
 
@@ -80,8 +85,8 @@ class QueueFeed : public TaskFeed {
   std::condition_variable cv_;
   std::vector<int64_t> pending_;
   bool stopping_ = false;
-  bool publish_failing_ = false;  // the dispatcher's: logs once per outage
-  std::thread dispatcher_;
+  std::atomic<bool> publish_failing_{false};  // the dispatchers': logs once per outage
+  std::vector<std::thread> dispatchers_;
 };
 
 }  // namespace vigil::tasks
