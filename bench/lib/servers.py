@@ -215,14 +215,16 @@ def login(server):
     return token
 
 
-def upload_model(server, token, path=MODEL_FILE, name=MODEL_NAME, kind="xgboost"):
-    """POST /api/v1/models/{name}/versions?kind=... with the file as the body, as the admin;
-    the new version's JSON. Anything but 201 (or 200) is an error."""
+def upload_model(server, token, path=MODEL_FILE, name=MODEL_NAME, kind="xgboost", metadata=None):
+    """POST /api/v1/models/{name}/versions?kind=... with the file as the body, as the admin, and
+    `metadata` (a dict) as its Vigil-Metadata; the new version's JSON. Anything but 201 (or 200)
+    is an error."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
+    if metadata is not None:
+        headers["Vigil-Metadata"] = json.dumps(metadata)
     status, body = http_request(
         server.port, "POST", f"/api/v1/models/{name}/versions?kind={kind}",
-        body=Path(path).read_bytes(), timeout=30.0,
-        headers={"Authorization": f"Bearer {token}",
-                 "Content-Type": "application/octet-stream"})
+        body=Path(path).read_bytes(), timeout=30.0, headers=headers)
     text = body.decode(errors="replace")
     if status not in (200, 201):
         raise BenchError(f"{server.name}: POST /api/v1/models/{name}/versions?kind={kind} "

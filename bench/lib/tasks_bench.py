@@ -41,16 +41,6 @@ def _row_body():
     return expected["features"], {"model": servers.MODEL_NAME, "rows": [row]}
 
 
-def _upload(server, token, features):
-    status, body = servers.http_request(
-        server.port, "POST", f"/api/v1/models/{servers.MODEL_NAME}/versions?kind=xgboost",
-        body=servers.MODEL_FILE.read_bytes(), timeout=30.0,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream",
-                 "Vigil-Metadata": json.dumps({"features": features})})
-    if status != 201:
-        raise BenchError(f"{server.name}: the model upload answered {status}: {body[:300]!r}")
-
-
 def _vigil(args, name, broker, body, features):
     env = {"VIGIL_QUEUE__URL": broker.url, "VIGIL_QUEUE__NAME": f"s9.{name}"} \
         if name == "vigil-rabbitmq" else {}
@@ -59,7 +49,7 @@ def _vigil(args, name, broker, body, features):
     try:
         server.wait_ready(timeout=30.0)
         token = servers.login(server)
-        _upload(server, token, features)
+        servers.upload_model(server, token, metadata={"features": features})
         out = subprocess.run(
             [str(fleet_load_binary(args)), "tasks", "--url", server.url, "--token", token,
              "--body", json.dumps(body), "--concurrency", str(args.s9_concurrency),

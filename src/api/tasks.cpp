@@ -99,9 +99,10 @@ std::optional<Request> read_request(net::Exchange& ex, size_t max_rows) {
 }
 
 // The caller may see the task: theirs, or they are an admin.
-bool visible(const net::Exchange& ex, const tasks::Task& t) {
-  return ex.principal()->role == "admin" || ex.principal()->user_id == t.user_id;
+bool visible(const net::Exchange& ex, int64_t owner) {
+  return ex.principal()->role == "admin" || ex.principal()->user_id == owner;
 }
+bool visible(const net::Exchange& ex, const tasks::Task& t) { return visible(ex, t.user_id); }
 
 // What a request waiting for task `id` does when the watch wakes it: answer with the task as it
 // ended here (no second read), else read it again on the blocking pool (the deadline passed, or
@@ -208,7 +209,7 @@ class TaskHandlers {
       // Submitted here and not ended: whose it is is known, so it waits without a first read.
       auto id = parse_int<int64_t>(ex->param("id"), 1);
       auto owner = id ? d_.watch->owner_of(*id) : std::nullopt;
-      if (owner && (ex->principal()->role == "admin" || ex->principal()->user_id == *owner)) {
+      if (owner && visible(*ex, *owner)) {
         if (d_.watch->wait(*id, deadline, answer_when_ended(d_, ex, *id))) return;
       }
     }

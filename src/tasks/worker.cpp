@@ -14,34 +14,19 @@ namespace json = boost::json;
 
 Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
                                               std::chrono::milliseconds wait) {
-  uint64_t seen;
-  for (;;) {
-    int64_t id = 0;
-    {
-      std::lock_guard lock(mu_);
-      seen = wakes_;
-      if (!local_.empty()) {
-        id = local_.front();
-        local_.pop_front();
-      }
-    }
-    if (id == 0) break;
-    auto t = tasks_.claim_id(id, owner, false);
-    if (!t.ok() || *t) return t;
-    // Cancelled, or taken by another process: the next one.
-  }
-  auto t = tasks_.claim(owner);
-  if (!t.ok() || *t) return t;
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, std::min(wait, poll_), [&] { return wakes_ != seen; });
-  return std::optional<Task>{};
+  auto many = next_many(owner, wait, 1);
+  if (!many.ok()) return many.status();
+  if (many->empty()) return std::optional<Task>{};
+  return std::optional<Task>(std::move(many->front()));
 }
 
 Expected<std::vector<Task>> StoreFeed::next_many(const std::string& owner,
                                                  std::chrono::milliseconds wait, size_t max) {
+  uint64_t seen;
   std::vector<int64_t> ids;
   {
     std::lock_guard lock(mu_);
+    seen = wakes_;
     while (!local_.empty() && ids.size() < max) {
       ids.push_back(local_.front());
       local_.pop_front();
@@ -52,7 +37,16 @@ Expected<std::vector<Task>> StoreFeed::next_many(const std::string& owner,
     if (!claimed.ok() || !claimed->empty()) return claimed;
     // None of them is queued any more (cancelled, or taken by another process): search.
   }
-  return TaskFeed::next_many(owner, wait, max);
+  auto t = tasks_.claim(owner);
+  if (!t.ok()) return t.status();
+  std::vector<Task> out;
+  if (*t) {
+    out.push_back(std::move(**t));
+    return out;
+  }
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::min(wait, poll_), [&] { return wakes_ != seen; });
+  return out;
 }
 
 void StoreFeed::submitted(const Task& task) {
