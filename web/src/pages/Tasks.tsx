@@ -1,7 +1,7 @@
 // Tasks: asynchronous predictions — one's history (admins: everyone's) with live status, filters
 // in the URL, cancel while queued; one task with its result per row (prediction, band). Tasks are
 // submitted from the Predict page ("Run as a task") or the API.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { type TaskItem, api } from "../api/client";
 import { type Problem, describe } from "../api/problem";
 import { Empty, Link, ProblemView, Table, formatTime, useLoad } from "../components/ui";
@@ -95,6 +95,18 @@ export function Task({ id }: { id: string }) {
   const [task, reload] = useLoad(() => api.get("/api/v1/tasks/{id}", { path: { id } }), [id]);
   const refresh = useThrottled(reload, 200);
   useEvents(["tasks"], (e) => String(e.event.id) === id && refresh(), refresh);
+  // A task often ends within a millisecond, before the events subscription is live, so the event
+  // can come too early to be seen. While it waits, a waiting read (?wait=25) answers as soon as it
+  // ends (or after 25 s, and then it asks again), and the page never misses its end.
+  const waiting = task.state === "ok" && (task.data.status === "queued" || task.data.status === "running");
+  useEffect(() => {
+    if (!waiting) return undefined;
+    let live = true;
+    void api.get("/api/v1/tasks/{id}", { path: { id }, query: { wait: 25 } }).then(() => live && reload());
+    return () => {
+      live = false;
+    };
+  }, [waiting, id, task, reload]);
   return (
     <>
       <p class="crumbs">
