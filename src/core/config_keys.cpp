@@ -136,8 +136,10 @@ const std::vector<ConfigKeySpec>& config_keys() {
        true},
       {"queue.name", T::kString, "vigil.tasks",
        "RabbitMQ: the durable task queue (poison tasks go to <name>.dead)"},
-      {"queue.prefetch", T::kInt, "1",
-       "RabbitMQ: tasks a worker thread holds unacknowledged (1: the one it runs)", false, 1, 1000},
+      {"queue.prefetch", T::kInt, "8",
+       "RabbitMQ: tasks a worker thread holds unacknowledged and claims at once (1 for long tasks: "
+       "none waits behind another)",
+       false, 1, 1000},
       {"queue.heartbeat_s", T::kInt, "30",
        "RabbitMQ: heartbeat interval; a peer silent for two is taken as gone (0 = none)", false, 0,
        3600},

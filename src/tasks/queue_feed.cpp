@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/thread_name.h"
@@ -178,31 +179,91 @@ QueueFeed::Owner& QueueFeed::owner_of(const std::string& owner) {
 
 Expected<std::optional<Task>> QueueFeed::next(const std::string& owner,
                                               std::chrono::milliseconds wait) {
-  using Out = std::optional<Task>;
+  return first_of(next_many(owner, wait, 1));
+}
+
+Expected<std::vector<Task>> QueueFeed::next_many(const std::string& owner,
+                                                 std::chrono::milliseconds wait, size_t max) {
+  using Out = std::vector<Task>;
   Owner& o = owner_of(owner);
-  auto d = o.consumer->next(wait);
-  if (!d.ok()) return d.status();
-  if (!*d) return Out{};
-  bus::Delivery& delivery = **d;
-  const std::optional<int64_t> id = task_id_of(delivery.body);
-  if (!id) {
-    spdlog::warn("tasks: a queue message is not a task id ({} bytes); dead-lettered",
-                 delivery.body.size());
-    (void)o.consumer->reject(delivery, false);
-    return Out{};
+  std::vector<bus::Delivery> got;
+  for (auto d = o.consumer->next(wait);; d = o.consumer->next(std::chrono::milliseconds(0))) {
+    if (!d.ok() && got.empty()) return d.status();
+    if (!d.ok() || !*d) break;  // (a broken connection: what came is claimed; the next call says)
+    got.push_back(std::move(**d));
+    if (got.size() >= std::max<size_t>(max, 1)) break;
   }
+  // Fresh deliveries of distinct ids are claimed at once; redeliveries take over one by one.
+  std::map<int64_t, bus::Delivery*> fresh;
+  std::vector<std::pair<int64_t, bus::Delivery*>> single;
+  std::vector<bus::Delivery*> dups;
+  const auto claimed_here = [](const auto& list, int64_t id) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& e) { return e.first == id; });
+  };
+  for (bus::Delivery& d : got) {
+    const std::optional<int64_t> id = task_id_of(d.body);
+    if (!id) {
+      spdlog::warn("tasks: a queue message is not a task id ({} bytes); dead-lettered",
+                   d.body.size());
+      (void)o.consumer->reject(d, false);
+    } else if (fresh.contains(*id) || o.held.contains(*id) || claimed_here(single, *id)) {
+      dups.push_back(&d);  // sent twice (a sweep ran while it was confirmed): one runs
+    } else if (d.redelivered) {
+      single.emplace_back(*id, &d);
+    } else {
+      fresh.emplace(*id, &d);
+    }
+  }
+  Out out;
+  if (fresh.size() > 1) {
+    std::vector<int64_t> ids;
+    for (const auto& [id, d] : fresh) ids.push_back(id);
+    auto claimed = tasks_.claim_many(ids, owner);
+    if (!claimed.ok()) {
+      for (auto& [id, d] : fresh) (void)o.consumer->reject(*d, true);  // for when the store is back
+      for (auto& [id, d] : single) (void)o.consumer->reject(*d, true);
+      for (bus::Delivery* d : dups) (void)o.consumer->reject(*d, true);
+      return claimed.status();
+    }
+    for (Task& t : *claimed) {
+      auto it = fresh.find(t.id);
+      o.held.emplace(t.id, std::move(*it->second));
+      fresh.erase(it);
+      out.push_back(std::move(t));
+    }
+  }
+  for (const auto& [id, d] : fresh) single.emplace_back(id, d);
+  for (size_t i = 0; i < single.size(); ++i) {
+    auto t = claim_one(o, *single[i].second, single[i].first, owner);
+    if (!t.ok()) {
+      for (size_t j = i + 1; j < single.size(); ++j)
+        (void)o.consumer->reject(*single[j].second, true);
+      if (out.empty()) return t.status();
+      spdlog::warn("tasks: claiming a task failed: {}; its message goes back to the queue",
+                   t.status().to_string());
+      break;  // the ones claimed run
+    }
+    if (*t) out.push_back(std::move(**t));
+  }
+  for (bus::Delivery* d : dups) (void)o.consumer->ack(*d);
+  return out;
+}
+
+Expected<std::optional<Task>> QueueFeed::claim_one(Owner& o, bus::Delivery& delivery, int64_t id,
+                                                   const std::string& owner) {
+  using Out = std::optional<Task>;
   bool gave_up = false;
-  auto claimed = tasks_.claim_id(*id, owner, delivery.redelivered, &gave_up);
+  auto claimed = tasks_.claim_id(id, owner, delivery.redelivered, &gave_up);
   if (!claimed.ok()) {
     (void)o.consumer->reject(delivery, true);  // for when the store is back
     return claimed.status();
   }
   if (*claimed) {
-    o.held = std::move(delivery);
+    o.held.emplace(id, std::move(delivery));
     return claimed;
   }
   if (gave_up) {
-    spdlog::warn("tasks: task {} failed as poison; its message is dead-lettered", *id);
+    spdlog::warn("tasks: task {} failed as poison; its message is dead-lettered", id);
     (void)o.consumer->reject(delivery, false);
   } else {
     (void)o.consumer->ack(delivery);  // finished, cancelled, or a duplicate of a running one
@@ -212,13 +273,14 @@ Expected<std::optional<Task>> QueueFeed::next(const std::string& owner,
 
 void QueueFeed::settled(const std::string& owner, const Task& task, bool recorded) {
   Owner& o = owner_of(owner);
-  if (!o.held) return;
-  Status s = recorded ? o.consumer->ack(*o.held) : o.consumer->reject(*o.held, true);
+  auto it = o.held.find(task.id);
+  if (it == o.held.end()) return;
+  Status s = recorded ? o.consumer->ack(it->second) : o.consumer->reject(it->second, true);
   if (!s.ok()) {
     // The connection broke: the broker delivers the message again; its task finishes once.
     spdlog::warn("tasks: settling the message of task {} failed: {}", task.id, s.to_string());
   }
-  o.held.reset();
+  o.held.erase(it);
 }
 
 void QueueFeed::close_consumers() {

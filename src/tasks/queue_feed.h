@@ -11,11 +11,12 @@
 //
 // Consuming (every worker thread, also in `vigil worker`): each owner (worker thread) has a
 // consumer of its own. A delivery is claimed in the store (TaskService::claim_id, taking over
-// when the message was redelivered: its previous consumer is gone) and acknowledged once the
-// outcome is stored; when it cannot be stored the message goes back to the queue. A message for
-// a task that is finished, cancelled or running under a live lease elsewhere (a duplicate) is
-// acknowledged and dropped; one whose task was failed as poison (max_attempts claims that never
-// finished), or that is not an id, is dead-lettered.
+// when the message was redelivered: its previous consumer is gone; next_many() claims the
+// deliveries the consumer already holds, up to its prefetch, in one transaction with
+// TaskService::claim_many) and acknowledged once the outcome is stored; when it cannot be stored
+// the message goes back to the queue. A message for a task that is finished, cancelled or running
+// under a live lease elsewhere (a duplicate) is acknowledged and dropped; one whose task was failed
+// as poison (max_attempts claims that never finished), or that is not an id, is dead-lettered.
 //
 // Thread-safe: next()/settled() for one owner come from one thread (WorkerPool's contract).
 #pragma once
@@ -54,6 +55,8 @@ class QueueFeed : public TaskFeed {
 
   Expected<std::optional<Task>> next(const std::string& owner,
                                      std::chrono::milliseconds wait) override;
+  Expected<std::vector<Task>> next_many(const std::string& owner, std::chrono::milliseconds wait,
+                                        size_t max) override;
   void settled(const std::string& owner, const Task& task, bool recorded) override;
   void submitted(const Task& task) override;
   void wake() override {}
@@ -67,9 +70,13 @@ class QueueFeed : public TaskFeed {
  private:
   struct Owner {
     std::unique_ptr<bus::Consumer> consumer;
-    std::optional<bus::Delivery> held;  // the delivery of the task it runs
+    std::map<int64_t, bus::Delivery> held;  // the deliveries of the tasks it runs, by task id
   };
   Owner& owner_of(const std::string& owner);
+  // Claims one delivery on its own (a redelivery takes over; a task that claim_many did not
+  // take is found finished, a duplicate, or poison); settles the message when not claimed.
+  Expected<std::optional<Task>> claim_one(Owner& o, bus::Delivery& delivery, int64_t id,
+                                          const std::string& owner);
   void dispatch_loop(int n);
   bool publish(std::vector<int64_t> ids);  // false: the broker did not take them
   void sweep();

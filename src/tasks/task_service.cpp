@@ -333,12 +333,16 @@ Expected<std::vector<std::optional<Task>>> TaskService::finish_many(
   using Out = std::vector<std::optional<Task>>;
   const std::string now = format_rfc3339(now_());
   return store::write_returning<Out>(db_, [&](store::Session& s) -> Expected<Out> {
-    Out out;
-    out.reserve(finishes.size());
-    for (const Finish& f : finishes) {
-      auto one = finish_in(s, f, now);
+    // In id order (the order multi-row updates lock rows in, see claim_many()).
+    std::vector<size_t> order(finishes.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return finishes[a].id < finishes[b].id; });
+    Out out(finishes.size());
+    for (size_t i : order) {
+      auto one = finish_in(s, finishes[i], now);
       if (!one.ok()) return one.status();
-      out.push_back(std::move(*one));
+      out[i] = std::move(*one);
     }
     return out;
   });
@@ -357,10 +361,15 @@ Expected<std::vector<Task>> TaskService::claim_many(const std::vector<int64_t>& 
       "UPDATE tasks SET status = 'running', lease_owner = $1, lease_until = $2, attempts = "
       "attempts + 1, started_at = COALESCE(started_at, $3) WHERE status = 'queued' AND attempts < "
       "$4 AND id IN (";
+  // PostgreSQL locks the rows in id order first, as every multi-row update of tasks does
+  // (mark_dispatched), so that two of them never deadlock.
+  const bool pg = db_.dialect() == store::Dialect::kPostgres;
+  if (pg) sql += "SELECT id FROM tasks WHERE id IN (";
   for (size_t i = 0; i < ids.size(); ++i) {
     sql += (i ? ",$" : "$") + std::to_string(p.size() + 1);
     p.emplace_back(ids[i]);
   }
+  if (pg) sql += ") ORDER BY id FOR UPDATE";
   sql += ") RETURNING ";
   sql += kColumns;
   return store::write_returning<Out>(db_, [&](store::Session& s) -> Expected<Out> {
@@ -391,12 +400,15 @@ Status TaskService::mark_dispatched(const std::vector<int64_t>& ids) {
   for (size_t at = 0; at < ids.size(); at += kChunk) {
     const size_t n = std::min(kChunk, ids.size() - at);
     std::string sql = "UPDATE tasks SET dispatched = 1 WHERE id IN (";
+    const bool pg = db_.dialect() == store::Dialect::kPostgres;
+    if (pg) sql += "SELECT id FROM tasks WHERE id IN (";  // locks in id order, see claim_many()
     std::vector<Value> p;
     p.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       sql += (i ? ",$" : "$") + std::to_string(i + 1);
       p.emplace_back(ids[at + i]);
     }
+    if (pg) sql += ") ORDER BY id FOR UPDATE";
     sql += ")";
     VIGIL_RETURN_IF_ERROR(db_.exec(sql, p).status());
   }

@@ -12,12 +12,15 @@
 namespace vigil::tasks {
 namespace json = boost::json;
 
-Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
-                                              std::chrono::milliseconds wait) {
-  auto many = next_many(owner, wait, 1);
+Expected<std::optional<Task>> TaskFeed::first_of(Expected<std::vector<Task>> many) {
   if (!many.ok()) return many.status();
   if (many->empty()) return std::optional<Task>{};
   return std::optional<Task>(std::move(many->front()));
+}
+
+Expected<std::optional<Task>> StoreFeed::next(const std::string& owner,
+                                              std::chrono::milliseconds wait) {
+  return first_of(next_many(owner, wait, 1));
 }
 
 Expected<std::vector<Task>> StoreFeed::next_many(const std::string& owner,

@@ -56,6 +56,10 @@ class TaskFeed {
   virtual void submitted(const Task&) { wake(); }
   // Wakes the workers waiting in next() (a task was submitted, or the pool stops).
   virtual void wake() = 0;
+
+ protected:
+  // The first of next_many()'s tasks (for a next() that is next_many(…, 1)).
+  static Expected<std::optional<Task>> first_of(Expected<std::vector<Task>> many);
 };
 
 // The embedded queue: the tasks table itself. next() claims a task submitted on this node by
