@@ -141,6 +141,31 @@ TEST(SqliteDatabase, FileUsesWalAndForeignKeys) {
   EXPECT_EQ(db->describe(), "sqlite:" + dir.path() + "/wal.db");
 }
 
+// Commits never checkpoint (a thread of the database does, past 1 000 WAL pages): the data
+// reaches the database file while the WAL stays bounded.
+TEST(SqliteDatabase, TheWalIsCheckpointedInTheBackground) {
+  TempDir dir;
+  const std::string file = dir.path() + "/ckpt.db";
+  auto db = open_or_die("sqlite://" + file);
+  ASSERT_NE(db, nullptr);
+  ASSERT_STORE_OK(db->exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)"));
+  const auto db_size = [&] { return fs::file_size(file); };
+  const uintmax_t before = db_size();
+  const std::string kb(4000, 'x');
+  for (int i = 0; i < 3000; ++i) {  // about 3 000 WAL pages, one commit each
+    std::vector<Value> p{Blob{kb}};
+    ASSERT_STORE_OK(db->exec("INSERT INTO blobs (b) VALUES ($1)", p));
+  }
+  for (int i = 0; i < 500 && db_size() < before + 4'000'000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(db_size(), before + 4'000'000) << "pages were copied into the database file";
+  EXPECT_LT(fs::file_size(file + "-wal"), uintmax_t{17'000} * 4'200) << "the WAL stays bounded";
+  auto n = db->query("SELECT COUNT(*) FROM blobs");
+  ASSERT_STORE_OK(n);
+  EXPECT_EQ(n->get_int(0, 0), 3000);
+}
+
 TEST(SqliteDatabase, UrlFormsAndParentDirectories) {
   TempDir dir;
   // sqlite:///abs/path creates missing parents.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -56,6 +57,7 @@ class Connection {
   }
 
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  sqlite3* handle() const { return db_; }
 
   // Runs a statement without parameters or results (BEGIN, COMMIT, PRAGMA ...).
   Status exec_simple(const char* sql) {
@@ -274,15 +276,86 @@ Expected<std::unique_ptr<Connection>> open_connection(const std::string& target,
   return conn;
 }
 
+// Checkpoints the WAL on a thread of its own, so that a commit never waits for one (SQLite's
+// automatic checkpoint runs in the commit that crosses wal_autocheckpoint pages, with its
+// fsyncs, holding the write lock). The writer's WAL hook wakes it past kPages; PASSIVE never
+// blocks writers or readers. Past kForcePages (the thread fell behind, or readers kept it from
+// finishing) the commit checkpoints itself, as SQLite would, so the WAL stays bounded.
+class Checkpointer {
+ public:
+  static constexpr int kPages = 1000;  // SQLite's default wal_autocheckpoint
+  static constexpr int kForcePages = 16 * kPages;
+
+  Checkpointer(std::unique_ptr<Connection> own, Connection& writer)
+      : own_(std::move(own)), writer_(writer) {
+    (void)writer_.exec_simple("PRAGMA wal_autocheckpoint = 0");
+    sqlite3_wal_hook(writer_.handle(), &Checkpointer::on_commit, this);
+    thread_ = std::thread([this] { run(); });
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+  ~Checkpointer() {
+    sqlite3_wal_hook(writer_.handle(), nullptr, nullptr);
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  static int on_commit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages >= kForcePages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kPages) {
+      {
+        std::lock_guard lock(c->mu_);
+        c->wanted_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || wanted_; });
+      if (stopping_) return;
+      wanted_ = false;
+      lock.unlock();
+      // A failure (SQLITE_BUSY: another process checkpoints) is retried at the next wake.
+      sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Connection> own_;
+  Connection& writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool wanted_ = false;    // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::string description, std::unique_ptr<Connection> writer,
-                 std::vector<std::unique_ptr<Connection>> readers)
+                 std::vector<std::unique_ptr<Connection>> readers,
+                 std::unique_ptr<Connection> checkpointing)
       : description_(std::move(description)),
         writer_(std::move(writer)),
         readers_(std::move(readers)) {
     for (auto& reader : readers_) idle_.push_back(reader.get());
+    if (checkpointing) {
+      checkpointer_ = std::make_unique<Checkpointer>(std::move(checkpointing), *writer_);
+    }
   }
+  ~SqliteDatabase() override { checkpointer_.reset(); }  // before the connections close
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string describe() const override { return description_; }
@@ -345,7 +418,8 @@ class SqliteDatabase final : public Database {
   const std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<Connection*> idle_;  // guarded by pool_mu_
+  std::vector<Connection*> idle_;               // guarded by pool_mu_
+  std::unique_ptr<Checkpointer> checkpointer_;  // file databases only
 };
 
 }  // namespace
@@ -373,8 +447,15 @@ Expected<std::unique_ptr<Database>> open_sqlite_database(const SqliteConfig& con
     if (!reader.ok()) return reader.status();
     readers.push_back(std::move(reader).value());
   }
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(
-      std::move(description), std::move(writer).value(), std::move(readers)));
+  std::unique_ptr<Connection> checkpointing;
+  if (!config.path.empty()) {
+    auto c = open_connection(target, description, /*read_only=*/false, config.busy_timeout_ms);
+    if (!c.ok()) return c.status();
+    checkpointing = std::move(c).value();
+  }
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(std::move(description), std::move(writer).value(),
+                                       std::move(readers), std::move(checkpointing)));
 }
 
 }  // namespace vigil::store
