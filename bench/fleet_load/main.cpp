@@ -268,6 +268,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   t->add_option("--warmup", tasks.warmup_s, "Seconds before measuring")->capture_default_str();
   t->add_option("--measure", tasks.measure_s, "Seconds measured")->capture_default_str();
+  t->add_flag("--ceiling", tasks.ceiling,
+              "Two GET /api/v1/auth/me per round trip instead of a task (the HTTP ceiling)");
 
   CLI11_PARSE(app, argc, argv);
   try {
