@@ -1,0 +1,2 @@
+DROP TABLE series_chunks;
+DROP TABLE sensors;
