@@ -43,8 +43,8 @@ void expect_left_profile(const std::vector<double>& got, const MatrixProfile& wa
 
 class IncrementalProfileTest : public ::testing::TestWithParam<const detail::Kernels*> {
  protected:
-  void SetUp() override { detail::force_kernels_for_testing(GetParam()); }
-  void TearDown() override { detail::force_kernels_for_testing(nullptr); }
+  void SetUp() override { detail::force_kernels(GetParam()); }
+  void TearDown() override { detail::force_kernels(nullptr); }
 };
 
 TEST_P(IncrementalProfileTest, MatchesTheNaiveLeftProfileOverABoundedHistory) {

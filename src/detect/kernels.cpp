@@ -123,6 +123,6 @@ std::span<const Kernels* const> supported_kernels() {
   return {s.list, static_cast<size_t>(s.size)};
 }
 
-void force_kernels_for_testing(const Kernels* k) { forced.store(k, std::memory_order_relaxed); }
+void force_kernels(const Kernels* k) { forced.store(k, std::memory_order_relaxed); }
 
 }  // namespace vigil::detect::detail

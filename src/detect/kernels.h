@@ -65,9 +65,9 @@ struct Kernels {
 const Kernels& kernels();
 // Every kernel set this CPU can run, slowest first (tests compare them).
 std::span<const Kernels* const> supported_kernels();
-// Tests only: use `k` (nullptr: back to the best) in every later call. Not thread-safe with
+// Tests and benchmarks: use `k` (nullptr: back to the best) in every later call. Not safe with
 // running computations.
-void force_kernels_for_testing(const Kernels* k);
+void force_kernels(const Kernels* k);
 
 // Preference between two candidates of one profile entry: the higher score, then the lower
 // index, so that results do not depend on the order bands are computed in.

@@ -21,8 +21,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Every test runs with each kernel set this CPU supports (SSE2, AVX2, AVX-512).
 class MatrixProfileTest : public ::testing::TestWithParam<const detail::Kernels*> {
  protected:
-  void SetUp() override { detail::force_kernels_for_testing(GetParam()); }
-  void TearDown() override { detail::force_kernels_for_testing(nullptr); }
+  void SetUp() override { detail::force_kernels(GetParam()); }
+  void TearDown() override { detail::force_kernels(nullptr); }
 
   static void expect_self_join(const std::vector<double>& t, int m, int e, bool normalize,
                                double tol = 1e-6) {
@@ -197,16 +197,16 @@ INSTANTIATE_TEST_SUITE_P(Kernels, MatrixProfileTest,
 TEST(MatrixProfileKernelsTest, EveryKernelSetGivesTheSameProfile) {
   const auto t = random_walk(2000, 19);
   for (bool normalize : {true, false}) {
-    detail::force_kernels_for_testing(detail::supported_kernels()[0]);
+    detail::force_kernels(detail::supported_kernels()[0]);
     const auto base = self_join(t, 64, {.normalize = normalize});
     for (const detail::Kernels* k : detail::supported_kernels()) {
-      detail::force_kernels_for_testing(k);
+      detail::force_kernels(k);
       const auto p = self_join(t, 64, {.normalize = normalize});
       for (size_t i = 0; i < p.distance.size(); ++i) {
         EXPECT_NEAR(p.distance[i], base.distance[i], 1e-9) << k->name << " " << i;
       }
     }
-    detail::force_kernels_for_testing(nullptr);
+    detail::force_kernels(nullptr);
   }
 }
 
