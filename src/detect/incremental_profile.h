@@ -11,7 +11,7 @@
 // Distances, NaN/inf and constant windows as in matrix_profile.h. Values are shifted by the
 // first finite value pushed, so a large offset costs no precision; each lag is recomputed exactly
 // once every (history - window - exclusion) points, so rounding does not build up over a long
-// stream.
+// stream (the limit after a sharp drop of scale, matrix_profile.h, lasts until then here).
 //
 // State: about 8 * (2 * history) bytes non-normalised (the history and one sum per lag),
 // 6x that z-normalised. Not thread-safe: one object per stream, used by one thread at a time
