@@ -281,13 +281,7 @@ json::value device_request_schema(bool create) {
   json::object props{
       {"type", {{"type", "string"}, {"pattern", "^[a-z0-9_-]{1,32}$"}}},
       {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}};
-  json::object schema{{"type", "object"}, {"additionalProperties", false}};
-  if (create) {
-    props["name"] = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._-]{1,64}$"}};
-    schema["required"] = json::array{"name"};
-  }
-  schema["properties"] = std::move(props);
-  return schema;
+  return named_request_schema(std::move(props), create);
 }
 
 net::RouteSpec list_spec() {

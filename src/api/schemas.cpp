@@ -41,6 +41,16 @@ json::value all_required(json::value schema) {
   return schema;
 }
 
+json::value named_request_schema(json::object props, bool create) {
+  json::object schema{{"type", "object"}, {"additionalProperties", false}};
+  if (create) {
+    props["name"] = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._-]{1,64}$"}};
+    schema["required"] = json::array{"name"};
+  }
+  schema["properties"] = std::move(props);
+  return schema;
+}
+
 net::ResponseSpec problem_response(int status, const char* description) {
   return {status, description, problem_schema_ref(), "application/problem+json"};
 }

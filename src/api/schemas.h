@@ -2,6 +2,7 @@
 // api/ file.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <initializer_list>
@@ -21,6 +22,9 @@ boost::json::value object_schema(std::initializer_list<std::pair<const char*, co
 boost::json::value model_ref_schema();
 // Marks every property of an object schema as required (answers that always carry them all).
 boost::json::value all_required(boost::json::value schema);
+// The body of a create (with a required "name": 1-64 of [A-Za-z0-9._-]) or of a change (without
+// it) of a named thing: an object of `props`, nothing else.
+boost::json::value named_request_schema(boost::json::object props, bool create);
 // An application/problem+json response of a route spec.
 net::ResponseSpec problem_response(int status, const char* description);
 // ?limit= and ?cursor=

@@ -27,6 +27,7 @@
 #include "api/predict.h"
 #include "api/rollouts.h"
 #include "api/tasks.h"
+#include "api/telemetry.h"
 #include "api/users.h"
 #include "api/v2_inference.h"
 #include "audit/audit_log.h"
@@ -54,6 +55,7 @@
 #include "tasks/ledger.h"
 #include "tasks/task_service.h"
 #include "tasks/worker.h"
+#include "telemetry/series_store.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
@@ -286,7 +288,8 @@ Status App::add_models(const Config& config) {
       *router_, {.server = model_server_.get(), .credits = credit_deps, .max_rows = max_rows});
   api::add_credit_routes(*router_, credit_deps);
   VIGIL_RETURN_IF_ERROR(add_tasks(config, max_rows));
-  return add_fleet(config);
+  VIGIL_RETURN_IF_ERROR(add_fleet(config));
+  return add_telemetry(config);
 }
 
 namespace {
@@ -407,6 +410,19 @@ Status App::add_tasks(const Config& config, size_t max_rows) {
   return {};
 }
 
+// Sensors and their series (chunks in the store, compacted on a thread of their own).
+Status App::add_telemetry(const Config& config) {
+  sensors_ = std::make_unique<telemetry::SensorStore>(*db_);
+  series_ = std::make_unique<telemetry::SeriesStore>(
+      *db_, telemetry::SeriesStore::Options{
+                .chunk_points = static_cast<size_t>(config.get_int("telemetry.chunk_points"))});
+  telemetry_ = std::make_unique<telemetry::TelemetryService>(*sensors_, *series_);
+  api::add_telemetry_routes(
+      *router_,
+      {.telemetry = telemetry_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
+  return {};
+}
+
 Status App::start() {
   // Every route must declare an action the permission table knows: none can skip its check.
   for (const auto& r : router_->routes()) {
@@ -451,6 +467,7 @@ Status App::start() {
   task_queue_.start();
   if (task_watch_) task_watch_->start();
   if (workers_) workers_->start();
+  if (series_) series_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
   return {};
@@ -467,6 +484,7 @@ void App::stop() {
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (blocking_) blocking_->join();
+  if (series_) series_->stop();
   if (batcher_) batcher_->stop();
   if (audit_) audit_->stop();
 }

@@ -34,6 +34,11 @@ class DeviceStore;
 class ModelSigner;
 class WatchdogService;
 }  // namespace vigil::fleet
+namespace vigil::telemetry {
+class SensorStore;
+class SeriesStore;
+class TelemetryService;
+}  // namespace vigil::telemetry
 namespace vigil::tasks {
 class Ledger;
 class StoreFeed;
@@ -122,6 +127,7 @@ class App {
   // The fleet: devices (issue 14, in progress) and their routes.
   Status add_fleet(const Config& config);
   Status add_tasks(const Config& config, size_t max_rows);
+  Status add_telemetry(const Config& config);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -152,6 +158,9 @@ class App {
   std::unique_ptr<tasks::WorkerPool> workers_;
   std::unique_ptr<fleet::DeviceHub> hub_;
   std::unique_ptr<fleet::RolloutService> rollouts_;
+  std::unique_ptr<telemetry::SensorStore> sensors_;
+  std::unique_ptr<telemetry::SeriesStore> series_;
+  std::unique_ptr<telemetry::TelemetryService> telemetry_;
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

@@ -41,6 +41,11 @@ const std::vector<ActionSpec>& actions() {
        {"admin", "user"},
        "List and read tasks: one's own (admins: everyone's; the handler checks)"},
       {"tasks.cancel", {"admin", "user"}, "Cancel a queued task: one's own (admins: any)"},
+      {"sensors.read", {"admin", "user"}, "List and read sensors and their series"},
+      {"sensors.write", {"admin"}, "Make, change and delete sensors"},
+      {"telemetry.write",
+       {"admin", "watchdog"},
+       "Post points (a watchdog: for its own device's sensors only)"},
   };
   return kActions;
 }

@@ -148,6 +148,11 @@ const std::vector<ConfigKeySpec>& config_keys() {
        "again",
        false, 1, 86400},
 
+      {"telemetry.chunk_points", T::kInt, "4096",
+       "Points in a full series chunk: compaction merges a sensor's smaller chunks into ones of "
+       "this many",
+       false, 64, 65536},
+
       {"events.keep_events", T::kInt, "10000",
        "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
       {"events.keep_s", T::kInt, "3600",

@@ -49,12 +49,16 @@ Expected<Sensor> TelemetryService::resolve(const std::string& name) {
   return s;
 }
 
-Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch) {
+Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch, int64_t only_device) {
   // One entry per sensor (names that differ only in case are one sensor).
   std::map<int64_t, std::pair<Sensor, std::vector<Point>>> by_id;
   for (NamedPoints& np : batch) {
     auto sensor = resolve(np.sensor);
     if (!sensor.ok()) return sensor.status();
+    if (only_device > 0 && sensor->device_id != only_device) {
+      return Status(ErrorCode::kPermissionDenied,
+                    "sensor " + sensor->name + " is not on this watchdog's device");
+    }
     auto& [s, points] = by_id[sensor->id];
     if (points.empty()) {
       s = *sensor;

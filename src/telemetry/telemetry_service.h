@@ -38,8 +38,9 @@ class TelemetryService {
   Expected<std::vector<Sensor>> list(const SensorFilter& f) { return sensors_.list(f); }
 
   // Stores the batch; returns the number of points accepted (a point repeated in the batch
-  // counts once).
-  Expected<size_t> ingest(std::vector<NamedPoints> batch);
+  // counts once). With `only_device` (a watchdog's device), every sensor must be on that device
+  // (kPermissionDenied naming the first that is not).
+  Expected<size_t> ingest(std::vector<NamedPoints> batch, int64_t only_device = 0);
 
   SeriesStore& series() { return series_; }
 

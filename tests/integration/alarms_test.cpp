@@ -54,14 +54,7 @@ class AlarmsTest : public testing::BackendAppTest {
     for (const auto& a : page.at("items").as_array()) out.push_back(a.at("id").as_int64());
     return out;
   }
-  // The fields a 422 names.
-  static std::set<std::string> fields(const HttpResult& r) {
-    std::set<std::string> out;
-    const json::value v = r.json();
-    if (!v.is_object() || !v.as_object().contains("errors")) return out;
-    for (const auto& e : v.at("errors").as_array()) out.emplace(e.at("field").as_string());
-    return out;
-  }
+  static std::set<std::string> fields(const HttpResult& r) { return error_fields(r); }
 
   int64_t admin_id_ = 0;
   Headers admin_;

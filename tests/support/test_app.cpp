@@ -59,6 +59,14 @@ void BackendAppTest::start_app(std::vector<std::pair<std::string, std::string>> 
   client_ = std::make_unique<HttpClient>(app_->port());
 }
 
+std::set<std::string> BackendAppTest::error_fields(const HttpResult& r) {
+  std::set<std::string> out;
+  const boost::json::value v = r.json();
+  if (!v.is_object() || !v.as_object().contains("errors")) return out;
+  for (const auto& e : v.at("errors").as_array()) out.emplace(e.at("field").as_string());
+  return out;
+}
+
 HttpResult BackendAppTest::send(boost::beast::http::verb method, const std::string& path,
                                 const boost::json::value& body, Headers headers) {
   headers.emplace("Content-Type", "application/json");

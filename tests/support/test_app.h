@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,8 @@ class BackendAppTest : public ::testing::TestWithParam<std::string> {
 
   using Headers = std::map<std::string, std::string>;
   static Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  // The fields a problem response's "errors" name (a 422's).
+  static std::set<std::string> error_fields(const HttpResult& r);
   // `body` as application/json on client_, with these headers.
   HttpResult send(boost::beast::http::verb method, const std::string& path,
                   const boost::json::value& body, Headers headers);

@@ -1,0 +1,203 @@
+// Sensors and telemetry over HTTP (API.md "Telemetry and anomaly detection"): admins make
+// sensors, admins and watchdogs (for their own device) post points as JSON or CSV, anyone
+// signed in reads sensors and series; on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "support/http_client.h"
+#include "support/test_app.h"
+
+namespace vigil {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using testing::HttpResult;
+
+constexpr int64_t kT0 = 1'601'469'000'000;  // 2020-09-30T12:30:00Z
+constexpr int64_t kStep = 600'000;
+
+class TelemetryTest : public testing::BackendAppTest {
+ protected:
+  void SetUp() override {
+    start_app({}, "telemetry");
+    if (IsSkipped() || HasFatalFailure()) return;
+    admin_ = bearer(app_->account("admin").second);
+    user_ = bearer(app_->account("user").second);
+  }
+  HttpResult make(const json::value& body) {
+    return send(http::verb::post, "/api/v1/sensors", body, admin_);
+  }
+  HttpResult post_csv(const std::string& csv, Headers h) {
+    h.emplace("Content-Type", "text/csv");
+    return client_->request(http::verb::post, "/api/v1/telemetry", csv, h);
+  }
+  HttpResult series(const std::string& name, const std::string& query) {
+    return client_->get("/api/v1/sensors/" + name + "/series?" + query, user_);
+  }
+  static std::set<std::string> fields(const HttpResult& r) { return error_fields(r); }
+  static std::string range() {
+    return "from=" + std::to_string(kT0) + "&to=" + std::to_string(kT0 + 1000 * kStep);
+  }
+
+  Headers admin_, user_;
+};
+
+TEST_P(TelemetryTest, SensorsAreMadeListedChangedAndDeleted) {
+  auto made = make({{"name", "Gas-1"},
+                    {"unit", "ppmv"},
+                    {"x", 1.5},
+                    {"detector", {{"window", 48}}},
+                    {"pinned", true}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.header("location"), "/api/v1/sensors/Gas-1");
+  const json::value s = made.json();
+  EXPECT_EQ(s.at("unit"), "ppmv");
+  EXPECT_EQ(s.at("y"), nullptr);
+  EXPECT_EQ(s.at("detector").at("window"), 48);
+  EXPECT_EQ(s.at("detector").at("exclusion"), 24) << "half the window unless given";
+  EXPECT_EQ(s.at("detector").at("critical_percent"), 200.0);
+  EXPECT_EQ(make({{"name", "gas-1"}}).status, 409);
+  EXPECT_EQ(make({{"name", "b"}, {"detector", {{"window", 2}}}}).status, 422);
+  EXPECT_EQ(fields(make({{"name", "b"}, {"detector", {{"window", 2}}}})),
+            std::set<std::string>{"detector.window"});
+  EXPECT_EQ(fields(make({{"name", "b"}, {"device", "nowhere"}})), std::set<std::string>{"device"});
+  EXPECT_EQ(fields(make({{"name", "b"}, {"colour", "red"}, {"x", "one"}})),
+            (std::set<std::string>{"colour", "x"}));
+  EXPECT_EQ(send(http::verb::post, "/api/v1/sensors", {{"name", "u"}}, user_).status, 403);
+  ASSERT_EQ(make({{"name", "gas-2"}}).status, 201);
+
+  auto pinned = client_->get("/api/v1/sensors?pinned=true", user_);
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  ASSERT_EQ(pinned.json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(pinned.json().at("items").at(0).at("name"), "Gas-1");
+  auto page = client_->get("/api/v1/sensors?limit=1", user_);
+  ASSERT_EQ(page.status, 200);
+  const std::string cursor(page.json().at("next_cursor").as_string());
+  auto next = client_->get("/api/v1/sensors?limit=1&cursor=" + cursor, user_);
+  EXPECT_EQ(next.json().at("items").at(0).at("name"), "gas-2");
+
+  auto changed = send(http::verb::patch, "/api/v1/sensors/GAS-1",
+                      {{"x", nullptr}, {"detector", {{"critical_percent", 300}}}}, admin_);
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.json().at("x"), nullptr);
+  EXPECT_EQ(changed.json().at("detector").at("window"), 48) << "other members stay";
+  EXPECT_EQ(changed.json().at("detector").at("critical_percent"), 300.0);
+  EXPECT_EQ(send(http::verb::patch, "/api/v1/sensors/gas-1",
+                 {{"detector", {{"critical_percent", 50}}}}, admin_)
+                .status,
+            422);
+
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/sensors/gas-1", {}, admin_).status, 204);
+  EXPECT_EQ(client_->get("/api/v1/sensors/gas-1", user_).status, 404);
+}
+
+TEST_P(TelemetryTest, PointsArePostedAsJsonOrCsvAndReadBack) {
+  ASSERT_EQ(make({{"name", "a"}}).status, 201);
+  ASSERT_EQ(make({{"name", "b"}}).status, 201);
+  json::array pairs;
+  for (int i = 10; i < 20; ++i) pairs.push_back(json::array{kT0 + i * kStep, i * 0.5});
+  auto one =
+      send(http::verb::post, "/api/v1/telemetry", {{"sensor", "a"}, {"points", pairs}}, admin_);
+  ASSERT_EQ(one.status, 202) << one.body;
+  EXPECT_EQ(one.json().at("accepted"), 10);
+  // Earlier points, one of them twice and one sent again with a new value, and b's.
+  json::array points;
+  for (int i = 0; i < 10; ++i) {
+    points.push_back({{"sensor", "A"}, {"at", kT0 + i * kStep}, {"value", i * 0.5}});
+  }
+  points.push_back({{"sensor", "a"}, {"at", kT0}, {"value", 0.0}});
+  points.push_back({{"sensor", "a"}, {"at", "2020-09-30T14:10:00Z"}, {"value", 99.0}});  // i = 10
+  points.push_back({{"sensor", "b"}, {"at", kT0}, {"value", 7}});
+  auto many = send(http::verb::post, "/api/v1/telemetry", {{"points", points}}, admin_);
+  ASSERT_EQ(many.status, 202) << many.body;
+  EXPECT_EQ(many.json().at("accepted"), 12);
+  auto csv = post_csv(
+      "sensor,at,value\nb,2020-09-30T12:40:00Z,8\r\nb," + std::to_string(kT0 + 2 * kStep) + ",9\n",
+      admin_);
+  ASSERT_EQ(csv.status, 202) << csv.body;
+
+  auto a = series("a", range());
+  ASSERT_EQ(a.status, 200) << a.body;
+  const json::value body = a.json();
+  const auto& pts = body.at("points").as_array();
+  ASSERT_EQ(pts.size(), 20u);
+  EXPECT_EQ(pts.at(0).at("at"), "2020-09-30T12:30:00.000Z");
+  EXPECT_EQ(pts.at(10).at("value"), 99.0) << "the later value won";
+  EXPECT_EQ(pts.at(19).at("value"), 9.5);
+  auto b = series("b", range() + "&step=1h&agg=count");
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(b.json().at("buckets").at(0).at("value"), 3.0);
+  EXPECT_EQ(b.json().at("buckets").at(0).at("at"), "2020-09-30T12:00:00.000Z");
+  auto max = series("a", range() + "&step=30m&agg=max");
+  ASSERT_EQ(max.status, 200);
+  EXPECT_EQ(max.json().at("buckets").at(1).at("value"), 2.5);   // 13:00-13:30 holds i 3..5
+  EXPECT_EQ(max.json().at("buckets").at(3).at("value"), 99.0);  // 14:00-14:30: i 9..11
+}
+
+TEST_P(TelemetryTest, BadBatchesAreRefusedWhole) {
+  ASSERT_EQ(make({{"name", "a"}}).status, 201);
+  auto post = [&](const json::value& body) {
+    return send(http::verb::post, "/api/v1/telemetry", body, admin_);
+  };
+  auto unknown = post({{"points",
+                        {{{"sensor", "a"}, {"at", kT0}, {"value", 1}},
+                         {{"sensor", "zz"}, {"at", kT0}, {"value", 1}}}}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(fields(unknown), std::set<std::string>{"sensor"});
+  EXPECT_EQ(fields(post({{"sensor", "a"}, {"points", json::array{json::array{kT0, "high"}}}})),
+            std::set<std::string>{"points[0][1]"});
+  EXPECT_EQ(fields(post({{"sensor", "a"}, {"points", json::array{json::array{"noon", 1}}}})),
+            std::set<std::string>{"points[0][0]"});
+  EXPECT_EQ(post({{"sensor", "a"}}).status, 422);
+  EXPECT_EQ(post_csv("a,1,nan\n", admin_).status, 422);
+  EXPECT_EQ(fields(post_csv("a,1,1\na,2\n", admin_)), std::set<std::string>{"line 2"});
+  Headers xml = admin_;
+  xml.emplace("Content-Type", "application/xml");
+  EXPECT_EQ(client_->request(http::verb::post, "/api/v1/telemetry", "<a/>", xml).status, 415);
+  std::string big;
+  for (int i = 0; i <= 100'000; ++i) big += "a," + std::to_string(i) + ",1\n";
+  EXPECT_EQ(post_csv(big, admin_).status, 413);
+  EXPECT_EQ(post_csv("a,1,1\n", user_).status, 403);
+  // Nothing of the refused batches was stored.
+  auto a = series("a", "from=0&to=" + std::to_string(kT0 + kStep));
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(a.json().at("points").as_array().empty()) << a.body;
+
+  EXPECT_EQ(fields(series("a", "step=fortnight&agg=median")),
+            (std::set<std::string>{"step", "agg"}));
+  EXPECT_EQ(fields(series("a", "from=2&to=1")), std::set<std::string>{"from"});
+  EXPECT_EQ(fields(series("a", "from=0&to=" + std::to_string(kT0) + "&step=1ms")),
+            std::set<std::string>{"step"});
+  EXPECT_EQ(series("nope", "").status, 404);
+}
+
+// A watchdog posts for the sensors of its own device only.
+TEST_P(TelemetryTest, AWatchdogPostsForItsOwnDevicesSensors) {
+  for (const char* d : {"d1", "d2"}) {
+    ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", d}}, admin_).status, 201);
+  }
+  ASSERT_EQ(make({{"name", "on-d1"}, {"device", "d1"}}).status, 201);
+  ASSERT_EQ(make({{"name", "on-d2"}, {"device", "d2"}}).status, 201);
+  auto code = send(http::verb::post, "/api/v1/devices/d1/enrollments", json::object{}, admin_);
+  ASSERT_EQ(code.status, 201) << code.body;
+  auto e = send(http::verb::post, "/api/v1/enroll",
+                {{"code", code.json().at("code")}, {"watchdog", "wd"}}, {});
+  ASSERT_EQ(e.status, 201) << e.body;
+  Headers wd = bearer(std::string(e.json().at("token").as_string()));
+  EXPECT_EQ(post_csv("on-d1,1000,1\n", wd).status, 202);
+  EXPECT_EQ(post_csv("on-d1,2000,1\non-d2,2000,1\n", wd).status, 403);
+  EXPECT_EQ(client_->get("/api/v1/sensors", wd).status, 403) << "watchdogs only post";
+  auto d1 = client_->get("/api/v1/sensors?device=D1", user_);
+  ASSERT_EQ(d1.status, 200);
+  ASSERT_EQ(d1.json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(d1.json().at("items").at(0).at("device"), "d1");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TelemetryTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace vigil
