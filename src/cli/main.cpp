@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   cli::add_rollout_command(app, exit_code);
   cli::add_task_command(app, exit_code);
   cli::add_credits_command(app, exit_code);
+  cli::add_sensor_command(app, exit_code);
+  cli::add_telemetry_command(app, exit_code);
   // agent: the reference watchdog
   cli::add_agent_command(app, exit_code);
 

@@ -45,19 +45,17 @@ RemoteOptions resolved(const RemoteOptions& flags) {
   return o;
 }
 
-Expected<Answer> exchange(const RemoteOptions& o, boost::beast::http::verb method,
-                          const std::string& target, const json::value& body,
-                          const std::map<std::string, std::string>& extra = {}) {
+// `text` of `content_type` (empty: no body).
+Expected<Answer> exchange_text(const RemoteOptions& o, boost::beast::http::verb method,
+                               const std::string& target, const std::string& text,
+                               const std::string& content_type,
+                               const std::map<std::string, std::string>& extra = {}) {
   auto client = client::HttpClient::create(
       o.url, {.token = o.token, .ca_file = o.cacert, .user_agent = "vigil-cli/" VIGIL_VERSION});
   if (!client.ok()) return client.status();
   std::map<std::string, std::string> headers = extra;
   headers["Accept"] = "application/json";
-  std::string text;
-  if (!body.is_null()) {
-    headers["Content-Type"] = "application/json";
-    text = json::serialize(body);
-  }
+  if (!content_type.empty()) headers["Content-Type"] = content_type;
   client::Response r = (*client)->request(method, target, text, headers);
   if (Status s = client::response_status(r); !s.ok()) return s;
   Answer out{.value = r.json(), .raw = std::move(r.body)};
@@ -65,6 +63,23 @@ Expected<Answer> exchange(const RemoteOptions& o, boost::beast::http::verb metho
     return internal_error("the server's answer is not JSON");
   }
   return out;
+}
+
+Expected<Answer> exchange(const RemoteOptions& o, boost::beast::http::verb method,
+                          const std::string& target, const json::value& body,
+                          const std::map<std::string, std::string>& extra = {}) {
+  if (body.is_null()) return exchange_text(o, method, target, {}, {}, extra);
+  return exchange_text(o, method, target, json::serialize(body), "application/json", extra);
+}
+
+// Prints why an exchange failed and sets exit_code.
+void report_failure(const RemoteOptions& o, const Status& s, int& exit_code) {
+  std::string hint;
+  if (s.code() == ErrorCode::kUnauthenticated && o.token.empty()) {
+    hint = " (no token: pass --token or set VIGIL_TOKEN)";
+  }
+  std::fprintf(stderr, "vigil: %s%s\n", s.message().c_str(), hint.c_str());
+  exit_code = exit_code_for(s);
 }
 
 }  // namespace
@@ -85,13 +100,17 @@ std::optional<Answer> call(const RemoteOptions& flags, boost::beast::http::verb 
   const RemoteOptions o = resolved(flags);
   auto answer = exchange(o, method, target, body, headers);
   if (answer.ok()) return std::move(*answer);
-  const Status& s = answer.status();
-  std::string hint;
-  if (s.code() == ErrorCode::kUnauthenticated && o.token.empty()) {
-    hint = " (no token: pass --token or set VIGIL_TOKEN)";
-  }
-  std::fprintf(stderr, "vigil: %s%s\n", s.message().c_str(), hint.c_str());
-  exit_code = exit_code_for(s);
+  report_failure(o, answer.status(), exit_code);
+  return std::nullopt;
+}
+
+std::optional<Answer> call_text(const RemoteOptions& flags, boost::beast::http::verb method,
+                                const std::string& target, int& exit_code, const std::string& body,
+                                const std::string& content_type) {
+  const RemoteOptions o = resolved(flags);
+  auto answer = exchange_text(o, method, target, body, content_type);
+  if (answer.ok()) return std::move(*answer);
+  report_failure(o, answer.status(), exit_code);
   return std::nullopt;
 }
 

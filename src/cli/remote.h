@@ -46,6 +46,10 @@ std::optional<Answer> call(const RemoteOptions& options, boost::beast::http::ver
                            const std::string& target, int& exit_code,
                            const boost::json::value& body = nullptr,
                            const std::map<std::string, std::string>& headers = {});
+// call() with a body of another type (text/csv).
+std::optional<Answer> call_text(const RemoteOptions& options, boost::beast::http::verb method,
+                                const std::string& target, int& exit_code, const std::string& body,
+                                const std::string& content_type);
 // call() for what a command can do without: nullopt on any failure, and nothing printed.
 std::optional<Answer> call_quietly(const RemoteOptions& options, boost::beast::http::verb method,
                                    const std::string& target);
@@ -94,5 +98,7 @@ void add_alarm_command(CLI::App& app, int& exit_code);
 void add_rollout_command(CLI::App& app, int& exit_code);
 void add_task_command(CLI::App& app, int& exit_code);
 void add_credits_command(CLI::App& app, int& exit_code);
+void add_sensor_command(CLI::App& app, int& exit_code);
+void add_telemetry_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli
