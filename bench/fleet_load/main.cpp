@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "fleet.h"
+#include "ingest.h"
 #include "seed.h"
 #include "tasks.h"
 
@@ -271,6 +272,28 @@ int main(int argc, char** argv) {
   t->add_flag("--ceiling", tasks.ceiling,
               "Two GET /api/v1/auth/me per round trip instead of a task (the HTTP ceiling)");
 
+  IngestOptions ingest;
+  std::string ingest_url = "http://127.0.0.1:8080";
+  auto* g = app.add_subcommand("ingest", "S4: telemetry ingest (points acknowledged when durable)");
+  g->add_option("--url", ingest_url, "The server, http://IPV4:PORT")->capture_default_str();
+  g->add_option("--token", ingest.token, "A Bearer token (admin)")->required();
+  g->add_option("--prefix", ingest.prefix, "Sensor names: PREFIX0, PREFIX1, ... (made already)")
+      ->capture_default_str();
+  g->add_option("--sensors", ingest.sensors, "Sensors written")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  g->add_option("--concurrency", ingest.concurrency, "Requests in flight at once")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  g->add_option("--points", ingest.points, "Points per request")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  g->add_option("--resolution", ingest.resolution,
+                "Values are a random walk in steps of this (0: full-precision doubles)")
+      ->capture_default_str();
+  g->add_option("--warmup", ingest.warmup_s, "Seconds before measuring")->capture_default_str();
+  g->add_option("--measure", ingest.measure_s, "Seconds measured")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (s->parsed()) {
@@ -278,6 +301,10 @@ int main(int argc, char** argv) {
       return run_seed(seed);
     }
     if (h->parsed()) return run_hold(hold);
+    if (g->parsed()) {
+      ingest.target = parse_url(ingest_url);
+      return run_ingest(ingest);
+    }
     if (t->parsed()) {
       tasks.target = parse_url(tasks_url);
       return run_tasks(tasks);

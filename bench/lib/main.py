@@ -50,6 +50,10 @@ def parse_args(argv):
     p.add_argument("--s9-concurrency", type=int, default=8,
                    help="S9: task round trips in flight at once, per target (8)")
     p.add_argument("--s9-runs", type=int, default=3, help="S9: runs per target, in rotation (3)")
+    p.add_argument("--s4-sensors", type=int, default=8, help="S4: sensors written (8)")
+    p.add_argument("--s4-concurrency", type=int, default=8,
+                   help="S4: ingest requests in flight at once (8)")
+    p.add_argument("--s4-points", type=int, default=1000, help="S4: points per request (1000)")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--s12-runs", type=int, default=console.DEFAULT_RUNS,
                    help="S12 runs, each a cold and a warm load of each page (%(default)s)")
@@ -88,6 +92,8 @@ def parse_args(argv):
         p.error("--duration, --runs, --s11-runs and --s12-runs must be ≥ 1, --warmup ≥ 0")
     if min(args.s9_concurrency, args.s9_runs) < 1:
         p.error("--s9-concurrency and --s9-runs must be ≥ 1")
+    if min(args.s4_sensors, args.s4_concurrency, args.s4_points) < 1 or args.s4_points > 100000:
+        p.error("--s4-sensors and --s4-concurrency must be ≥ 1, --s4-points 1-100000")
     if min(args.s7_sessions, args.s8_agents, args.s8_runs) < 1 or min(args.s7_measure,
                                                                        args.s8_timeout) <= 0:
         p.error("--s7-sessions, --s8-agents and --s8-runs must be ≥ 1, --s7-measure and "
