@@ -301,6 +301,39 @@ class TelemetryHandlers {
     });
   }
 
+  // Each point's level, recomputed from the stored series.
+  void anomalies(const ExchangePtr& ex) const {
+    std::vector<net::FieldError> errors;
+    auto range = read_range(*ex, errors);
+    if (!errors.empty()) {
+      return ex->respond_problem(status::unprocessable_entity, "invalid query parameters", errors);
+    }
+    off_io(*d_.blocking, ex, [d = d_, r = *range](net::Exchange& ex) {
+      auto sensor = d.telemetry->get(ex.param("name"));
+      if (!sensor.ok()) return respond_status(ex, sensor.status());
+      auto judged = d.telemetry->anomalies(*sensor, r.from, r.to, kMaxSeriesPoints);
+      if (judged.status().code() == ErrorCode::kResourceExhausted) {
+        return ex.respond_problem(status::unprocessable_entity,
+                                  judged.status().message() + ": ask for a shorter range",
+                                  {{"from", "the range holds too many points"}});
+      }
+      if (!judged.ok()) return respond_status(ex, judged.status());
+      json::array items;
+      items.reserve(judged->size());
+      for (const auto& j : *judged) {
+        items.push_back(json::object{
+            {"at", time_text(j.point.at_ms)},
+            {"value", j.point.value},
+            {"level", detect::level_name(j.level)},
+            {"percent", std::isfinite(j.percent) ? json::value(j.percent) : json::value(nullptr)}});
+      }
+      ex.respond_json(status::ok, json::object{{"sensor", sensor->name},
+                                               {"from", time_text(r.from)},
+                                               {"to", time_text(r.to)},
+                                               {"points", std::move(items)}});
+    });
+  }
+
   // Raw points, or buckets with ?step= (and ?agg=, default avg).
   void series(const ExchangePtr& ex) const {
     std::vector<net::FieldError> errors;
@@ -516,6 +549,41 @@ net::RouteSpec ingest_spec() {
           .max_body_bytes = kMaxTelemetryBodyBytes};
 }
 
+net::RouteSpec anomalies_spec() {
+  json::value time = {{"type", "string"}};
+  json::value point = {
+      {"type", "object"},
+      {"required", json::array{"at", "value", "level", "percent"}},
+      {"properties",
+       {{"at", time},
+        {"value", {{"type", "number"}}},
+        {"level", {{"enum", json::array{"undefined", "ok", "warning", "critical"}}}},
+        {"percent", {{"type", json::array{"number", "null"}}}}}}};
+  return {.operation_id = "getSensorAnomalies",
+          .summary =
+              "The anomaly level of each of a sensor's points in [from, to] (default: the "
+              "last 24 h): its matrix-profile distance in percent of the baseline's "
+              "maximum (null while undefined), ok below the detector's warn_percent, "
+              "warning below critical_percent, critical from there. Recomputed from the "
+              "stored series; the baseline is the sensor's first 576 points (4 days of a "
+              "point every 10 minutes), undefined while they come",
+          .tag = "telemetry",
+          .action = "sensors.read",
+          .params = {{"from", "query", "RFC 3339 or epoch milliseconds (default: to - 24 h)"},
+                     {"to", "query", "RFC 3339 or epoch milliseconds (default: now)"}},
+          .responses = {{200,
+                         "Each point with its level",
+                         {{"type", "object"},
+                          {"required", json::array{"sensor", "from", "to", "points"}},
+                          {"properties",
+                           {{"sensor", {{"type", "string"}}},
+                            {"from", time},
+                            {"to", time},
+                            {"points", {{"type", "array"}, {"items", point}}}}}}},
+                        problem_response(404, "No such sensor"),
+                        problem_response(422, "A bad time, or a range of over 100 000 points")}};
+}
+
 net::RouteSpec series_spec() {
   json::value time = {{"type", "string"}};
   json::value schema = {
@@ -580,6 +648,8 @@ void add_telemetry_routes(net::Router& router, TelemetryDeps deps) {
   router.add(verb::patch, one, update_spec(), bind(h, &TelemetryHandlers::update));
   router.add(verb::delete_, one, remove_spec(), bind(h, &TelemetryHandlers::remove));
   router.add(verb::get, one + "/series", series_spec(), bind(h, &TelemetryHandlers::series));
+  router.add(verb::get, one + "/anomalies", anomalies_spec(),
+             bind(h, &TelemetryHandlers::anomalies));
   router.add(verb::post, "/api/v1/telemetry", ingest_spec(), bind(h, &TelemetryHandlers::ingest));
 }
 

@@ -69,8 +69,9 @@ Judged LevelDetector::push(double value) {
     learned_.push_back(value);
     if (learned_.size() >= static_cast<size_t>(settings_.learn_points)) {
       set_baseline(learned_);
-      learned_ = {};
-      learning_ = false;
+      learned_.clear();
+      // A flat stretch (a sensor reading 0 for days) gives no scale: learn on from the next.
+      learning_ = !baseline_max_;
     }
     j.percent = std::numeric_limits<double>::quiet_NaN();
   } else {

@@ -10,7 +10,8 @@
 // profile (self-join with the same window, exclusion and normalisation), and the stream starts
 // from it (the baseline's points are the first history the new points are compared with). Without
 // one, the detector learns it: the first `learn_points` points of the stream become the baseline
-// (their levels are undefined).
+// (their levels are undefined); when they are flat (no profile value above 0: a sensor that read
+// 0 for days), the next `learn_points` are tried, and so on.
 //
 // Pure computation, no I/O; not thread-safe (one object per sensor, one thread at a time).
 // Throws std::invalid_argument for settings the profile refuses (window < 3, history too short).

@@ -86,6 +86,19 @@ TEST(LevelDetector, WithoutABaselineTheFirstPointsAreLearned) {
   EXPECT_TRUE(next.changed);
 }
 
+TEST(LevelDetector, AFlatStartIsNotLearnedAsTheBaseline) {
+  const LevelSettings s = small();
+  LevelDetector d(s);
+  std::vector<double> stream(static_cast<size_t>(s.learn_points), 0.0);  // days of zeros
+  const auto later = normal_series(500, 7);
+  stream.insert(stream.end(), later.begin(), later.end());
+  for (size_t i = 0; i < 2 * static_cast<size_t>(s.learn_points); ++i) {
+    EXPECT_EQ(d.push(stream[i]).level, Level::kUndefined) << i;
+  }
+  EXPECT_TRUE(d.baseline_max());
+  EXPECT_NE(d.push(stream[2 * static_cast<size_t>(s.learn_points)]).level, Level::kUndefined);
+}
+
 TEST(LevelDetector, GapsAndFlatBaselinesAreUndefined) {
   LevelDetector d(small(), normal_series(400, 6));
   EXPECT_NE(d.push(40).level, Level::kUndefined);

@@ -231,36 +231,57 @@ Expected<std::vector<Point>> SeriesStore::read(int64_t sensor_id, int64_t from_m
 }
 
 Expected<std::vector<Point>> SeriesStore::last(int64_t sensor_id, int64_t to_ms, size_t n) {
+  return end_points(sensor_id, to_ms, n, true);
+}
+
+Expected<std::vector<Point>> SeriesStore::first(int64_t sensor_id, size_t n) {
+  return end_points(sensor_id, std::numeric_limits<int64_t>::max(), n, false);
+}
+
+Expected<std::vector<Point>> SeriesStore::end_points(int64_t sensor_id, int64_t to_ms, size_t n,
+                                                     bool newest) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   if (n == 0) return std::vector<Point>{};
-  // The newest chunks holding n points (more when some are duplicates), then their range.
+  // The newest (oldest) chunks holding n points, then the range they span, read; chunks sent
+  // twice hold fewer distinct points, so when the range has fewer, twice as many chunks.
+  const std::string sql =
+      newest ? "SELECT start_ms, points FROM series_chunks WHERE sensor_id = $1 AND start_ms <= $2 "
+               "ORDER BY end_ms DESC"
+             : "SELECT end_ms, points FROM series_chunks WHERE sensor_id = $1 AND start_ms <= $2 "
+               "ORDER BY start_ms";
   size_t want = n;
   for (int round = 0; round < 8; ++round, want *= 2) {
-    auto from = store::read_returning<std::optional<int64_t>>(
+    // The far end of the range (nullopt: fewer points than wanted in all: the whole series).
+    auto edge = store::read_returning<std::optional<int64_t>>(
         db_, [&](store::Session& s) -> Expected<std::optional<int64_t>> {
           std::vector<Value> p{sensor_id, to_ms};
-          auto rows = s.query(
-              "SELECT start_ms, points FROM series_chunks WHERE sensor_id = $1 AND start_ms <= $2 "
-              "ORDER BY end_ms DESC",
-              p);
+          auto rows = s.query(sql, p);
           if (!rows.ok()) return rows.status();
-          int64_t got = 0, lo = to_ms;
+          int64_t got = 0, far = newest ? to_ms : kMin;
           for (size_t r = 0; r < rows->size(); ++r) {
             got += rows->get_int(r, 1);
-            lo = std::min(lo, rows->get_int(r, 0));
-            if (static_cast<size_t>(got) >= want) return std::optional<int64_t>(lo);
+            far = newest ? std::min(far, rows->get_int(r, 0)) : std::max(far, rows->get_int(r, 0));
+            if (static_cast<size_t>(got) >= want) return std::optional<int64_t>(far);
           }
-          return std::optional<int64_t>();  // fewer than wanted: all of them
+          return std::optional<int64_t>();
         });
-    if (!from.ok()) return from.status();
-    auto points = read(sensor_id, from->value_or(std::numeric_limits<int64_t>::min()), to_ms);
+    if (!edge.ok()) return edge.status();
+    auto points = newest ? read(sensor_id, edge->value_or(kMin), to_ms)
+                         : read(sensor_id, kMin, edge->value_or(to_ms));
     if (!points.ok()) return points.status();
-    if (points->size() >= n || !*from) {
-      if (points->size() > n)
-        points->erase(points->begin(), points->end() - static_cast<ptrdiff_t>(n));
+    if (points->size() >= n || !*edge || round == 7) {
+      if (points->size() > n) {
+        const auto cut = static_cast<ptrdiff_t>(n);
+        if (newest) {
+          points->erase(points->begin(), points->end() - cut);
+        } else {
+          points->erase(points->begin() + cut, points->end());
+        }
+      }
       return points;
     }
   }
-  return read(sensor_id, std::numeric_limits<int64_t>::min(), to_ms);
+  return std::vector<Point>{};  // (not reached)
 }
 
 Expected<std::vector<Bucket>> SeriesStore::aggregate(int64_t sensor_id, int64_t from_ms,

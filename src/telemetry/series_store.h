@@ -71,6 +71,8 @@ class SeriesStore {
   Expected<std::vector<Point>> read(int64_t sensor_id, int64_t from_ms, int64_t to_ms);
   // The sensor's last `n` points at or before to_ms, in time order (the detector's history).
   Expected<std::vector<Point>> last(int64_t sensor_id, int64_t to_ms, size_t n);
+  // The sensor's first `n` points, in time order (a learned baseline).
+  Expected<std::vector<Point>> first(int64_t sensor_id, size_t n);
   // Buckets of step_ms (≥ 1) over [from_ms, to_ms]; at most 100 000 buckets.
   Expected<std::vector<Bucket>> aggregate(int64_t sensor_id, int64_t from_ms, int64_t to_ms,
                                           int64_t step_ms, Agg agg);
@@ -105,6 +107,8 @@ class SeriesStore {
     bool done = false;
   };
   std::vector<Row> encode(std::vector<SensorPoints>& batch) const;
+  // last() (newest) or first(): the n points at the newest (oldest) end up to to_ms.
+  Expected<std::vector<Point>> end_points(int64_t sensor_id, int64_t to_ms, size_t n, bool newest);
   Status write_rows(const std::vector<Pending*>& group);
   void noted(const std::vector<Pending*>& group);
   void run();

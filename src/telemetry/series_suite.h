@@ -137,6 +137,12 @@ TYPED_TEST_P(SeriesSuite, PointsComeBackInOrderOnceEachWhateverTheyCameIn) {
   EXPECT_EQ(tail->back().at_ms, kT0 + 60 * kStep);
   EXPECT_EQ(tail->front().at_ms, kT0 + 56 * kStep);
   EXPECT_EQ(this->series_->last(s, kT0 + 1000 * kStep, 1000)->size(), 100u);
+  auto head = this->series_->first(s, 5);
+  ASSERT_TRUE(head.ok());
+  ASSERT_EQ(head->size(), 5u);
+  EXPECT_EQ(head->front().at_ms, kT0);
+  EXPECT_EQ(head->back().at_ms, kT0 + 4 * kStep);
+  EXPECT_EQ(this->series_->first(s, 1000)->size(), 100u);
 }
 
 TYPED_TEST_P(SeriesSuite, CompactionMergesSmallChunksAndKeepsTheLaterWrite) {

@@ -1,5 +1,7 @@
 #include "telemetry/telemetry_service.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include "core/names.h"
@@ -47,6 +49,69 @@ Expected<Sensor> TelemetryService::resolve(const std::string& name) {
   if (known_.size() >= kMaxKnown) known_.clear();
   known_[key] = *s;
   return s;
+}
+
+detect::LevelSettings TelemetryService::level_settings(const DetectorSettings& d) {
+  return {.window = d.window,
+          .exclusion = d.exclusion,
+          .warn_percent = d.warn_percent,
+          .critical_percent = d.critical_percent,
+          .normalize = d.normalize,
+          .history = std::max(kHistory, d.window + d.exclusion + 2),
+          .learn_points = std::max(kLearnPoints, 2 * d.window + d.exclusion + 2)};
+}
+
+Expected<std::vector<TelemetryService::Judged>> TelemetryService::anomalies(const Sensor& sensor,
+                                                                            int64_t from_ms,
+                                                                            int64_t to_ms,
+                                                                            size_t max_points) {
+  const detect::LevelSettings settings = level_settings(sensor.detector);
+  auto range = series_.read(sensor.id, from_ms, to_ms);
+  if (!range.ok()) return range.status();
+  if (range->size() > max_points) {
+    return Status(ErrorCode::kResourceExhausted,
+                  "the range holds " + std::to_string(range->size()) + " points, more than " +
+                      std::to_string(max_points));
+  }
+  std::vector<Judged> out;
+  out.reserve(range->size());
+  auto judge = [&](detect::LevelDetector& d, const Point& p) {
+    const detect::Judged j = d.push(p.value);
+    if (p.at_ms >= from_ms && p.at_ms <= to_ms) out.push_back({p, j.level, j.percent});
+  };
+  // The baseline the stream learned: its first window of learn_points points that is not flat
+  // (as detect::LevelDetector learns it), looked for among the first few.
+  constexpr int kMaxLearnWindows = 16;
+  const auto learn = static_cast<size_t>(settings.learn_points);
+  std::vector<Point> base;
+  for (int k = 1; k <= kMaxLearnWindows; ++k) {
+    auto head = series_.first(sensor.id, learn * static_cast<size_t>(k));
+    if (!head.ok()) return head.status();
+    if (head->size() < learn * static_cast<size_t>(k)) break;  // still learning
+    std::vector<double> values;
+    for (size_t i = head->size() - learn; i < head->size(); ++i) values.push_back((*head)[i].value);
+    if (auto max = detect::profile_max(values, settings); max && *max > 0) {
+      base.assign(head->end() - static_cast<ptrdiff_t>(learn), head->end());
+      break;
+    }
+  }
+  if (base.empty() || from_ms <= base.back().at_ms) {
+    // The range reaches into the learning: the stream from its start, as it came.
+    auto all = series_.read(sensor.id, std::numeric_limits<int64_t>::min(), to_ms);
+    if (!all.ok()) return all.status();
+    detect::LevelDetector d(settings);
+    for (const Point& p : *all) judge(d, p);
+    return out;
+  }
+  std::vector<double> baseline;
+  baseline.reserve(base.size());
+  for (const Point& p : base) baseline.push_back(p.value);
+  detect::LevelDetector d(settings, baseline);
+  auto before = series_.last(sensor.id, from_ms - 1, static_cast<size_t>(settings.history));
+  if (!before.ok()) return before.status();
+  for (const Point& p : *before) d.push(p.value);
+  for (const Point& p : *range) judge(d, p);
+  return out;
 }
 
 Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch, int64_t only_device) {

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "detect/level_detector.h"
 #include "telemetry/ingest_parse.h"
 #include "telemetry/sensor_store.h"
 #include "telemetry/series_store.h"
@@ -43,6 +44,21 @@ class TelemetryService {
   Expected<size_t> ingest(std::vector<NamedPoints> batch, int64_t only_device = 0);
 
   SeriesStore& series() { return series_; }
+
+  // The anomaly level of each of the sensor's points in [from_ms, to_ms] (detect::LevelDetector
+  // with the sensor's detector settings), recomputed from the stored series: the baseline is
+  // the sensor's first kLearnPoints points (levels undefined while they come), the history the
+  // kHistory points before from_ms. kResourceExhausted above max_points points.
+  struct Judged {
+    Point point;
+    detect::Level level = detect::Level::kUndefined;
+    double percent = 0;  // NaN when undefined
+  };
+  static constexpr int kHistory = 2048;
+  static constexpr int kLearnPoints = 576;  // four days of a point every 10 minutes
+  Expected<std::vector<Judged>> anomalies(const Sensor& sensor, int64_t from_ms, int64_t to_ms,
+                                          size_t max_points);
+  static detect::LevelSettings level_settings(const DetectorSettings& d);
 
  private:
   Expected<Sensor> resolve(const std::string& name);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <fstream>
+#include <map>
 #include <set>
 
 #include "support/http_client.h"
@@ -194,6 +196,68 @@ TEST_P(TelemetryTest, AWatchdogPostsForItsOwnDevicesSensors) {
   ASSERT_EQ(d1.status, 200);
   ASSERT_EQ(d1.json().at("items").as_array().size(), 1u);
   EXPECT_EQ(d1.json().at("items").at(0).at("device"), "d1");
+}
+
+// A leak sensor's real history (tests/data/leak): the first 576 points are learned as the
+// baseline (undefined), then levels rise to critical with the leaks and come back to ok; a
+// range's levels are those of the whole series at the same points.
+TEST_P(TelemetryTest, AnomalyLevelsOfARealLeakSensor) {
+  ASSERT_EQ(make({{"name", "leak"}}).status, 201);
+  std::ifstream in(std::string(VIGIL_TEST_DATA_DIR) + "/leak/18AIL012A.csv");
+  ASSERT_TRUE(in);
+  std::string line, csv;
+  std::getline(in, line);  // index,Time,Values
+  int rows = 0;
+  while (std::getline(in, line)) {
+    // "7,2020-10-19 13:30:00,42.5": the time as RFC 3339; inf is no reading
+    const auto a = line.find(','), b = line.find(',', a + 1);
+    std::string at = line.substr(a + 1, b - a - 1), value = line.substr(b + 1);
+    if (value.find("inf") != std::string::npos) continue;
+    at[10] = 'T';
+    csv += "leak," + at + "Z," + value + "\n";
+    ++rows;
+  }
+  ASSERT_GT(rows, 16000);
+  auto posted = post_csv(csv, admin_);
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  EXPECT_EQ(posted.json().at("accepted"), rows);
+
+  const std::string all = "from=2020-01-01T00:00:00Z&to=2022-01-01T00:00:00Z";
+  auto r = client_->get("/api/v1/sensors/leak/anomalies?" + all, user_);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const json::value whole = r.json();
+  const auto& points = whole.at("points").as_array();
+  ASSERT_EQ(points.size(), static_cast<size_t>(rows));
+  std::map<std::string, int> count;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const std::string level(points[i].at("level").as_string());
+    ++count[level];
+    EXPECT_EQ(i < 576, level == "undefined") << i;
+    EXPECT_EQ(level == "undefined", points[i].at("percent").is_null()) << i;
+    if (level == "critical") {
+      EXPECT_GE(points[i].at("percent").as_double(), 200.0) << i;
+    } else if (level == "ok") {
+      EXPECT_LT(points[i].at("percent").as_double(), 100.0) << i;
+    }
+  }
+  EXPECT_GT(count["ok"], 5000);
+  EXPECT_GT(count["critical"], 100);
+  EXPECT_GT(count["warning"], 100);
+
+  auto part = client_->get(
+      "/api/v1/sensors/leak/anomalies?from=2021-01-15T00:00:00Z&to=2021-01-20T00:00:00Z", user_);
+  ASSERT_EQ(part.status, 200);
+  const json::value sub = part.json();
+  const auto& some = sub.at("points").as_array();
+  ASSERT_GT(some.size(), 500u);
+  size_t at = 0;
+  while (at < points.size() && points[at].at("at") != some[0].at("at")) ++at;
+  ASSERT_LT(at + some.size(), points.size());
+  for (size_t i = 0; i < some.size(); ++i) {
+    EXPECT_EQ(some[i].at("level"), points[at + i].at("level")) << i;
+    EXPECT_NEAR(some[i].at("percent").as_double(), points[at + i].at("percent").as_double(), 1e-6);
+  }
+  EXPECT_EQ(client_->get("/api/v1/sensors/leak/anomalies?from=soon", user_).status, 422);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryTest, ::testing::Values("sqlite", "postgres"),
