@@ -547,5 +547,56 @@ TEST_F(CliRemoteTest, EverySubcommandHasHelp) {
   }
 }
 
+// vigil sensor add/list/show, telemetry send and simulate: a sensor made with the CLI gets the
+// points of a CSV file and of a replayed recording (the leak format), and reads them back.
+TEST_F(CliRemoteTest, SensorsTelemetryAndSimulate) {
+  CliRun r =
+      vigil({"sensor", "add", "gas-1", "--unit", "ppmv", "--window", "48", "--pinned"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("window 48, exclusion 24"), std::string::npos) << r.out;
+  r = vigil({"sensor", "list", "--pinned", "true"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("gas-1"), std::string::npos) << r.out;
+  EXPECT_EQ(vigil({"sensor", "add", "x"}, user_).exit_code, 2);  // 403
+
+  {
+    std::ofstream f(dir_ / "points.csv");
+    f << "at,value\n1000,1.5\n2000,inf\n3000,2.5\n";
+  }
+  r = vigil({"telemetry", "send", (dir_ / "points.csv").string(), "--sensor", "gas-1"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("accepted 2 points"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("skipped 1"), std::string::npos) << r.err;
+  {
+    std::ofstream f(dir_ / "bad.csv");
+    f << "gas-1,1000,1\nnope,2000,1\n";
+  }
+  r = vigil({"telemetry", "send", (dir_ / "bad.csv").string()}, admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no sensor named nope"), std::string::npos) << r.err;
+
+  {
+    std::ofstream f(dir_ / "leak.csv");
+    f << ",Time,Values\n0,2020-09-30 12:30:00,0.0\n1,2020-09-30 12:40:00,-inf\n"
+         "2,2020-09-30 12:50:00,36.5\n";
+  }
+  ASSERT_EQ(vigil({"sensor", "add", "leak"}, admin_).exit_code, 0);
+  r = vigil(
+      {"simulate", "--csv", (dir_ / "leak.csv").string(), "--sensor", "leak", "--speed", "600x"},
+      admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sent 2 readings"), std::string::npos) << r.out;
+  auto series =
+      client_->get("/api/v1/sensors/leak/series?from=2020-09-30T00:00:00Z&to=2020-10-01T00:00:00Z",
+                   {{"Authorization", "Bearer " + user_}});
+  ASSERT_EQ(series.status, 200) << series.body;
+  const json::value v = series.json();
+  ASSERT_EQ(v.at("points").as_array().size(), 2u);
+  EXPECT_EQ(v.at("points").at(1).at("at"), "2020-09-30T12:50:00.000Z");
+  EXPECT_EQ(v.at("points").at(1).at("value"), 36.5);
+  r = vigil({"simulate", "--csv", (dir_ / "bad.csv").string(), "--sensor", "leak"}, admin_);
+  EXPECT_EQ(r.exit_code, 2) << "no time and value columns";
+}
+
 }  // namespace
 }  // namespace vigil
