@@ -38,7 +38,7 @@ struct NabParams {
   double window = 0.1;  // matrix-profile window (at least min_window points)
   int min_window = 6;
   int history = 4096;             // points the profile searches back
-  double learn_from = 0.7;        // the peak distance is learned from here on
+  double learn_from = 0.85;       // the peak distance is learned from here on
   double peak_decay = 2e-4;       // per point
   double trigger = 1.0;           // novelty (distance / peak) that raises an alarm
   double refractory = 0.5;        // after an alarm, only stronger novelty scores
