@@ -46,7 +46,12 @@ double NabDetector::novelty(double x) {
   double d = profile_.push(x);
   if (!std::isfinite(d) || points_ - 1 < learn_from_) return 0;
   d /= std::sqrt(static_cast<double>(profile_.window()));
-  const double n = peak_ > 0 ? d / std::max(peak_, p_.min_distance) : 0;
+  // A peak learned from few distances underestimates the largest normal data reaches: demand a
+  // margin that shrinks as it learns.
+  const double margin = 1 + p_.young_margin *
+                                static_cast<double>(std::max<int64_t>(series_.probation, 1)) /
+                                static_cast<double>(++learned_);
+  const double n = peak_ > 0 ? d / (std::max(peak_, p_.min_distance) * margin) : 0;
   peak_ = std::max(peak_ * (1 - p_.peak_decay), d);
   return n;
 }

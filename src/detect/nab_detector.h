@@ -7,8 +7,9 @@
 // - novelty: the left matrix profile (IncrementalProfile, plain Euclidean) of the window ending
 //   at the value, as an RMS distance per point to the nearest earlier window, divided by the
 //   largest such distance seen so far (learned from `learn_from` of the probationary period on,
-//   decaying slowly). Above 1 the window is further from the past than anything before it; a
-//   pattern once seen raises the peak, so its repeats score low.
+//   decaying slowly; with a margin while it has learned from few distances). Above 1 the window
+//   is further from the past than anything before it; a pattern once seen raises the peak, so
+//   its repeats score low.
 // - a break of the running range: a value beyond the smallest/largest seen so far by more than
 //   `range_tolerance` of that range (NAB's "spatial anomaly") scores 1.
 // The output is event-like: 0 most of the time; when the novelty crosses `trigger`, a score
@@ -44,6 +45,8 @@ struct NabParams {
   double refractory = 0.5;        // after an alarm, only stronger novelty scores
   double range_tolerance = 0.02;  // of the running range
   double min_distance = 0.002;    // floor of the peak, in units of the series' range
+  // Novelty is measured against peak * (1 + young_margin * probation / distances learned).
+  double young_margin = 0.02;
 };
 
 // The probationary length NAB's harness uses for a series of `rows` rows.
@@ -72,6 +75,7 @@ class NabDetector {
   IncrementalProfile profile_;
   int64_t points_ = 0;
   double peak_ = 0;
+  int64_t learned_ = 0;     // distances the peak has learned from
   double lo_ = 0, hi_ = 0;  // the running range, scaled
   bool have_range_ = false;
   int64_t last_alarm_ = -1;
