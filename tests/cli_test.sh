@@ -21,7 +21,7 @@ for cmd in "" serve migrate "migrate up" "migrate down" "migrate status" config 
            device "device add" "device list" "device show" "device enroll" \
            alarm "alarm list" "alarm ack" "alarm clear" \
            rollout "rollout start" "rollout list" "rollout show" "rollout devices" \
-           "rollout pause" "rollout resume" "rollout abort" agent worker; do
+           "rollout pause" "rollout resume" "rollout abort" agent worker detect; do
   # shellcheck disable=SC2086
   check "help $cmd" "$vigil" $cmd --help
 done
@@ -107,6 +107,20 @@ check "worker clean exit on SIGTERM" test "$rc" -eq 0
 rc=0; "$vigil" worker --data-dir fresh > /dev/null 2> werr2.txt || rc=$?
 check "worker refuses an unmigrated store" test "$rc" -eq 1
 check "worker says how to migrate" grep -q "vigil migrate up" werr2.txt
+
+# detect --nab: every CSV below the data dir scored into NAB's results layout, one row per row.
+mkdir -p nab/cat/sub
+{ echo timestamp,value; for i in $(seq 0 999); do echo "2015-01-01 $i,$(( (i * 37) % 101 ))"; done; } > nab/cat/a.csv
+printf 'timestamp,value\r\n1,5\r\n2,\r\n3,7\r\n' > nab/cat/sub/b.csv
+check "detect --nab runs" "$vigil" detect --nab nab --out res
+check "detect header" grep -qx 'timestamp,value,anomaly_score' res/cat/vigil_a.csv
+check "detect one row per row" test "$(wc -l < res/cat/vigil_a.csv)" -eq 1001
+check "detect keeps the layout" test "$(wc -l < res/cat/sub/vigil_b.csv)" -eq 4
+check "detect scores in [0, 1]" awk -F, 'NR > 1 && !($3 >= 0 && $3 <= 1) { exit 1 }' res/cat/vigil_a.csv
+printf 'timestamp,value\n1,abc\n' > nab/cat/bad.csv
+check "detect refuses a bad CSV, naming the line" bash -c "'$vigil' detect --nab nab --out res2 2>&1 | grep -q 'bad.csv: line 2'"
+check "detect bad CSV exits 2" bash -c "'$vigil' detect --nab nab --out res2; test \$? -eq 2"
+check "detect needs --out" bash -c "! '$vigil' detect --nab nab"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -187,11 +187,9 @@ def describe_errors(stats):
 
 def fleet_load_binary(args):
     """--fleet-load, else vigil_fleet_load in the build dir of --vigil."""
-    path = args.fleet_load or Path(args.vigil).parent / "bench" / "fleet_load" / "vigil_fleet_load"
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        raise BenchError(f"{path} not found: build it (cmake --build --preset release --target "
-                         f"vigil_fleet_load), or name it with --fleet-load")
-    return path
+    return servers.built_binary(args.fleet_load, args.vigil,
+                                "bench/fleet_load/vigil_fleet_load", "vigil_fleet_load",
+                                "--fleet-load")
 
 
 def raise_fd_limit():

@@ -1,6 +1,7 @@
 """bench/run: runs the chosen scenarios, prints their tables, appends them to bench/results/."""
 import argparse
 import console
+import detect_bench
 import fleet
 import shlex
 import signal
@@ -19,7 +20,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--scenarios", default=",".join(scenarios.DEFAULT_SCENARIOS),
                    help=f"comma-separated, any of {','.join(scenarios.SCENARIOS)}; default "
-                        f"%(default)s (S7, S8, S9 and S12 take a minute or more: name them)")
+                        f"%(default)s (S5, S6, S7, S8, S9, S12 and NAB take a minute or more or "
+                        f"need outside data: name them)")
     p.add_argument("--duration", type=int, default=10, help="S1-S3 seconds per wrk run (10)")
     p.add_argument("--runs", type=int, default=3, help="S1-S3 runs per target (3)")
     p.add_argument("--warmup", type=int, default=2,
@@ -64,6 +66,22 @@ def parse_args(argv):
                    help="S12: the node that runs bench/console/s12.mjs (%(default)s)")
     p.add_argument("--chromium", type=Path, default=console.DEFAULT_CHROMIUM,
                    help="S12: the browser (%(default)s)")
+    p.add_argument("--s5-runs", type=int, default=3,
+                   help="S5: timed self-joins per target, Vigil and STUMPY (3; the median)")
+    p.add_argument("--stumpy", type=Path, default=None,
+                   help="S5's peer: a checkout of STUMPY's source (github stumpy-dev/stumpy), "
+                        "run with Debian's python3-numba; without it the peer is skipped (said "
+                        "loudly) and S5's goal is not met")
+    p.add_argument("--s6-rounds", type=int, default=5,
+                   help="S6: points per sensor, one round after the other (5)")
+    p.add_argument("--s6-threads", type=int, default=2, help="S6: threads (2)")
+    p.add_argument("--detect-bench", type=Path, default=None,
+                   help="S5/S6: vigil_detect_bench (default: bench/detect/vigil_detect_bench in "
+                        "the build dir of --vigil)")
+    p.add_argument("--nab-data", type=Path, default=None,
+                   help="NAB: the benchmark's files (data/, labels/combined_windows.json, "
+                        "profiles.json or config/profiles.json), e.g. shared/data/nab or a NAB "
+                        "checkout; AGPL, read from there, never copied")
     p.add_argument("--vigil", type=Path, default=servers.DEFAULT_VIGIL,
                    help="the binary under test (build/release/vigil)")
     p.add_argument("--baseline", type=Path, default=None,
@@ -90,6 +108,13 @@ def parse_args(argv):
                         f"({','.join(scenarios.SCENARIO_TARGETS[s])})")
     if min(args.duration, args.runs, args.s11_runs, args.s12_runs) < 1 or args.warmup < 0:
         p.error("--duration, --runs, --s11-runs and --s12-runs must be ≥ 1, --warmup ≥ 0")
+    if min(args.s5_runs, args.s6_rounds, args.s6_threads) < 1:
+        p.error("--s5-runs, --s6-rounds and --s6-threads must be ≥ 1")
+    if "NAB" in args.scenarios and args.nab_data is None:
+        p.error("scenario NAB needs --nab-data DIR")
+    for name in ("stumpy", "detect_bench", "nab_data"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
     if min(args.s9_concurrency, args.s9_runs) < 1:
         p.error("--s9-concurrency and --s9-runs must be ≥ 1")
     if min(args.s4_sensors, args.s4_concurrency, args.s4_points) < 1 or args.s4_points > 100000:
@@ -128,6 +153,13 @@ def main(argv):
         fleet.fleet_load_binary(args)
     if "S12" in args.scenarios:
         console.require(args)
+    if scenarios.DETECT_SCENARIOS & set(args.scenarios):
+        detect_bench.detect_bench_binary(args)
+    if "S5" in args.scenarios and detect_bench.stumpy_missing(args):
+        print(f"bench: !!! S5's STUMPY peer will be skipped: {detect_bench.stumpy_missing(args)}",
+              file=sys.stderr)
+    if "NAB" in args.scenarios:
+        detect_bench.nab_paths(args.nab_data)
 
     started = report.now()
     command = "bench/run " + " ".join(map(shlex.quote, argv))

@@ -4,6 +4,7 @@ import statistics
 import sys
 
 import console
+import detect_bench
 import fleet
 import infer
 import servers
@@ -479,14 +480,17 @@ def s11(args):
     return Section("S11 · cold start to ready", notes, header, rows, [ok])
 
 
-SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S4": ingest_bench.s4, "S7": fleet.s7, "S8": fleet.s8, "S9": tasks_bench.s9,
-             "S11": s11, "S12": console.s12}
+SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S4": ingest_bench.s4, "S5": detect_bench.s5,
+             "S6": detect_bench.s6, "S7": fleet.s7, "S8": fleet.s8, "S9": tasks_bench.s9,
+             "S11": s11, "S12": console.s12, "NAB": detect_bench.nab}
 # What bench/run runs without --scenarios: S7, S8 and S9 take minutes (S9 starts a RabbitMQ), S12
-# about a minute and a half
-# (bench/README.md), so only when named.
+# about a minute and a half, S5 with its STUMPY peer about a minute, NAB needs its data (AGPL,
+# outside this repository) (bench/README.md), so only when named.
 DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S11"]
 # Scenarios that use the load client bench/fleet_load.
 FLEET_SCENARIOS = {"S4", "S7", "S8", "S9"}
-NEEDS_VIGIL = {"S4", "S7", "S8", "S9", "S11", "S12"}
+NEEDS_VIGIL = {"S4", "S7", "S8", "S9", "S11", "S12", "NAB"}
+# Scenarios that run bench/detect/vigil_detect_bench.
+DETECT_SCENARIOS = {"S5", "S6"}
 SCENARIO_TARGETS = {"S1": TARGETS + [BASELINE], "S2": INFER_TARGETS + [BASELINE],
                     "S3": INFER_TARGETS + [BASELINE]}

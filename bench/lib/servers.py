@@ -173,6 +173,16 @@ def _group_alive(pgid):
     return True  # note: an unreaped (zombie) leader counts; callers poll() it
 
 
+def built_binary(explicit, vigil, relative, target, option):
+    """A helper binary the build puts beside vigil: `explicit` (its option's value) if given, else
+    `relative` below vigil's build dir; a BenchError saying how to build or name it otherwise."""
+    path = explicit or Path(vigil).parent / relative
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise BenchError(f"{path} not found: build it (cmake --build --preset release --target "
+                         f"{target}), or name it with {option}")
+    return path
+
+
 def require_vigil(path):
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise BenchError(

@@ -47,5 +47,7 @@ void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code);
+// detect --nab DATA_DIR --out OUT_DIR (detect.cpp): needs no configuration or store.
+void add_detect_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli
