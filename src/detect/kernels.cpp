@@ -33,8 +33,14 @@ struct Simd {
 #include "detect/kernels_body.inc"
 }  // namespace sse2
 
+// GCC: `#pragma GCC target`; clang (the fuzz build) knows neither it nor "x86-64-v3" as a
+// feature, and takes the same features as a target attribute on every function instead.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
+#endif
 namespace avx2 {
 struct Simd {
   static constexpr int kWidth = 4;
@@ -58,10 +64,14 @@ struct Simd {
 };
 #include "detect/kernels_body.inc"
 }  // namespace avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f"))), apply_to = function)
+#else
 #pragma GCC pop_options
-
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
+#endif
 namespace avx512 {
 struct Simd {
   static constexpr int kWidth = 8;
@@ -86,7 +96,11 @@ struct Simd {
 };
 #include "detect/kernels_body.inc"
 }  // namespace avx512
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace {
 constexpr Kernels kSse2{"sse2", sse2::kBand, sse2::run_band, sse2::euclid_step, sse2::pearson_step};
@@ -99,8 +113,15 @@ struct Supported {
   int size = 0;
   Supported() {
     list[size++] = &kSse2;
-    if (__builtin_cpu_supports("x86-64-v3")) list[size++] = &kAvx2;
-    if (__builtin_cpu_supports("x86-64-v4")) list[size++] = &kAvx512;
+#if defined(__clang__)
+    const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool v4 = v3 && __builtin_cpu_supports("avx512f");
+#else
+    const bool v3 = __builtin_cpu_supports("x86-64-v3");
+    const bool v4 = __builtin_cpu_supports("x86-64-v4");
+#endif
+    if (v3) list[size++] = &kAvx2;
+    if (v4) list[size++] = &kAvx512;
   }
 };
 
