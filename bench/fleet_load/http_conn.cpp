@@ -8,6 +8,8 @@
 
 #include "common.h"
 
+#include <memory>
+
 namespace fleet_load {
 
 namespace asio = boost::asio;
@@ -150,6 +152,25 @@ void HttpConn::finish(std::string error) {
   done_ = nullptr;
   HttpAnswer answer = std::move(answer_);
   if (done) done(answer);
+}
+
+Window measure_window(double warmup_s, double measure_s) {
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
+  const auto from = Clock::now() + seconds(warmup_s);
+  return {from, from + seconds(measure_s)};
+}
+
+void run_loops(asio::io_context& ctx, const Target& target, int n,
+               const std::function<void(int, HttpConn&)>& start) {
+  std::vector<std::unique_ptr<HttpConn>> conns;
+  for (int i = 0; i < n; ++i) {
+    conns.push_back(
+        std::make_unique<HttpConn>(ctx, target.endpoint(), asio::ip::address_v4::loopback()));
+    start(i, *conns.back());
+  }
+  ctx.run();  // every loop stops at the window's end and its last answer ends it
 }
 
 }  // namespace fleet_load

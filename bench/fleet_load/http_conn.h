@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common.h"
+
 namespace fleet_load {
 
 struct HttpAnswer {
@@ -65,5 +67,15 @@ class HttpConn {
 std::string request_text(std::string_view method, std::string_view target,
                          std::string_view host_header, std::string_view token,
                          std::string_view json_body = {});
+
+// The closed-loop load of S4 and S9: the measured window (warm-up seconds from now, then
+// `measure_s`), and `n` kept-alive loopback connections to `target`, loop i started on its
+// connection by start(i, conn); runs `ctx` until every loop has stopped.
+struct Window {
+  Clock::time_point from, until;
+};
+Window measure_window(double warmup_s, double measure_s);
+void run_loops(asio::io_context& ctx, const Target& target, int n,
+               const std::function<void(int, HttpConn&)>& start);
 
 }  // namespace fleet_load

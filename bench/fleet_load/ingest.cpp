@@ -96,19 +96,10 @@ class Loop : public std::enable_shared_from_this<Loop> {
 
 int run_ingest(const IngestOptions& o) {
   asio::io_context ctx;
-  Run run{o, {}, {}, {}, 0, 0, {}};
-  const auto start = Clock::now();
-  run.measure_from = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(o.warmup_s));
-  run.measure_until = run.measure_from + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(o.measure_s));
-  std::vector<std::unique_ptr<HttpConn>> conns;
-  for (int i = 0; i < o.concurrency; ++i) {
-    conns.push_back(
-        std::make_unique<HttpConn>(ctx, o.target.endpoint(), asio::ip::address_v4::loopback()));
-    std::make_shared<Loop>(run, *conns.back(), i)->post();
-  }
-  ctx.run();
+  const Window w = measure_window(o.warmup_s, o.measure_s);
+  Run run{o, w.from, w.until, {}, 0, 0, {}};
+  run_loops(ctx, o.target, o.concurrency,
+            [&](int i, HttpConn& conn) { std::make_shared<Loop>(run, conn, i)->post(); });
   std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
   emit({{"scenario", "S4"},
         {"requests", run.latencies_ms.size()},

@@ -104,19 +104,10 @@ class Loop : public std::enable_shared_from_this<Loop> {
 
 int run_tasks(const TasksOptions& o) {
   asio::io_context ctx;
-  Run run{o, ctx, {}, {}, {}, 0, {}, false};
-  const auto start = Clock::now();
-  run.measure_from = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(o.warmup_s));
-  run.measure_until = run.measure_from + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(o.measure_s));
-  std::vector<std::unique_ptr<HttpConn>> conns;
-  for (int i = 0; i < o.concurrency; ++i) {
-    conns.push_back(
-        std::make_unique<HttpConn>(ctx, o.target.endpoint(), asio::ip::address_v4::loopback()));
-    std::make_shared<Loop>(run, *conns.back())->submit();
-  }
-  ctx.run();  // every loop stops submitting at measure_until and its last answer ends it
+  const Window w = measure_window(o.warmup_s, o.measure_s);
+  Run run{o, ctx, w.from, w.until, {}, 0, {}, false};
+  run_loops(ctx, o.target, o.concurrency,
+            [&](int, HttpConn& conn) { std::make_shared<Loop>(run, conn)->submit(); });
   std::sort(run.latencies_ms.begin(), run.latencies_ms.end());
   const double rate = static_cast<double>(run.latencies_ms.size()) / o.measure_s;
   emit({{"scenario", "S9"},
