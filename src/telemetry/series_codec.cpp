@@ -249,6 +249,12 @@ Expected<Header> read_header(std::string_view chunk) {
 }  // namespace
 
 void normalize(std::vector<Point>& points) {
+  // Already in order with distinct times (a device's batch, or one normalized before): as is.
+  if (std::adjacent_find(points.begin(), points.end(), [](const Point& a, const Point& b) {
+        return a.at_ms >= b.at_ms;
+      }) == points.end()) {
+    return;
+  }
   std::stable_sort(points.begin(), points.end(),
                    [](const Point& a, const Point& b) { return a.at_ms < b.at_ms; });
   // Keep the last of each run of equal times.

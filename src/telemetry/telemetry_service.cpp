@@ -135,9 +135,10 @@ Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch, int64_
   std::vector<SensorPoints> rows;
   size_t accepted = 0;
   for (auto& [id, entry] : by_id) {
-    normalize(entry.second);
+    normalize(entry.second);  // (append's own normalize then finds them in order)
     accepted += entry.second.size();
-    rows.push_back({id, entry.second});
+    // The points go to the store; a copy only when `stored` needs them afterwards.
+    rows.push_back({id, stored ? entry.second : std::move(entry.second)});
   }
   if (Status s = series_.append(std::move(rows)); !s.ok()) {
     if (s.code() == ErrorCode::kConflict) {
