@@ -90,16 +90,20 @@ Expected<Baseline> get_in(store::Session& s, std::string_view name, bool with_va
 }  // namespace
 
 Status BaselineStore::check_values(std::span<const double> values, std::string_view field) {
-  if (values.size() < kMinBaselinePoints || values.size() > kMaxBaselinePoints) {
+  size_t finite = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isfinite(values[i])) {
+      ++finite;
+    } else if (!std::isnan(values[i])) {
+      return invalid_field(std::string(field), "value " + std::to_string(i) + " is infinite");
+    }
+  }
+  if (values.size() > kMaxBaselinePoints || finite < kMinBaselinePoints) {
     return invalid_field(std::string(field), "must hold " + std::to_string(kMinBaselinePoints) +
                                                  " to " + std::to_string(kMaxBaselinePoints) +
                                                  " values (it holds " +
-                                                 std::to_string(values.size()) + ")");
-  }
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) {
-      return invalid_field(std::string(field), "value " + std::to_string(i) + " is not finite");
-    }
+                                                 std::to_string(values.size()) + ", " +
+                                                 std::to_string(finite) + " of them numbers)");
   }
   return {};
 }

@@ -1,5 +1,6 @@
 // BaselineStore: the baseline library (named normal series) and each sensor's baselines over
-// time (migration 0017). Values are kept lossless in the series codec (a point per value).
+// time (migration 0017). Values are kept lossless in the series codec (a point per value); a NaN
+// is a gap (a discord cleaned out, a missing reading): windows holding one never count.
 // A sensor's newest sensor_baselines row is the baseline it is judged against; a sensor without
 // one learns its baseline from its own first points (TelemetryService::primed).
 //
@@ -44,7 +45,8 @@ struct NewBaseline {
   std::string sensor;
   std::optional<int64_t> from_ms, to_ms;
   int removed = 0;
-  std::vector<double> values;  // finite, kMinBaselinePoints..kMaxBaselinePoints
+  // At most kMaxBaselinePoints, at least kMinBaselinePoints of them finite; NaN: a gap.
+  std::vector<double> values;
   int64_t created_by = 0;
 };
 
@@ -83,7 +85,7 @@ class BaselineStore {
   // Newest first, without values.
   Expected<std::vector<SensorBaseline>> history(int64_t sensor_id, int limit);
 
-  // Checks values against the limits (kInvalidArgument naming `field`).
+  // Checks values against the limits (kInvalidArgument naming `field`): no infinity.
   static Status check_values(std::span<const double> values, std::string_view field = "values");
 
  private:
