@@ -417,6 +417,7 @@ Status App::add_telemetry(const Config& config) {
       *db_, telemetry::SeriesStore::Options{
                 .chunk_points = static_cast<size_t>(config.get_int("telemetry.chunk_points"))});
   telemetry_ = std::make_unique<telemetry::TelemetryService>(*sensors_, *series_);
+  if (hub_) hub_->set_telemetry(telemetry_.get(), blocking_.get());  // devices stream points too
   api::add_telemetry_routes(
       *router_,
       {.telemetry = telemetry_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
