@@ -12,11 +12,13 @@ namespace vigil::fleet {
 
 using store::Value;
 
-// A telemetry message of a session waiting for its turn on the blocking pool.
+// A telemetry message of a session waiting for its turn on the blocking pool: parsed, or its
+// text still (larger than kMaxDeviceMessageBytes: read on the pool).
 struct DeviceHub::TelemetryJob {
   std::string ref_json;
-  std::string id;
-  std::vector<telemetry::NamedPoints> points;
+  TelemetryMessage message;
+  std::string text;
+  bool greeted = false;  // the session's, when the worker came to the message
   int64_t device_id = 0;
 };
 
@@ -45,6 +47,7 @@ struct DeviceHub::Item {
   std::shared_ptr<Session> session;
   DeviceMessage message;
   std::string ref_json = "null";
+  std::string text;  // with an empty TelemetryMessage: a large message, not read yet
 };
 
 // What a batch does once its transaction committed.
@@ -114,6 +117,14 @@ std::shared_ptr<DeviceHub::Session> DeviceHub::open(std::shared_ptr<DeviceLink> 
 }
 
 void DeviceHub::receive(const std::shared_ptr<Session>& session, std::string_view text) {
+  if (text.size() > kMaxDeviceMessageBytes) {
+    // Only telemetry may be this large (up to 1 MiB): it is read on the pool, not on this
+    // (I/O) thread, so it counts as telemetry already, and a refusal has no ref.
+    if (!admit_telemetry(*session, "null")) return;
+    Item item{Item::Kind::kMessage, session, TelemetryMessage{}, "null"};
+    item.text = std::string(text);
+    return enqueue_message(std::move(item));
+  }
   ParsedDeviceMessage parsed = parse_device_message(text);
   if (!parsed.message) {
     messages_refused_.inc();
@@ -124,32 +135,44 @@ void DeviceHub::receive(const std::shared_ptr<Session>& session, std::string_vie
     session->link->send(pong_frame());
     return;
   }
-  const bool telemetry = std::holds_alternative<TelemetryMessage>(*parsed.message);
-  if (telemetry) {
-    std::string why;
-    if (!telemetry_) {
-      why = "this server takes no telemetry over the device WebSocket";
-    } else if (session->telemetry_in_flight.fetch_add(1, std::memory_order_relaxed) >=
-               options_.max_telemetry_in_flight) {
-      session->telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
-      why = "more than " + std::to_string(options_.max_telemetry_in_flight) +
-            " telemetry messages wait for their ack; wait for acks, then send it again";
-    }
-    if (!why.empty()) {
-      messages_refused_.inc();
-      session->link->send(error_frame(parsed.ref_json, why));
-      return;
-    }
-  }
-  if (session->pending.fetch_add(1, std::memory_order_relaxed) >= options_.max_pending) {
-    session->pending.fetch_sub(1, std::memory_order_relaxed);
-    if (telemetry) session->telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
-    messages_refused_.inc();
-    session->link->send(error_frame(parsed.ref_json, "too many messages waiting; slow down"));
-    session->link->close("too many messages waiting");
+  if (std::holds_alternative<TelemetryMessage>(*parsed.message) &&
+      !admit_telemetry(*session, parsed.ref_json)) {
     return;
   }
-  enqueue({Item::Kind::kMessage, session, std::move(*parsed.message), parsed.ref_json});
+  enqueue_message({Item::Kind::kMessage, session, std::move(*parsed.message), parsed.ref_json});
+}
+
+// A telemetry message counts as unanswered from here; false (answered with an error) when the
+// session has too many or there is no telemetry service.
+bool DeviceHub::admit_telemetry(Session& session, std::string_view ref_json) {
+  std::string why;
+  if (!telemetry_) {
+    why = "this server takes no telemetry over the device WebSocket";
+  } else if (session.telemetry_in_flight.fetch_add(1, std::memory_order_relaxed) >=
+             options_.max_telemetry_in_flight) {
+    session.telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    why = "more than " + std::to_string(options_.max_telemetry_in_flight) +
+          " telemetry messages wait for their ack; wait for acks, then send it again";
+  }
+  if (why.empty()) return true;
+  messages_refused_.inc();
+  session.link->send(error_frame(ref_json, why));
+  return false;
+}
+
+void DeviceHub::enqueue_message(Item item) {
+  Session& session = *item.session;
+  if (session.pending.fetch_add(1, std::memory_order_relaxed) >= options_.max_pending) {
+    session.pending.fetch_sub(1, std::memory_order_relaxed);
+    if (std::holds_alternative<TelemetryMessage>(item.message)) {
+      session.telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    messages_refused_.inc();
+    session.link->send(error_frame(item.ref_json, "too many messages waiting; slow down"));
+    session.link->close("too many messages waiting");
+    return;
+  }
+  enqueue(std::move(item));
 }
 
 void DeviceHub::closed(const std::shared_ptr<Session>& session) {
@@ -452,17 +475,12 @@ void DeviceHub::handle_pull(Item& item) {
 // On the worker: the message joins the session's telemetry queue, and a pool task starts
 // storing it unless one runs for the session already.
 void DeviceHub::handle_telemetry(Item& item) {
-  auto& message = std::get<TelemetryMessage>(item.message);
   const std::shared_ptr<Session>& session = item.session;
-  if (!session->greeted) {
-    messages_refused_.inc();
-    answer_telemetry(*session, error_frame(item.ref_json, "send hello first"));
-    return;
-  }
   {
     std::lock_guard lock(session->telemetry_mu);
-    session->telemetry_jobs.push_back(
-        {item.ref_json, std::move(message.id), std::move(message.points), session->device_id});
+    session->telemetry_jobs.push_back({item.ref_json,
+                                       std::move(std::get<TelemetryMessage>(item.message)),
+                                       std::move(item.text), session->greeted, session->device_id});
     if (std::exchange(session->telemetry_running, true)) return;
   }
   if (telemetry_pool_->try_post([this, session] { ingest_next(session); })) return;
@@ -489,25 +507,7 @@ void DeviceHub::ingest_next(const std::shared_ptr<Session>& session) {
     job = std::move(session->telemetry_jobs.front());
     session->telemetry_jobs.pop_front();
   }
-  auto accepted = telemetry_->ingest(std::move(job.points), job.device_id);
-  if (accepted.ok()) {
-    telemetry_points_.inc(*accepted);
-    answer_telemetry(*session, ack_frame(job.id, *accepted));
-  } else {
-    const ErrorCode code = accepted.status().code();
-    const bool refused = code == ErrorCode::kInvalidArgument ||
-                         code == ErrorCode::kPermissionDenied ||
-                         code == ErrorCode::kResourceExhausted;
-    if (!refused) {
-      spdlog::warn("device {}: storing telemetry failed: {}", job.device_id,
-                   accepted.status().to_string());
-    }
-    messages_refused_.inc();
-    answer_telemetry(*session,
-                     error_frame(job.ref_json, refused ? accepted.status().detail()
-                                                       : "the server could not store these "
-                                                         "points; send them again"));
-  }
+  answer_telemetry(*session, store_telemetry(job));
   {
     std::lock_guard lock(session->telemetry_mu);
     if (session->telemetry_jobs.empty()) {
@@ -516,6 +516,38 @@ void DeviceHub::ingest_next(const std::shared_ptr<Session>& session) {
     }
   }
   telemetry_pool_->post([this, session] { ingest_next(session); });
+}
+
+// On the pool: reads a large message, stores the points; the ack or the error.
+std::string DeviceHub::store_telemetry(TelemetryJob& job) {
+  if (!job.text.empty()) {
+    ParsedDeviceMessage parsed = parse_device_message(job.text);
+    job.ref_json = parsed.ref_json;
+    auto* message = parsed.message ? std::get_if<TelemetryMessage>(&*parsed.message) : nullptr;
+    if (!message) {  // (a large message that parses is telemetry: others are refused as large)
+      messages_refused_.inc();
+      return error_frame(parsed.ref_json, parsed.message ? "not telemetry" : parsed.error);
+    }
+    job.message = std::move(*message);
+  }
+  if (!job.greeted) {
+    messages_refused_.inc();
+    return error_frame(job.ref_json, "send hello first");
+  }
+  auto accepted = telemetry_->ingest(std::move(job.message.points), job.device_id);
+  if (accepted.ok()) {
+    telemetry_points_.inc(*accepted);
+    return ack_frame(job.message.id, *accepted);
+  }
+  messages_refused_.inc();
+  const ErrorCode code = accepted.status().code();
+  if (code == ErrorCode::kInvalidArgument || code == ErrorCode::kPermissionDenied ||
+      code == ErrorCode::kResourceExhausted) {
+    return error_frame(job.ref_json, accepted.status().detail());
+  }
+  spdlog::warn("device {}: storing telemetry failed: {}", job.device_id,
+               accepted.status().to_string());
+  return error_frame(job.ref_json, "the server could not store these points; send them again");
 }
 
 // The session may send another telemetry message as soon as it reads this answer.

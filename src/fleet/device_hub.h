@@ -5,8 +5,9 @@
 // - Each session is a DeviceLink (api/ adapts a net::WsConnection to it). A link's send()
 //   never blocks: the link has its own bounded write queue and closes a peer that does not
 //   read, which then catches up on reconnect — one slow device never stalls the others.
-// - Messages are parsed on the caller's (I/O) thread (a telemetry message of 1 MiB, the largest,
-//   takes a few milliseconds); a ping is answered there. Everything that
+// - Messages are parsed on the caller's (I/O) thread, and a ping is answered there; but one
+//   larger than kMaxDeviceMessageBytes (only telemetry may be, up to 1 MiB: 10–20 ms to read)
+//   is parsed on the blocking pool with the session's other telemetry. Everything that
 //   touches the store goes to the hub's worker thread, in arrival order per session, and is
 //   written in batches: one transaction for up to `batch` messages of all sessions, so a
 //   rollout's thousands of confirmations cost a few commits, not thousands. Answers and hooks
@@ -137,6 +138,8 @@ class DeviceHub {
   struct TelemetryJob;
 
   void enqueue(Item item);
+  void enqueue_message(Item item);
+  bool admit_telemetry(Session& session, std::string_view ref_json);
   void run();
   void process(std::vector<Item>& items);
   Status apply(store::Session& s, Item& item, Batch& out);
@@ -147,6 +150,7 @@ class DeviceHub {
   void handle_pull(Item& item);
   void handle_telemetry(Item& item);
   void ingest_next(const std::shared_ptr<Session>& session);
+  std::string store_telemetry(TelemetryJob& job);
   void answer_telemetry(Session& session, std::string frame);
   void renew_leases();
   void send_command(Session& session, const Command& command);

@@ -88,6 +88,17 @@ TEST_F(DeviceHubTest, AtMostMaxTelemetryInFlightMessagesWaitForTheirAnswer) {
                              "then send it again"}}));
   }
   EXPECT_EQ(frames[2], (json::object{{"type", "pong"}})) << "the session goes on";
+  // A message larger than kMaxDeviceMessageBytes counts as telemetry before it is read (on the
+  // pool), so its refusal has no ref.
+  std::string large = R"({"type":"telemetry","id":"big","sensor":"a","points":[)";
+  for (int i = 0; large.size() <= kMaxDeviceMessageBytes; ++i) {
+    large += (i ? ",[" : "[") + std::to_string(i) + ",1]";
+  }
+  hub.receive(session, large + "]}");
+  frames = link->frames();
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(frames[3].at("ref").is_null());
+  EXPECT_EQ(frames[3].at("detail").as_string().subview().substr(0, 12), "more than 3 ");
   // Another session has its own limit.
   auto other_link = std::make_shared<RecordingLink>();
   auto other = hub.open(other_link, 2);

@@ -556,8 +556,34 @@ TEST_P(DeviceWsTelemetryTest, PointsAreAckedOnceStoredAndReadBackOverHttp) {
   ASSERT_TRUE(ack);
   EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-6"}, {"accepted", 1}}));
   EXPECT_EQ(series("s1").size(), 3u);
+
+  // Larger than other messages may be (64 KiB; read on the blocking pool): acked as any other,
+  // or refused naming the point; a large message of another type is refused.
+  json::array many;
+  for (int i = 0; i < 5000; ++i) many.push_back({kT0 + 7'200'000 + i * 1000, i * 0.25});
+  ASSERT_GT(json::serialize(telemetry("t-7", "s2", many)).size(), 64u * 1024);
+  ASSERT_TRUE(ws->send(telemetry("t-7", "s2", many)));
+  ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-7"}, {"accepted", 5000}}));
+  EXPECT_EQ(series("s2").size(), 5003u);
+  many[4999] = {kT0, "high"};
+  ASSERT_TRUE(ws->send(telemetry("t-8", "s2", many)));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*e, (json::object{{"type", "error"},
+                              {"ref", "t-8"},
+                              {"detail", "points[4999][1]: must be a finite number"}}));
+  ASSERT_TRUE(ws->send({{"type", "alarm"},
+                        {"id", "a-big"},
+                        {"severity", "major"},
+                        {"details", {{"pad", std::string(70'000, 'x')}}}}));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("ref"), "a-big");
+  EXPECT_EQ(e->at("detail"), "message larger than 65536 bytes (telemetry: 1048576)");
   const std::string metrics = client_->get("/metrics").body;
-  EXPECT_NE(metrics.find("vigil_fleet_telemetry_points_total 9"), std::string::npos);
+  EXPECT_NE(metrics.find("vigil_fleet_telemetry_points_total 5009"), std::string::npos);
 }
 
 // A device that sends faster than the store takes: beyond 8 unanswered telemetry messages each
