@@ -429,6 +429,7 @@ Status App::add_telemetry(const Config& config) {
       *db_, telemetry::SeriesStore::Options{
                 .chunk_points = static_cast<size_t>(config.get_int("telemetry.chunk_points"))});
   telemetry_ = std::make_unique<telemetry::TelemetryService>(*sensors_, *series_);
+  if (hub_) hub_->set_telemetry(telemetry_.get(), blocking_.get());  // devices stream points too
   baseline_store_ = std::make_unique<telemetry::BaselineStore>(*db_);
   telemetry_->use_baselines(baseline_store_.get());
   telemetry::BaselineOptions baseline_options;
