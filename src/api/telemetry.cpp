@@ -557,8 +557,9 @@ net::RouteSpec anomalies_spec() {
               "last 24 h): its matrix-profile distance in percent of the baseline's "
               "maximum (null while undefined), ok below the detector's warn_percent, "
               "warning below critical_percent, critical from there. Recomputed from the "
-              "stored series; the baseline is the sensor's first 576 points (4 days of a "
-              "point every 10 minutes), undefined while they come",
+              "stored series against the sensor's current baseline (GET …/baseline); without "
+              "one it is learned from the sensor's first 576 points (4 days of a point every 10 "
+              "minutes), undefined while they come",
           .tag = "telemetry",
           .action = "sensors.read",
           .params = {{"from", "query", "RFC 3339 or epoch milliseconds (default: to - 24 h)"},
