@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "api/baselines.h"
 #include "api/json_body.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,6 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)f.optional_int("amount");
       f.reject_unknown({"email", "name"});
       if (!f.ok()) f.respond(ex);
+      vigil::api::Fields baseline(*obj);  // POST /api/v1/baselines
+      (void)vigil::api::read_baseline_request(*obj, baseline);
     }
     (void)vigil::api::read_page(ex);
     if (!ex.responded()) ex.respond_json(http::status::ok, {});

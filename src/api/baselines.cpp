@@ -98,6 +98,30 @@ std::optional<int64_t> read_time(const json::object& body, const char* name, Fie
   return ms;
 }
 
+}  // namespace
+
+BaselineRequest read_baseline_request(const json::object& body, Fields& f) {
+  BaselineRequest r;
+  r.name = f.required_string("name");
+  std::optional<std::string> sensor = f.optional_string("sensor");
+  std::optional<bool> clean = f.optional_bool("clean");
+  f.reject_unknown({"name", "values", "sensor", "from", "to", "clean"});
+  if (const json::value* v = body.if_contains("values")) {
+    if (sensor) f.add("values", "give values or a sensor's range, not both");
+    r.values = read_values(*v, f);
+  } else if (sensor) {
+    r.cut.sensor = *sensor;
+    r.cut.from_ms = read_time(body, "from", f).value_or(0);
+    r.cut.to_ms = read_time(body, "to", f).value_or(0);
+    r.cut.clean = clean.value_or(true);
+  } else {
+    f.add("values", "give values, or a sensor with from and to");
+  }
+  return r;
+}
+
+namespace {
+
 class BaselineHandlers {
  public:
   explicit BaselineHandlers(BaselineDeps d) : d_(d) {}
@@ -114,43 +138,25 @@ class BaselineHandlers {
     });
   }
 
-  // {"name","values":[…]} or {"name","sensor","from","to","clean"?}.
   void create(const ExchangePtr& ex) const {
     auto body = read_json_object(*ex);
     if (!body) return;
     Fields f(*body);
-    std::string name = f.required_string("name");
-    std::optional<std::string> sensor = f.optional_string("sensor");
-    std::optional<bool> clean = f.optional_bool("clean");
-    f.reject_unknown({"name", "values", "sensor", "from", "to", "clean"});
-    std::optional<std::vector<double>> values;
-    telemetry::CutRequest cut;
-    if (const json::value* v = body->if_contains("values")) {
-      if (sensor) f.add("values", "give values or a sensor's range, not both");
-      values = read_values(*v, f);
-    } else if (sensor) {
-      cut.sensor = *sensor;
-      cut.from_ms = read_time(*body, "from", f).value_or(0);
-      cut.to_ms = read_time(*body, "to", f).value_or(0);
-      cut.clean = clean.value_or(true);
-    } else {
-      f.add("values", "give values, or a sensor with from and to");
-    }
+    BaselineRequest request = read_baseline_request(*body, f);
     if (!f.ok()) return f.respond(*ex);
-    off_io(*d_.blocking, ex,
-           [d = d_, name, values = std::move(values), cut](net::Exchange& ex) mutable {
-             const int64_t by = ex.principal()->user_id;
-             Expected<Baseline> b = Status(ErrorCode::kInternal, "unset");
-             if (values) {
-               b = d.baselines->upload(name, std::move(*values), by);
-             } else {
-               cut.name = name;
-               cut.by_user = by;
-               b = d.baselines->cut(cut);
-             }
-             if (!b.ok()) return respond_status(ex, b.status());
-             respond_created(ex, "/api/v1/baselines/" + b->name, baseline_json(*b, false));
-           });
+    off_io(*d_.blocking, ex, [d = d_, r = std::move(request)](net::Exchange& ex) mutable {
+      const int64_t by = ex.principal()->user_id;
+      Expected<Baseline> b = Status(ErrorCode::kInternal, "unset");
+      if (r.values) {
+        b = d.baselines->upload(r.name, std::move(*r.values), by);
+      } else {
+        r.cut.name = r.name;
+        r.cut.by_user = by;
+        b = d.baselines->cut(r.cut);
+      }
+      if (!b.ok()) return respond_status(ex, b.status());
+      respond_created(ex, "/api/v1/baselines/" + b->name, baseline_json(*b, false));
+    });
   }
 
   void get(const ExchangePtr& ex) const {
