@@ -49,5 +49,6 @@ void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code);
 // detect --nab DATA_DIR --out OUT_DIR (detect.cpp): needs no configuration or store.
 void add_detect_command(CLI::App& app, int& exit_code);
+void add_parse_record_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

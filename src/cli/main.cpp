@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   cli::add_agent_command(app, exit_code);
   // detect: offline anomaly detection (NAB's layout)
   cli::add_detect_command(app, exit_code);
+  cli::add_parse_record_command(app, exit_code);
 
   // config show
   auto* config_cmd = app.add_subcommand("config", "Inspect the effective configuration");

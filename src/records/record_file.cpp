@@ -163,7 +163,9 @@ Expected<T> required(const RecordFile& r, const std::string& name) {
   }
 }
 
-Status read_required(RecordFile& r) {
+}  // namespace
+
+Status take_required(RecordFile& r) {
   auto text = [&](const char* name, std::string& out) -> Status {
     auto v = required<std::string>(r, name);
     if (!v.ok()) return v.status();
@@ -194,6 +196,8 @@ Status read_required(RecordFile& r) {
     return bad("sleep_stop_time is before sleep_start_time");
   return {};
 }
+
+namespace {
 
 Status read_hypnogram(hid_t file, RecordFile& r, const RecordLimits& limits) {
   const char* path = "reporting/dreemnogram";
@@ -293,7 +297,7 @@ Expected<RecordFile> read_record_file(const std::string& path, const RecordLimit
     if (!v.ok()) return v.status();
     if (*v) r.attributes.emplace(name, std::move(**v));
   }
-  VIGIL_RETURN_IF_ERROR(read_required(r));
+  VIGIL_RETURN_IF_ERROR(take_required(r));
   VIGIL_RETURN_IF_ERROR(read_hypnogram(file.get(), r, limits));
   VIGIL_RETURN_IF_ERROR(read_signals(file.get(), r, limits));
   return r;

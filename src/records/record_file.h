@@ -53,6 +53,10 @@ struct RecordLimits {
 
 inline constexpr int64_t kEpochSeconds = 30;
 
+// Fills the named fields (user, device, …) from r.attributes; kInvalidArgument naming the first
+// missing or mistyped one.
+Status take_required(RecordFile& r);
+
 Expected<RecordFile> read_record_file(const std::string& path, const RecordLimits& limits = {});
 
 }  // namespace vigil::records

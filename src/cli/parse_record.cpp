@@ -1,0 +1,26 @@
+// vigil parse-record FILE --max-memory N: the record collector's child process (records/
+// record_parser.h). Hidden from --help: the server runs it, people do not.
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "cli/common.h"
+#include "records/record_parser.h"
+
+namespace vigil::cli {
+
+void add_parse_record_command(CLI::App& app, int& exit_code) {
+  static std::string path;
+  static size_t max_memory = size_t{2} << 30;
+  auto* cmd = app.add_subcommand("parse-record",
+                                 "Parse one sleep-record file and write it to stdout in the "
+                                 "collector's wire form (run by the server)");
+  cmd->group("");  // hidden
+  cmd->add_option("file", path, "The HDF5 record")->required();
+  cmd->add_option("--max-memory", max_memory, "Address space cap in bytes (0: none)");
+  cmd->callback(
+      [&exit_code] { exit_code = records::run_parse_record(path, max_memory, STDOUT_FILENO); });
+}
+
+}  // namespace vigil::cli
