@@ -6,7 +6,8 @@
 // - it crashed (kInvalidArgument "the parser crashed (signal 11) on this file");
 // - it ran past the timeout (killed; kInvalidArgument "the parser took longer than 30 s");
 // - it could not be started (kUnavailable: the server's fault, not the file's).
-// The child caps its own address space (RLIMIT_AS) at max_memory_bytes before it opens the file.
+// The child caps its own address space (RLIMIT_AS) at max_memory_bytes before it opens the file
+// (not in an AddressSanitizer build, whose shadow memory alone is terabytes of address space).
 //
 // The wire between them (encode_record/decode_record): a JSON header line (the fields, the
 // attributes, the hypnogram, each channel's modality, name, fs, unit and sample count), then
