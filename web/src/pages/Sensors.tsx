@@ -213,7 +213,7 @@ function AddSensor({ onAdded }: { onAdded: (s: SensorT) => void }) {
 type RangeData =
   | { state: "loading" }
   | { state: "error"; problem: Problem }
-  | { state: "ok"; plan: Plan; points: LevelPoint[]; total: number | null; fellBack: boolean };
+  | { state: "ok"; key: RangeKey; plan: Plan; points: LevelPoint[]; total: number | null; fellBack: boolean };
 
 // Reads a range: a long one is counted first (by hour or day) to choose between its points with
 // levels and buckets; a short one asks for the levels and falls back to buckets when the server
@@ -238,7 +238,7 @@ async function readRange(name: string, key: RangeKey, agg: "avg" | "max", now: n
       path: { name },
       query: { from: String(plan.from), to: String(plan.to) },
     });
-    if (r.ok) return { state: "ok", plan, points: pointsFrom(r.data.points), total, fellBack };
+    if (r.ok) return { state: "ok", key, plan, points: pointsFrom(r.data.points), total, fellBack };
     if (!tooManyPoints(r.problem)) return { state: "error", problem: r.problem };
     plan = seriesPlan({ from: plan.from, to: plan.to }, agg);
     fellBack = true;
@@ -251,7 +251,7 @@ async function readRange(name: string, key: RangeKey, agg: "avg" | "max", now: n
   if (!s.ok) return { state: "error", problem: s.problem };
   const buckets = s.data.buckets ?? [];
   if (total === null && !fellBack) total = buckets.reduce((n, b) => n + (b.count ?? 0), 0);
-  return { state: "ok", plan, points: pointsFrom(buckets), total, fellBack };
+  return { state: "ok", key, plan, points: pointsFrom(buckets), total, fellBack };
 }
 
 // The chart's module (uPlot), loaded on the first sensor page shown.
@@ -476,6 +476,10 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
 }
 
 function summary(r: Extract<RangeData, { state: "ok" }>, shown: number, heard: number, unit: string): string {
+  return `${ranges.find((x) => x.key === r.key)!.label}: ${counts(r, shown, heard, unit)}`;
+}
+
+function counts(r: Extract<RangeData, { state: "ok" }>, shown: number, heard: number, unit: string): string {
   const liveNote = heard ? ` ${heard} live ${heard === 1 ? "point" : "points"} added.` : "";
   if (r.plan.kind === "anomalies") {
     return `${shown} ${shown === 1 ? "point" : "points"} with their levels.${liveNote}`;
