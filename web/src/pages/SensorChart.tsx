@@ -80,8 +80,7 @@ export default function SensorChart(props: ChartProps) {
       series.push({
         label: "Level (% of baseline)",
         stroke: c.percent,
-        width: 1,
-        dash: [4, 3],
+        width: 1.5,
         scale: "pct",
         value: (_u, v) => (v === null || v === undefined ? "—" : `${v.toFixed(1)} %`),
       });

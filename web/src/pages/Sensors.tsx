@@ -118,15 +118,13 @@ export function Sensors({ search }: { search: string }) {
                   </th>
                   <td>{s.device ? <Link href={pathFor("device", { name: s.device })}>{s.device}</Link> : "none"}</td>
                   <td>{s.unit || "none"}</td>
-                  <td>
-                    {admin ? (
-                      <button type="button" class="pin" onClick={() => pin(s)} aria-label={`${s.pinned ? "Unpin" : "Pin"} ${s.name}`}>
-                        {s.pinned ? "★ Pinned" : "☆ Pin"}
+                  <td class="pinned">
+                    {s.pinned ? "★ yes" : "no"}
+                    {admin && (
+                      <button type="button" class="pin" onClick={() => pin(s)}>
+                        {s.pinned ? "Unpin" : "Pin"}
+                        <span class="visually-hidden"> {s.name}</span>
                       </button>
-                    ) : s.pinned ? (
-                      "★ pinned"
-                    ) : (
-                      "no"
                     )}
                   </td>
                 </tr>
