@@ -1,9 +1,11 @@
 // Sensors in the console, end to end against a real `vigil serve`: sensors made through the API
 // are listed pinned first and filter by pinned and by device; an admin pins one from the list
 // and sees the server's reason when adding a taken name; a sensor's page draws the points posted
-// to /api/v1/telemetry (values and levels), and, when the server sends the `sensor:<name>`
-// events, shows a point posted later without a reload. Both pages pass axe (WCAG A/AA).
-import type { Page } from "playwright-core";
+// to /api/v1/telemetry (values and levels), reads a long range as buckets, merges the events of
+// `sensor:<name>` (given to the page through a routed socket, so the page's side is checked
+// whatever the server sends) and, when the server sends those events itself, shows a point
+// posted later without a reload. Both pages pass axe (WCAG A/AA).
+import type { Page, WebSocketRoute } from "playwright-core";
 import { beforeAll, expect, test } from "vitest";
 import { type Server, accessibilityViolations, adminCall, adminPassword, browserSuite, screenshot, signIn } from "./harness";
 
@@ -121,7 +123,9 @@ test("a sensor's page draws its points and levels, and adds live ones", async ()
   const dense = Array.from({ length: 60_000 }, (_, i) => [now - (60_000 - i) * 1000, i % 100]);
   await adminCall(server, "POST", "/api/v1/telemetry", JSON.stringify({ sensor: "dense", points: dense }), json);
   await page.goto(server.url + "/sensors/dense?range=all");
-  await page.getByText(/^All: The average per \d+m bucket, \d+ buckets: this range holds 60000 points/).waitFor();
+  await page.getByText(/^All: The average per \d+m bucket, \d+ buckets: this range holds 60,000 points/).waitFor();
+  // The badge still has the newest level (read from the last hour).
+  await page.locator(".level-now").getByText(/value \d+ at /).waitFor();
   await page.locator(".chart .u-legend").getByText("Average").waitFor();
   await page.getByLabel("Buckets show").selectOption("max");
   await page.getByText(/^All: The maximum per \d+m bucket/).waitFor();
@@ -132,4 +136,34 @@ test("a sensor's page draws its points and levels, and adds live ones", async ()
   await page.locator(".chart canvas").waitFor();
   await accessible("sensor, dark");
   await page.emulateMedia({ colorScheme: "light" });
+});
+
+test("live events of a sensor: the history frame, an overlapping batch and a level change", async () => {
+  // The page's socket goes through this route to the server; frames are added toward the page.
+  let socket: WebSocketRoute | null = null;
+  await page.routeWebSocket(/\/api\/v1\/ws\/events$/, (ws) => {
+    const srv = ws.connectToServer();
+    ws.onMessage((m) => {
+      srv.send(m);
+      if (String(m).includes('"sensor:alpha"')) socket = ws;
+    });
+  });
+  await page.goto(server.url + "/sensors/alpha");
+  await heading("alpha").waitFor();
+  await page.getByText("Last 24 hours: 0 points with their levels.").waitFor();
+  await expect.poll(() => socket !== null).toBe(true);
+  const t = Date.now() - 60_000;
+  const pt = (i: number, value: number, level: string, percent: number | null) => ({ at: new Date(t + i * 10_000).toISOString(), value, level, percent });
+  const frame = (event: object) =>
+    socket!.send(JSON.stringify({ type: "event", seq: 1, topic: "sensor:alpha", at: new Date().toISOString(), event: { sensor: "alpha", ...event } }));
+  frame({ kind: "points", history: true, points: [pt(0, 1, "undefined", null), pt(1, 2, "ok", 40), pt(2, 3, "ok", 60)] });
+  await page.getByText("Last 24 hours: 3 points with their levels.").waitFor();
+  await page.locator(".chart canvas").waitFor();
+  frame({ kind: "points", history: false, points: [pt(2, 3, "ok", 60), pt(3, 9, "critical", 250)] });
+  frame({ kind: "level", ...pt(3, 9, "critical", 250), previous: "ok" });
+  await page.getByText("Last 24 hours: 4 points with their levels. 2 live points added.").waitFor();
+  expect(await page.locator(".level-now .level").textContent()).toBe("critical");
+  await accessible("sensor, live, critical");
+  await screenshot(page, "sensor-live");
+  await page.unrouteAll();
 });

@@ -211,7 +211,7 @@ function AddSensor({ onAdded }: { onAdded: (s: SensorT) => void }) {
 type RangeData =
   | { state: "loading" }
   | { state: "error"; problem: Problem }
-  | { state: "ok"; key: RangeKey; plan: Plan; points: LevelPoint[]; total: number | null; fellBack: boolean };
+  | { state: "ok"; key: RangeKey; plan: Plan; points: LevelPoint[]; total: number | null; fellBack: boolean; tail: LevelPoint[] };
 
 // Reads a range: a long one is counted first (by hour or day) to choose between its points with
 // levels and buckets; a short one asks for the levels and falls back to buckets when the server
@@ -236,7 +236,7 @@ async function readRange(name: string, key: RangeKey, agg: "avg" | "max", now: n
       path: { name },
       query: { from: String(plan.from), to: String(plan.to) },
     });
-    if (r.ok) return { state: "ok", key, plan, points: pointsFrom(r.data.points), total, fellBack };
+    if (r.ok) return { state: "ok", key, plan, points: pointsFrom(r.data.points), total, fellBack, tail: [] };
     if (!tooManyPoints(r.problem)) return { state: "error", problem: r.problem };
     plan = seriesPlan({ from: plan.from, to: plan.to }, agg);
     fellBack = true;
@@ -249,7 +249,13 @@ async function readRange(name: string, key: RangeKey, agg: "avg" | "max", now: n
   if (!s.ok) return { state: "error", problem: s.problem };
   const buckets = s.data.buckets ?? [];
   if (total === null && !fellBack) total = buckets.reduce((n, b) => n + (b.count ?? 0), 0);
-  return { state: "ok", key, plan, points: pointsFrom(buckets), total, fellBack };
+  // The chart has no levels then; the badge still wants the newest: the last hour's.
+  const t = await api.get("/api/v1/sensors/{name}/anomalies", {
+    path: { name },
+    query: { from: String(plan.to - 3_600_000), to: String(plan.to) },
+  });
+  const tail = t.ok ? pointsFrom(t.data.points) : [];
+  return { state: "ok", key, plan, points: pointsFrom(buckets), total, fellBack, tail };
 }
 
 // The chart's module (uPlot), loaded on the first sensor page shown.
@@ -358,7 +364,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
     () => (!ok ? [] : raw ? since(mergePoints(ok.points, live), ok.plan.from) : ok.points),
     [ok, raw, live],
   );
-  const now = currentLevel(raw ? points : live, lastLevel);
+  const now = currentLevel(raw ? points : mergePoints(ok?.tail ?? [], live), lastLevel);
   const w = ok ? { from: ok.plan.from, to: Math.max(ok.plan.to, points.length ? points[points.length - 1]!.t : 0) } : null;
   const markers = useMemo(
     () => (w && alarms.state === "ok" ? alarmMarkers(alarms.data.items, name, w) : []),
@@ -382,7 +388,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
             value {formatValue(now.value, sensor.unit)} at {formatTime(new Date(now.t).toISOString())}
           </span>
         ) : (
-          <span class="hint">no points yet</span>
+          <span class="hint">{raw ? "no points yet" : "no point in the last hour"}</span>
         )}
       </p>
       <dl class="facts">
@@ -485,7 +491,7 @@ function counts(r: Extract<RangeData, { state: "ok" }>, shown: number, heard: nu
   const what = r.plan.agg === "max" ? "The maximum" : "The average";
   const many = r.fellBack
     ? "this range holds more points than the server answers at once (100 000)"
-    : `this range holds ${r.total ?? "many"} points, more than are drawn with their levels`;
+    : `this range holds ${r.total?.toLocaleString() ?? "many"} points, more than are drawn with their levels`;
   return `${what}${unit ? ` (${unit})` : ""} per ${r.plan.step} bucket, ${shown} buckets: ${many}, so levels, bands and live points are not shown. Choose a shorter range for them.`;
 }
 
