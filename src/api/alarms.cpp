@@ -28,7 +28,7 @@ json::object alarm_json(const fleet::Alarm& a) {
           {"at", a.at},
           {"last_at", a.last_at},
           {"count", a.count},
-          {"device", a.device},
+          {"device", text_or_null(a.device)},
           {"watchdog", text_or_null(a.watchdog)},
           {"sensor", text_or_null(a.sensor)},
           {"model", model_ref_json(a.model)},
@@ -42,8 +42,8 @@ json::object alarm_json(const fleet::Alarm& a) {
           {"cleared_at", text_or_null(a.cleared_at)}};
 }
 
-// ?device= ?model= ?version= ?state= ?severity= ?source= ?since= ?until= plus the page; answers
-// 422 naming every bad value and returns nullopt.
+// ?device= ?model= ?version= ?state= ?severity= ?source= ?sensor= ?since= ?until= plus the page;
+// answers 422 naming every bad value and returns nullopt.
 std::optional<fleet::AlarmFilter> read_filter(net::Exchange& ex) {
   auto page = read_page(ex);
   if (!page) return std::nullopt;
@@ -52,6 +52,7 @@ std::optional<fleet::AlarmFilter> read_filter(net::Exchange& ex) {
                        .state = ex.query("state"),
                        .severity = ex.query("severity"),
                        .source = ex.query("source"),
+                       .sensor = ex.query("sensor"),
                        .limit = page->limit,
                        .before_id = page->cursor.value_or(0)};
   std::vector<net::FieldError> errors;
@@ -210,7 +211,7 @@ json::value alarm_schema() {
          {"at", text},
          {"last_at", text},
          {"count", integer},
-         {"device", text},
+         {"device", nullable("string")},
          {"watchdog", nullable("string")},
          {"sensor", nullable("string")},
          {"model", model},
@@ -249,6 +250,7 @@ net::RouteSpec list_spec() {
   params.push_back({"state", "query", "active, acknowledged or cleared"});
   params.push_back({"severity", "query", "warning, minor, major or critical"});
   params.push_back({"source", "query", "watchdog or detector"});
+  params.push_back({"sensor", "query", "Only alarms about this sensor"});
   params.push_back({"since", "query",
                     "Alarms reported at or after this time (last_at >= since); RFC 3339 or "
                     "epoch milliseconds"});

@@ -86,7 +86,7 @@ std::string subscribed_frame(const std::vector<std::string>& topics, uint64_t se
 // One subscription per connection, replaced by each subscribe.
 class EventsEndpoint final : public net::WsEndpoint {
  public:
-  explicit EventsEndpoint(events::Hub& hub) : hub_(hub) {}
+  explicit EventsEndpoint(EventsDeps deps) : hub_(*deps.hub), deps_(std::move(deps)) {}
 
   void on_message(const std::shared_ptr<net::WsConnection>& conn, std::string_view text) override {
     auto request = parse_events_request(text);
@@ -117,8 +117,33 @@ class EventsEndpoint final : public net::WsEndpoint {
       seq = sub->start_seq();
     }
     conn->send(subscribed_frame(request.topics, seq));
-    std::lock_guard lock(mu_);
-    subs_[conn->id()] = std::move(sub);
+    {
+      std::lock_guard lock(mu_);
+      subs_[conn->id()] = std::move(sub);
+    }
+    if (events::may_read({who->user_id, who->role}, std::nullopt)) send_recent(conn, request);
+  }
+
+  // Each named sensor's recent points, computed off the I/O thread.
+  void send_recent(const std::shared_ptr<net::WsConnection>& conn, const EventsRequest& request) {
+    if (!deps_.sensor_recent || !deps_.blocking) return;
+    static constexpr std::string_view kPrefix = "sensor:";
+    for (const std::string& topic : request.topics) {
+      if (!topic.starts_with(kPrefix) || topic == "sensor:*") continue;
+      std::weak_ptr<net::WsConnection> weak = conn;
+      const bool posted =
+          deps_.blocking->try_post([recent_of = deps_.sensor_recent, hub = &hub_, weak, topic] {
+            auto recent = recent_of(std::string_view(topic).substr(kPrefix.size()));
+            auto c = weak.lock();
+            if (!c) return;
+            if (!recent.ok()) return c->send(error_frame(recent.status()));
+            c->send(hub->sample_frame(topic, *recent));
+          });
+      if (!posted) {
+        conn->send(error_frame(Status(ErrorCode::kUnavailable,
+                                      "busy: the recent points of " + topic + " are not sent")));
+      }
+    }
   }
 
   std::unique_ptr<events::Subscription> take(uint64_t conn_id) {
@@ -131,6 +156,7 @@ class EventsEndpoint final : public net::WsEndpoint {
   }
 
   events::Hub& hub_;
+  EventsDeps deps_;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::unique_ptr<events::Subscription>> subs_;
 };
@@ -169,7 +195,7 @@ Expected<EventsRequest> parse_events_request(std::string_view text) {
 
 void add_events_routes(net::Router& router, EventsDeps deps) {
   router.add_websocket("/api/v1/ws/events", events_spec(),
-                       std::make_shared<EventsEndpoint>(*deps.hub));
+                       std::make_shared<EventsEndpoint>(std::move(deps)));
 }
 
 }  // namespace vigil::api

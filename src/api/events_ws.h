@@ -5,18 +5,21 @@
 //
 // Client messages, one JSON object per text frame:
 //   {"type":"subscribe","topics":[…],"since"?:<seq>}  replaces the connection's subscription;
-//       answered {"type":"subscribed","topics":[…],"seq":<newest seq>} after any replay
+//       answered {"type":"subscribed","topics":[…],"seq":<newest seq>} after any replay, then,
+//       per `sensor:<name>` topic, an event with the sensor's recent points
 //   {"type":"ping"}                                    answered {"type":"pong"}
 // Anything else is answered {"type":"error","ref":null,"detail":…} and the connection stays
 // open (a bad subscribe leaves the current subscription as it was).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/blocking_pool.h"
 #include "core/status.h"
 #include "events/hub.h"
 #include "net/router.h"
@@ -42,6 +45,11 @@ Expected<EventsRequest> parse_events_request(std::string_view text);
 
 struct EventsDeps {
   events::Hub* hub = nullptr;
+  // A subscription to `sensor:<name>` first gets this event (the sensor's last points with
+  // their levels; api/sensor_events.h), computed on `blocking`; kNotFound is answered with an
+  // error frame (the topic stays subscribed). Empty: nothing first.
+  std::function<Expected<boost::json::object>(std::string_view sensor)> sensor_recent;
+  BlockingPool* blocking = nullptr;
 };
 
 void add_events_routes(net::Router& router, EventsDeps deps);

@@ -10,6 +10,7 @@
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/schemas.h"
+#include "api/sensor_events.h"
 #include "core/ids.h"
 #include "core/strings.h"
 
@@ -29,10 +30,6 @@ namespace {
 
 json::value number_or_null(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
-}
-
-std::string time_text(int64_t ms) {
-  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
 }
 
 json::object detector_json(const DetectorSettings& d) {
@@ -320,16 +317,10 @@ class TelemetryHandlers {
       if (!judged.ok()) return respond_status(ex, judged.status());
       json::array items;
       items.reserve(judged->size());
-      for (const auto& j : *judged) {
-        items.push_back(json::object{
-            {"at", time_text(j.point.at_ms)},
-            {"value", j.point.value},
-            {"level", detect::level_name(j.level)},
-            {"percent", std::isfinite(j.percent) ? json::value(j.percent) : json::value(nullptr)}});
-      }
+      for (const auto& j : *judged) items.push_back(judged_point_json(j));
       ex.respond_json(status::ok, json::object{{"sensor", sensor->name},
-                                               {"from", time_text(r.from)},
-                                               {"to", time_text(r.to)},
+                                               {"from", format_epoch_ms(r.from)},
+                                               {"to", format_epoch_ms(r.to)},
                                                {"points", std::move(items)}});
     });
   }
@@ -356,16 +347,17 @@ class TelemetryHandlers {
     off_io(*d_.blocking, ex, [d = d_, r = *range, step, agg, agg_name](net::Exchange& ex) {
       auto sensor = d.telemetry->get(ex.param("name"));
       if (!sensor.ok()) return respond_status(ex, sensor.status());
-      json::object out{
-          {"sensor", sensor->name}, {"from", time_text(r.from)}, {"to", time_text(r.to)}};
+      json::object out{{"sensor", sensor->name},
+                       {"from", format_epoch_ms(r.from)},
+                       {"to", format_epoch_ms(r.to)}};
       json::array items;
       if (step) {
         auto buckets = d.telemetry->series().aggregate(sensor->id, r.from, r.to, *step, agg);
         if (!buckets.ok()) return respond_status(ex, buckets.status());
         items.reserve(buckets->size());
         for (const auto& b : *buckets) {
-          items.push_back(
-              json::object{{"at", time_text(b.start_ms)}, {"value", b.value}, {"count", b.count}});
+          items.push_back(json::object{
+              {"at", format_epoch_ms(b.start_ms)}, {"value", b.value}, {"count", b.count}});
         }
         out["step_ms"] = *step;
         out["agg"] = agg_name;
@@ -382,7 +374,7 @@ class TelemetryHandlers {
         }
         items.reserve(points->size());
         for (const auto& p : *points) {
-          items.push_back(json::object{{"at", time_text(p.at_ms)}, {"value", p.value}});
+          items.push_back(json::object{{"at", format_epoch_ms(p.at_ms)}, {"value", p.value}});
         }
         out["points"] = std::move(items);
       }

@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/console.h"
+#include "api/sensor_events.h"
 #include "bus/amqp_queue.h"
 
 #include <cstdio>
@@ -55,6 +56,7 @@
 #include "tasks/ledger.h"
 #include "tasks/task_service.h"
 #include "tasks/worker.h"
+#include "telemetry/live_detection.h"
 #include "telemetry/series_store.h"
 
 #ifndef VIGIL_VERSION
@@ -240,7 +242,14 @@ Expected<std::unique_ptr<App>> App::create(const Config& config, AppOptions opti
                        {.accounts = app->accounts_.get(), .blocking = app->blocking_.get()});
   api::add_audit_routes(*app->router_, {.db = app->db_.get(), .blocking = app->blocking_.get()});
   app->events_ = std::make_unique<events::Hub>(events_options(config), &app->metrics_);
-  api::add_events_routes(*app->router_, {.hub = app->events_.get()});
+  api::add_events_routes(
+      *app->router_,
+      {.hub = app->events_.get(),
+       .sensor_recent = [a = app.get()](std::string_view sensor) -> Expected<boost::json::object> {
+         if (!a->telemetry_) return not_found("no sensor named " + std::string(sensor));
+         return api::sensor_recent(*a->telemetry_, sensor);
+       },
+       .blocking = app->blocking_.get()});
   VIGIL_RETURN_IF_ERROR(app->add_models(config));
   return app;
 }
@@ -417,6 +426,29 @@ Status App::add_telemetry(const Config& config) {
       *db_, telemetry::SeriesStore::Options{
                 .chunk_points = static_cast<size_t>(config.get_int("telemetry.chunk_points"))});
   telemetry_ = std::make_unique<telemetry::TelemetryService>(*sensors_, *series_);
+  live_ = std::make_unique<telemetry::LiveDetection>(
+      *telemetry_,
+      telemetry::LiveOptions{
+          .threads = static_cast<int>(config.get_int("detect.threads")),
+          .max_queued_points = static_cast<size_t>(config.get_int("detect.queue_points")),
+          .max_sensors = static_cast<size_t>(config.get_int("detect.max_sensors"))},
+      api::sensor_event_hooks({.hub = events_.get(),
+                               .alarms = alarms_.get(),
+                               .alarm_changed =
+                                   [r = rollouts_.get(), e = events_.get()](const fleet::Alarm& a,
+                                                                            std::string_view kind) {
+                                     if (r) {
+                                       fleet::alarm_changed(a, kind, *r, e);
+                                     } else if (e) {
+                                       e->publish("alarms", fleet::alarm_event(a, kind));
+                                     }
+                                   }}),
+      &metrics_);
+  telemetry_->stored = [live = live_.get()](const telemetry::Sensor& s,
+                                            std::span<const telemetry::Point> points) {
+    live->offer(s, points);
+  };
+  telemetry_->changed = [live = live_.get()](int64_t id) { live->reset(id); };
   api::add_telemetry_routes(
       *router_,
       {.telemetry = telemetry_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
@@ -468,6 +500,7 @@ Status App::start() {
   if (task_watch_) task_watch_->start();
   if (workers_) workers_->start();
   if (series_) series_->start();
+  if (live_) live_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
   return {};
@@ -484,6 +517,7 @@ void App::stop() {
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (blocking_) blocking_->join();
+  if (live_) live_->stop();
   if (series_) series_->stop();
   if (batcher_) batcher_->stop();
   if (audit_) audit_->stop();

@@ -38,6 +38,7 @@ namespace vigil::telemetry {
 class SensorStore;
 class SeriesStore;
 class TelemetryService;
+class LiveDetection;
 }  // namespace vigil::telemetry
 namespace vigil::tasks {
 class Ledger;
@@ -161,6 +162,7 @@ class App {
   std::unique_ptr<telemetry::SensorStore> sensors_;
   std::unique_ptr<telemetry::SeriesStore> series_;
   std::unique_ptr<telemetry::TelemetryService> telemetry_;
+  std::unique_ptr<telemetry::LiveDetection> live_;  // after telemetry_: stopped and gone first
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
   std::unique_ptr<net::Server> server_;

@@ -153,6 +153,19 @@ const std::vector<ConfigKeySpec>& config_keys() {
        "this many",
        false, 64, 65536},
 
+      {"detect.threads", T::kInt, "1",
+       "Threads judging stored points live (a sensor always on the same one; they run at a lower "
+       "priority than the rest of the server)",
+       false, 1, 256},
+      {"detect.queue_points", T::kInt, "1000000",
+       "Points waiting for live detection at most; beyond, a sensor's points are read back from "
+       "the store when the detector gets to it",
+       false, 1000, 100000000},
+      {"detect.max_sensors", T::kInt, "20000",
+       "Sensors whose detector state (~50 KB each) is kept in memory; the least recently fed "
+       "beyond are primed again from the store",
+       false, 1, 10000000},
+
       {"events.keep_events", T::kInt, "10000",
        "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
       {"events.keep_s", T::kInt, "3600",

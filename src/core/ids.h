@@ -22,6 +22,10 @@ std::string random_token(size_t bytes = 32);
 // beyond the result: the audit writer formats one per record.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
 void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t);
+// Epoch milliseconds as RFC 3339 (UTC, milliseconds).
+inline std::string format_epoch_ms(int64_t ms) {
+  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
 inline std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 // The wall-clock time of a steady_clock reading, from a per-thread pair of readings of both

@@ -24,6 +24,22 @@ std::string gap_frame(uint64_t from, uint64_t to) {
   return R"({"type":"gap","from":)" + std::to_string(from) + R"(,"to":)" + std::to_string(to) + "}";
 }
 
+std::string event_frame(uint64_t seq, std::string_view topic_json, Clock::time_point at,
+                        std::string_view body) {
+  std::string frame;
+  frame.reserve(body.size() + topic_json.size() + 80);
+  frame += R"({"type":"event","seq":)";
+  frame += std::to_string(seq);
+  frame += R"(,"topic":)";
+  frame += topic_json;
+  frame += R"(,"at":")";
+  append_rfc3339(frame, at);
+  frame += R"(","event":)";
+  frame += body;
+  frame += '}';
+  return frame;
+}
+
 }  // namespace
 
 std::optional<std::string> topic_key(std::string_view topic) {
@@ -178,17 +194,7 @@ uint64_t Hub::publish(std::string_view topic, boost::json::object event,
   std::lock_guard lock(s.mu);
   uint64_t seq = s.next_seq++;
   Clock::time_point at = s.options.now();
-  std::string frame;
-  frame.reserve(body.size() + topic_json.size() + 80);
-  frame += R"({"type":"event","seq":)";
-  frame += std::to_string(seq);
-  frame += R"(,"topic":)";
-  frame += topic_json;
-  frame += R"(,"at":")";
-  append_rfc3339(frame, at);
-  frame += R"(","event":)";
-  frame += body;
-  frame += '}';
+  std::string frame = event_frame(seq, topic_json, at, body);
   s.ring.push_back({seq, at, owner_user_id, std::move(*key), std::move(frame)});
   const auto& entry = s.ring.back();
   for (const auto& [id, sub] : s.subs) {
@@ -198,6 +204,45 @@ uint64_t Hub::publish(std::string_view topic, boost::json::object event,
   if (s.published) s.published->inc();
   if (s.kept_gauge) s.kept_gauge->set(static_cast<int64_t>(s.ring.size()));
   return seq;
+}
+
+size_t Hub::broadcast(std::string_view topic, const boost::json::object& event,
+                      std::optional<int64_t> owner_user_id) {
+  auto key = topic_key(topic);
+  assert(key && *key != kAllSensors && "broadcast needs a concrete topic");
+  if (!key) return 0;
+  if (!has_subscribers(topic)) return 0;
+  std::string topic_json = boost::json::serialize(boost::json::string(topic));
+  std::string body = boost::json::serialize(event);
+  auto& s = *state_;
+  std::lock_guard lock(s.mu);
+  Subscription::State::Entry entry{s.newest(), s.options.now(), owner_user_id, std::move(*key), {}};
+  entry.frame = event_frame(entry.seq, topic_json, entry.at, body);
+  size_t sent = 0;
+  for (const auto& [id, sub] : s.subs) {
+    if (sub.wants(entry)) {
+      sub.deliver(entry.frame);
+      ++sent;
+    }
+  }
+  return sent;
+}
+
+std::string Hub::sample_frame(std::string_view topic, const boost::json::object& event) const {
+  std::string topic_json = boost::json::serialize(boost::json::string(topic));
+  std::string body = boost::json::serialize(event);
+  std::lock_guard lock(state_->mu);
+  return event_frame(state_->newest(), topic_json, state_->options.now(), body);
+}
+
+bool Hub::has_subscribers(std::string_view topic) const {
+  auto key = topic_key(topic);
+  if (!key) return false;
+  std::lock_guard lock(state_->mu);
+  for (const auto& [id, sub] : state_->subs) {
+    if (sub.topics.matches(*key)) return true;
+  }
+  return false;
 }
 
 std::unique_ptr<Subscription> Hub::subscribe(SubscribeOptions options) {

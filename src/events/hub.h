@@ -133,6 +133,19 @@ class Hub {
   uint64_t publish(std::string_view topic, boost::json::object event,
                    std::optional<int64_t> owner_user_id = std::nullopt);
 
+  // A sample, not an event (a sensor's new points): delivered at once to the subscriptions
+  // that want it, in the same frame as publish() makes, but neither numbered nor kept — its
+  // "seq" is the newest event's, so a client's `since` stays about kept events, and a
+  // reconnecting client never gets samples replayed (the sensor topic sends its recent points
+  // on subscribe instead). Returns the number of subscriptions it went to.
+  size_t broadcast(std::string_view topic, const boost::json::object& event,
+                   std::optional<int64_t> owner_user_id = std::nullopt);
+  // The frame broadcast() would send, for one reader (a subscriber's first points).
+  std::string sample_frame(std::string_view topic, const boost::json::object& event) const;
+  // Whether some subscription wants the topic (may_read aside): lets a publisher skip building
+  // an event nobody reads. A concrete topic, as for publish().
+  bool has_subscribers(std::string_view topic) const;
+
   std::unique_ptr<Subscription> subscribe(SubscribeOptions options);
 
   // The newest seq issued (first_seq - 1 before the first event).

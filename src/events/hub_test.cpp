@@ -327,5 +327,35 @@ TEST(HubTest, NothingIsLostOrRepeatedBetweenReplayAndLiveWithConcurrentPublisher
   }
 }
 
+TEST(HubTest, ABroadcastSampleGoesToLiveReadersOnlyAndIsNeitherNumberedNorKept) {
+  FakeClock clock;
+  Hub hub({.now = clock.source()});
+  hub.publish("alarms", {{"n", 1}});
+  EXPECT_FALSE(hub.has_subscribers("sensor:gas-1"));
+  EXPECT_EQ(hub.broadcast("sensor:gas-1", {{"kind", "points"}}), 0u) << "no reader: not even built";
+
+  Inbox one, all, other, watchdog;
+  auto s1 = subscribe(hub, one, topics({"sensor:GAS-1"}));
+  auto s2 = subscribe(hub, all, topics({"sensor:*"}));
+  auto s3 = subscribe(hub, other, topics({"sensor:gas-2", "alarms"}));
+  auto s4 = subscribe(hub, watchdog, topics({"sensor:gas-1"}), std::nullopt, {7, "watchdog"});
+  EXPECT_TRUE(hub.has_subscribers("sensor:gas-1"));
+  EXPECT_EQ(hub.broadcast("sensor:gas-1", {{"kind", "points"}}), 2u);
+  ASSERT_EQ(one.frames.size(), 1u);
+  EXPECT_EQ(one.frames, all.frames);
+  EXPECT_TRUE(other.frames.empty());
+  EXPECT_TRUE(watchdog.frames.empty()) << "may_read still decides";
+  auto f = one.at(0);
+  EXPECT_EQ(f.at("seq"), 1) << "the newest event's seq: a sample takes none of its own";
+  EXPECT_EQ(f.at("topic"), "sensor:gas-1");
+  EXPECT_EQ(f.at("event").at("kind"), "points");
+  EXPECT_EQ(hub.newest_seq(), 1u);
+  EXPECT_EQ(hub.kept(), 1u);
+
+  Inbox late;
+  auto s5 = subscribe(hub, late, topics({"sensor:gas-1"}), 0);
+  EXPECT_EQ(late.summary(), Strings{}) << "samples are never replayed";
+}
+
 }  // namespace
 }  // namespace vigil::events

@@ -15,7 +15,7 @@ constexpr std::string_view kColumns =
     "a.model_version, a.severity, a.source, a.state, a.details, a.ack_by, a.ack_at, "
     "a.cleared_by, a.cleared_at, w.name";
 constexpr std::string_view kFrom =
-    " FROM alarms a JOIN devices d ON d.id = a.device_id "
+    " FROM alarms a LEFT JOIN devices d ON d.id = a.device_id "
     "LEFT JOIN watchdogs w ON w.id = a.watchdog_id";
 
 Alarm alarm_at(const store::Rows& rows, size_t r) {
@@ -51,6 +51,9 @@ Expected<Alarm> get_in(store::Session& s, int64_t id) {
 }
 
 Status validate(const AlarmReport& r) {
+  if (r.device_id <= 0 && (r.source != "detector" || r.sensor.empty())) {
+    return invalid_field("device", "required (only a detector's alarm on a sensor may have none)");
+  }
   if (AlarmStore::severity_rank(r.severity) == 0) {
     return invalid_field("severity", "must be warning, minor, major or critical");
   }
@@ -122,7 +125,7 @@ Expected<Alarm> AlarmStore::report_once(const AlarmReport& r) {
     if (!before.ok()) return before.status();
     if (*before) return get_in(s, **before);
     std::vector<Value> p{at,
-                         r.device_id,
+                         r.device_id > 0 ? Value(r.device_id) : Value(std::monostate{}),
                          r.watchdog_id > 0 ? Value(r.watchdog_id) : Value(std::monostate{}),
                          r.sensor.empty() ? Value(std::monostate{}) : Value(r.sensor),
                          r.model ? Value(r.model->name) : Value(std::monostate{}),
@@ -167,7 +170,8 @@ Expected<Alarm> AlarmStore::get(int64_t id) {
 std::vector<Status> AlarmStore::filter_errors(const AlarmFilter& f) {
   std::vector<Status> errors;
   if (f.limit < 1 || f.limit > 1000) errors.push_back(invalid_field("limit", "must be 1-1000"));
-  for (auto [field, name] : {std::pair{"device", &f.device}, std::pair{"model", &f.model}}) {
+  for (auto [field, name] : {std::pair{"device", &f.device}, std::pair{"model", &f.model},
+                             std::pair{"sensor", &f.sensor}}) {
     if (!*name) continue;
     if (auto why = name_error(**name)) errors.push_back(invalid_field(field, *why));
   }
@@ -204,6 +208,7 @@ Expected<std::vector<Alarm>> AlarmStore::list(const AlarmFilter& f) {
   if (f.state) sql += " AND a.state = " + bind(*f.state);
   if (f.severity) sql += " AND a.severity = " + bind(*f.severity);
   if (f.source) sql += " AND a.source = " + bind(*f.source);
+  if (f.sensor) sql += " AND lower(a.sensor) = " + bind(name_key(*f.sensor));
   // Stored timestamps are fixed-width UTC text: they compare as text.
   if (f.since) sql += " AND a.last_at >= " + bind(format_rfc3339(*f.since));
   if (f.until) sql += " AND a.at < " + bind(format_rfc3339(*f.until));
@@ -221,6 +226,22 @@ Expected<Alarm> AlarmStore::acknowledge(int64_t id, int64_t by_user) {
 
 Expected<Alarm> AlarmStore::clear(int64_t id, int64_t by_user) {
   return change_state(id, by_user, true);
+}
+
+Expected<std::optional<Alarm>> AlarmStore::clear_open(const AlarmReport& key) {
+  using Out = std::optional<Alarm>;
+  return store::write_returning<Out>(db_, [&](store::Session& s) -> Expected<Out> {
+    std::vector<Value> p{now_rfc3339(), open_key(key)};
+    auto rows = s.query(
+        "UPDATE alarms SET state = 'cleared', cleared_at = $1, cleared_by = NULL, "
+        "open_key = NULL WHERE open_key = $2 RETURNING id",
+        p);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return Out();
+    auto a = get_in(s, rows->get_int(0, 0));
+    if (!a.ok()) return a.status();
+    return Out(std::move(*a));
+  });
 }
 
 Expected<Alarm> AlarmStore::change_state(int64_t id, int64_t by_user, bool clear) {

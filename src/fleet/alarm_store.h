@@ -25,7 +25,7 @@
 namespace vigil::fleet {
 
 struct AlarmReport {
-  int64_t device_id = 0;
+  int64_t device_id = 0;    // 0: none (only a detector's alarm on a sensor)
   int64_t watchdog_id = 0;  // 0: none (a detector)
   std::string sensor;       // empty: none; else a name (1-64 of A-Z a-z 0-9 . _ -)
   std::optional<ModelRef> model;
@@ -45,8 +45,8 @@ struct Alarm {
   std::string at;
   std::string last_at;
   int64_t count = 0;
-  int64_t device_id = 0;
-  std::string device;
+  int64_t device_id = 0;  // 0: none (a detector's alarm on a sensor without a device)
+  std::string device;     // empty: none
   int64_t watchdog_id = 0;
   std::string watchdog;  // its name; empty: none, or deleted since
   std::string sensor;
@@ -69,6 +69,7 @@ struct AlarmFilter {
   std::optional<std::string> state;
   std::optional<std::string> severity;
   std::optional<std::string> source;
+  std::optional<std::string> sensor;
   // The alarms open at some time in [since, until): reported last at or after `since`
   // (last_at >= since), raised before `until` (at < until).
   std::optional<std::chrono::system_clock::time_point> since;
@@ -87,6 +88,10 @@ class AlarmStore {
   Expected<std::vector<Alarm>> list(const AlarmFilter& filter);
   Expected<Alarm> acknowledge(int64_t id, int64_t by_user);
   Expected<Alarm> clear(int64_t id, int64_t by_user);
+  // Clears, by the server (cleared_by none), the open alarm of the key `key` names (its device,
+  // source, sensor and model; severity and details are not looked at): the alarm cleared, or
+  // nullopt when none was open.
+  Expected<std::optional<Alarm>> clear_open(const AlarmReport& key);
 
   // 1 warning … 4 critical; 0 for anything else.
   static int severity_rank(std::string_view severity);

@@ -13,11 +13,17 @@ json::value model_value(const std::optional<ModelRef>& m) {
 }  // namespace
 
 json::object alarm_event(const Alarm& a, std::string_view kind) {
-  return {{"kind", kind},       {"id", a.id},
-          {"device", a.device}, {"severity", a.severity},
-          {"state", a.state},   {"source", a.source},
-          {"count", a.count},   {"model", model_value(a.model)},
-          {"at", a.at},         {"last_at", a.last_at}};
+  return {{"kind", kind},
+          {"id", a.id},
+          {"device", a.device.empty() ? json::value(nullptr) : json::value(a.device)},
+          {"sensor", a.sensor.empty() ? json::value(nullptr) : json::value(a.sensor)},
+          {"severity", a.severity},
+          {"state", a.state},
+          {"source", a.source},
+          {"count", a.count},
+          {"model", model_value(a.model)},
+          {"at", a.at},
+          {"last_at", a.last_at}};
 }
 
 json::object rollout_event(const Rollout& r) {

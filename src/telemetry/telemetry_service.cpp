@@ -21,12 +21,16 @@ Expected<Sensor> TelemetryService::update(std::string_view name, const SensorFie
   forget(name);
   auto s = sensors_.update(name, fields);
   forget(name);  // (a concurrent ingest may have cached the old settings meanwhile)
+  if (s.ok() && changed) changed(s->id);
   return s;
 }
 
 Status TelemetryService::remove(std::string_view name) {
   forget(name);
-  return sensors_.remove(name);
+  auto s = sensors_.get(name);
+  Status removed = sensors_.remove(name);
+  if (removed.ok() && s.ok() && changed) changed(s->id);
+  return removed;
 }
 
 void TelemetryService::forget(std::string_view name) {
@@ -65,7 +69,6 @@ Expected<std::vector<TelemetryService::Judged>> TelemetryService::anomalies(cons
                                                                             int64_t from_ms,
                                                                             int64_t to_ms,
                                                                             size_t max_points) {
-  const detect::LevelSettings settings = level_settings(sensor.detector);
   auto range = series_.read(sensor.id, from_ms, to_ms);
   if (!range.ok()) return range.status();
   if (range->size() > max_points) {
@@ -73,12 +76,20 @@ Expected<std::vector<TelemetryService::Judged>> TelemetryService::anomalies(cons
                   "the range holds " + std::to_string(range->size()) + " points, more than " +
                       std::to_string(max_points));
   }
+  auto d = primed(sensor, from_ms == std::numeric_limits<int64_t>::min() ? from_ms : from_ms - 1);
+  if (!d.ok()) return d.status();
   std::vector<Judged> out;
   out.reserve(range->size());
-  auto judge = [&](detect::LevelDetector& d, const Point& p) {
-    const detect::Judged j = d.push(p.value);
-    if (p.at_ms >= from_ms && p.at_ms <= to_ms) out.push_back({p, j.level, j.percent});
-  };
+  for (const Point& p : *range) {
+    const detect::Judged j = d->push(p.value);
+    out.push_back({p, j.level, j.percent});
+  }
+  return out;
+}
+
+Expected<detect::LevelDetector> TelemetryService::primed(const Sensor& sensor, int64_t upto_ms) {
+  const detect::LevelSettings settings = level_settings(sensor.detector);
+  if (upto_ms == std::numeric_limits<int64_t>::min()) return detect::LevelDetector(settings);
   // The baseline the stream learned: its first window of learn_points points that is not flat
   // (as detect::LevelDetector learns it), looked for among the first few.
   constexpr int kMaxLearnWindows = 16;
@@ -95,23 +106,23 @@ Expected<std::vector<TelemetryService::Judged>> TelemetryService::anomalies(cons
       break;
     }
   }
-  if (base.empty() || from_ms <= base.back().at_ms) {
-    // The range reaches into the learning: the stream from its start, as it came.
-    auto all = series_.read(sensor.id, std::numeric_limits<int64_t>::min(), to_ms);
+  if (base.empty() || upto_ms <= base.back().at_ms) {
+    // Still learning at upto_ms: the stream from its start, as it came (at most the learning
+    // windows; a sensor flat for longer than those is judged from its latest ones).
+    auto all = series_.last(sensor.id, upto_ms, learn * kMaxLearnWindows);
     if (!all.ok()) return all.status();
     detect::LevelDetector d(settings);
-    for (const Point& p : *all) judge(d, p);
-    return out;
+    for (const Point& p : *all) d.push(p.value);
+    return d;
   }
   std::vector<double> baseline;
   baseline.reserve(base.size());
   for (const Point& p : base) baseline.push_back(p.value);
   detect::LevelDetector d(settings, baseline);
-  auto before = series_.last(sensor.id, from_ms - 1, static_cast<size_t>(settings.history));
+  auto before = series_.last(sensor.id, upto_ms, static_cast<size_t>(settings.history));
   if (!before.ok()) return before.status();
   for (const Point& p : *before) d.push(p.value);
-  for (const Point& p : *range) judge(d, p);
-  return out;
+  return d;
 }
 
 Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch, int64_t only_device) {

@@ -23,6 +23,13 @@
 
 namespace vigil::telemetry {
 
+// A point with its anomaly level.
+struct JudgedPoint {
+  Point point;
+  detect::Level level = detect::Level::kUndefined;
+  double percent = 0;  // of the baseline's maximum; NaN when undefined
+};
+
 class TelemetryService {
  public:
   TelemetryService(SensorStore& sensors, SeriesStore& series)
@@ -31,6 +38,9 @@ class TelemetryService {
   // Called after each stored batch, once per sensor in it, with its points in time order (a
   // sensor named twice in the batch comes once). On the ingesting thread; may be empty.
   std::function<void(const Sensor&, std::span<const Point>)> stored;
+  // Called after a sensor's settings changed or it was removed through this service, with its
+  // id (the live detector starts it over). On the calling thread; may be empty.
+  std::function<void(int64_t sensor_id)> changed;
 
   Expected<Sensor> create(std::string_view name, const SensorFields& fields);
   Expected<Sensor> update(std::string_view name, const SensorFields& fields);
@@ -49,16 +59,19 @@ class TelemetryService {
   // with the sensor's detector settings), recomputed from the stored series: the baseline is
   // the sensor's first kLearnPoints points (levels undefined while they come), the history the
   // kHistory points before from_ms. kResourceExhausted above max_points points.
-  struct Judged {
-    Point point;
-    detect::Level level = detect::Level::kUndefined;
-    double percent = 0;  // NaN when undefined
-  };
+  using Judged = JudgedPoint;
   static constexpr int kHistory = 2048;
   static constexpr int kLearnPoints = 576;  // four days of a point every 10 minutes
   Expected<std::vector<Judged>> anomalies(const Sensor& sensor, int64_t from_ms, int64_t to_ms,
                                           size_t max_points);
   static detect::LevelSettings level_settings(const DetectorSettings& d);
+
+  // A detector ready for the sensor's points after upto_ms: its baseline (the one the stream
+  // learned), then its history — the kHistory points at or before upto_ms, or, while it was
+  // still learning then, the stream from its start — pushed through it, so its level() is the
+  // last of those points' and the next push() judges the next point as the stream would have.
+  // upto_ms = INT64_MIN: a fresh detector.
+  Expected<detect::LevelDetector> primed(const Sensor& sensor, int64_t upto_ms);
 
  private:
   Expected<Sensor> resolve(const std::string& name);

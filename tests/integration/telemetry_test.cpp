@@ -4,12 +4,18 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 
 #include "support/http_client.h"
 #include "support/test_app.h"
+#include "support/ws_client.h"
 
 namespace vigil {
 namespace {
@@ -258,6 +264,125 @@ TEST_P(TelemetryTest, AnomalyLevelsOfARealLeakSensor) {
     EXPECT_NEAR(some[i].at("percent").as_double(), points[at + i].at("percent").as_double(), 1e-6);
   }
   EXPECT_EQ(client_->get("/api/v1/sensors/leak/anomalies?from=soon", user_).status, 422);
+}
+
+// The leak sensor replayed by `vigil simulate` (a real CLI process) into the server: live
+// detection judges each point once it is stored. A subscriber to sensor:<name> gets its recent
+// points first, then every point live with the level GET …/anomalies recomputes, and a level
+// event at each change; turning critical opens a detector alarm (the sensor is on no device),
+// ok again clears it.
+TEST_P(TelemetryTest, ALeakReplayedBySimulateGivesLiveLevelsAlarmsAndEvents) {
+  using namespace std::chrono_literals;
+  ASSERT_EQ(make({{"name", "leak-live"}}).status, 201);
+  testing::WsClient ws(app_->port(), "/api/v1/ws/events", app_->account("user").second);
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  ws.send(json::object{{"type", "subscribe"}, {"topics", {"sensor:leak-live", "alarms"}}});
+  ASSERT_TRUE(ws.next_of_type("subscribed", 5s));
+  auto first = ws.next(5s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->at("event").at("kind"), "points");
+  EXPECT_EQ(first->at("event").at("history"), true);
+  EXPECT_TRUE(first->at("event").at("points").as_array().empty()) << "no point yet";
+
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("vigil-simulate-" + std::to_string(::getpid()) + "-" + GetParam());
+  const std::string cmd =
+      "env -u VIGIL_URL -u VIGIL_TOKEN VIGIL_URL=http://127.0.0.1:" + std::to_string(app_->port()) +
+      " VIGIL_TOKEN=" + app_->account("admin").second + " " + VIGIL_EXE + " simulate --csv " +
+      VIGIL_TEST_DATA_DIR + "/leak/18AIL012A.csv --sensor leak-live --speed max >" + out.string() +
+      " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream said(out);
+  std::string words((std::istreambuf_iterator<char>(said)), {});
+  std::filesystem::remove(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << words;
+  const size_t rows = std::stoul(words.substr(words.find("sent ") + 5));
+  ASSERT_GT(rows, 16000u) << words;
+
+  // What arrives live, until every point has.
+  std::map<std::string, std::string> live;  // at -> level
+  std::vector<json::object> changes, alarms;
+  while (live.size() < rows) {
+    auto f = ws.next(20s);
+    ASSERT_TRUE(f) << live.size() << " of " << rows << " points arrived";
+    const json::object& e = f->at("event").as_object();
+    if (f->at("topic") == "alarms") {
+      alarms.push_back(e);
+    } else if (e.at("kind") == "level") {
+      changes.push_back(e);
+    } else {
+      EXPECT_EQ(e.at("history"), false);
+      for (const auto& p : e.at("points").as_array()) {
+        live[std::string(p.at("at").as_string())] = std::string(p.at("level").as_string());
+      }
+    }
+  }
+  // The recomputed levels are the live ones, and each change is told once.
+  auto r = client_->get(
+      "/api/v1/sensors/leak-live/anomalies?from=2020-01-01T00:00:00Z&to=2022-01-01T00:00:00Z",
+      user_);
+  ASSERT_EQ(r.status, 200);
+  const json::value whole = r.json();
+  std::string previous = "undefined";
+  size_t changed = 0, i = 0;
+  for (const auto& p : whole.at("points").as_array()) {
+    const std::string at(p.at("at").as_string()), level(p.at("level").as_string());
+    ASSERT_EQ(live[at], level) << at;
+    if (level != previous) {
+      ASSERT_LT(changed, changes.size());
+      EXPECT_EQ(changes[changed].at("at").as_string(), at);
+      EXPECT_EQ(changes[changed].at("level").as_string(), level);
+      EXPECT_EQ(changes[changed].at("previous").as_string(), previous);
+      ++changed;
+    }
+    previous = level;
+    ++i;
+  }
+  EXPECT_EQ(i, rows);
+  EXPECT_EQ(changed, changes.size());
+  EXPECT_GT(changed, 4u);
+
+  // Alarms opened and cleared: by the events (sent before the points of their batch), and as
+  // stored.
+  std::set<std::string> kinds;
+  for (const auto& a : alarms) {
+    EXPECT_EQ(a.at("sensor"), "leak-live");
+    EXPECT_TRUE(a.at("device").is_null());
+    kinds.insert(std::string(a.at("kind").as_string()));
+  }
+  EXPECT_TRUE(kinds.count("reported") && kinds.count("cleared")) << alarms.size();
+  auto list = client_->get("/api/v1/alarms?source=detector&sensor=leak-live", user_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  const json::value stored = list.json();
+  size_t cleared = 0;
+  for (const auto& a : stored.at("items").as_array()) {
+    EXPECT_EQ(a.at("severity"), "critical");
+    EXPECT_TRUE(a.at("device").is_null());
+    EXPECT_EQ(a.at("sensor"), "leak-live");
+    if (a.at("state") == "cleared") {
+      ++cleared;
+      EXPECT_TRUE(a.at("cleared_by").is_null()) << "cleared by the server";
+    }
+  }
+  EXPECT_GE(cleared, 1u) << list.body;
+  EXPECT_EQ(
+      client_->get("/api/v1/alarms?sensor=no-such", user_).json().at("items").as_array().size(),
+      0u);
+
+  // A later subscriber gets the last 144 points first.
+  testing::WsClient late(app_->port(), "/api/v1/ws/events", app_->account("user").second);
+  late.send(json::object{{"type", "subscribe"}, {"topics", {"sensor:LEAK-LIVE"}}});
+  ASSERT_TRUE(late.next_of_type("subscribed", 5s));
+  auto recent = late.next(5s);
+  ASSERT_TRUE(recent);
+  const auto& points = recent->at("event").at("points").as_array();
+  ASSERT_EQ(points.size(), 144u);
+  EXPECT_EQ(points.back().at("at"), whole.at("points").as_array().back().at("at"));
+  late.send(json::object{{"type", "subscribe"}, {"topics", {"sensor:nope"}}});
+  ASSERT_TRUE(late.next_of_type("subscribed", 5s));
+  auto none = late.next(5s);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->at("type"), "error");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryTest, ::testing::Values("sqlite", "postgres"),

@@ -68,7 +68,7 @@ export function Alarms({ search }: { search: string }) {
                   <span class={`severity ${a.severity}`}>{a.severity}</span>
                 </td>
                 <td>
-                  <Link href={pathFor("device", { name: a.device })}>{a.device}</Link>
+                  {a.device ? <Link href={pathFor("device", { name: a.device })}>{a.device}</Link> : "none"}
                   {a.sensor && <span class="hint"> sensor {a.sensor}</span>}
                 </td>
                 <td>{a.model ? `${a.model.name}:${a.model.version}` : "none"}</td>
