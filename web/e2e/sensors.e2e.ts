@@ -3,8 +3,9 @@
 // and sees the server's reason when adding a taken name; a sensor's page draws the points posted
 // to /api/v1/telemetry (values and levels), reads a long range as buckets, merges the events of
 // `sensor:<name>` (given to the page through a routed socket, so the page's side is checked
-// whatever the server sends) and, when the server sends those events itself, shows a point
-// posted later without a reload. Both pages pass axe (WCAG A/AA).
+// whatever the server sends) and, when the server sends those events itself, shows points
+// posted later, the level turning critical and the detector's alarm without a reload. Both
+// pages pass axe (WCAG A/AA).
 import type { Page, WebSocketRoute } from "playwright-core";
 import { beforeAll, expect, test } from "vitest";
 import { type Server, accessibilityViolations, adminCall, adminPassword, browserSuite, screenshot, signIn } from "./harness";
@@ -107,18 +108,25 @@ test("a sensor's page draws its points and levels, and adds live ones", async ()
   if (!sends) {
     console.warn("sensors.e2e: this server sends no sensor:<name> events; the live point is not checked");
   } else {
+    // A burst far off the wave, after it: live points, the level turns critical and the
+    // detector's alarm shows, all without a reload.
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
-    const live = { sensor: "beta", points: [[now, 42.5]] };
-    await adminCall(server, "POST", "/api/v1/telemetry", JSON.stringify(live), json);
-    await page.getByText("Last 24 hours: 801 points with their levels. 1 live point added.").waitFor();
+    const burst = Array.from({ length: 20 }, (_, i) => [now - 40_000 + i * 2_000, 50 + i]);
+    await adminCall(server, "POST", "/api/v1/telemetry", JSON.stringify({ sensor: "beta", points: burst }), json);
+    await page.getByText("Last 24 hours: 820 points with their levels. 20 live points added.").waitFor();
+    await page.locator(".level-now .level", { hasText: /^critical$/ }).waitFor();
+    await page.getByRole("table", { name: /Detector alarms of beta/ }).getByText("critical").waitFor();
+    await page.locator(".chart [role=img][aria-label$='; 1 detector alarm.']").waitFor();
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await accessible("sensor, live, critical, with an alarm");
+    await screenshot(page, "sensor-alarm");
   }
 
   // A long range reads levels or buckets as its count says: 800 points get their levels; 60 000
   // (a point a second) are drawn as buckets, and the page says so.
   await page.getByLabel("Range").selectOption("7d");
   await page.waitForURL(/range=7d/);
-  await page.getByText(/^Last 7 days: 80[01] points with their levels/).waitFor();
+  await page.getByText(/^Last 7 days: 8[02]0 points with their levels/).waitFor();
   await adminCall(server, "POST", "/api/v1/sensors", JSON.stringify({ name: "dense" }), json);
   const dense = Array.from({ length: 60_000 }, (_, i) => [now - (60_000 - i) * 1000, i % 100]);
   await adminCall(server, "POST", "/api/v1/telemetry", JSON.stringify({ sensor: "dense", points: dense }), json);

@@ -458,7 +458,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
               valueLabel={raw ? "Value" : ok.plan.kind === "series" && ok.plan.agg === "max" ? "Maximum" : "Average"}
               detector={d}
               markers={markers}
-              description={`Chart of ${name}: ${points.length} ${raw ? "points" : "buckets"} from ${formatTime(new Date(points[0]!.t).toISOString())} to ${formatTime(new Date(points[points.length - 1]!.t).toISOString())}${raw ? ", with the level in percent of the baseline" : ""}; ${markers.length} alarms.`}
+              description={`Chart of ${name}: ${points.length} ${raw ? "points" : "buckets"} from ${formatTime(new Date(points[0]!.t).toISOString())} to ${formatTime(new Date(points[points.length - 1]!.t).toISOString())}${raw ? ", with the level in percent of the baseline" : ""}; ${markers.length} detector ${markers.length === 1 ? "alarm" : "alarms"}.`}
             />
           ) : (
             <p aria-busy="true">Loading the chart…</p>

@@ -165,6 +165,7 @@ describe("the chart", () => {
       { level: "critical", from: 200, to: 230 },
     ]);
     expect(percentTop([p(1, 1, "critical", 400)], d)).toBe(460);
+    expect(percentTop([p(1, 1, "critical", 3751)], d)).toBe(600);
     // Critical at or below warning: no warning band.
     expect(thresholdBands({ warn_percent: 150, critical_percent: 150 }, 200)).toEqual([{ level: "critical", from: 150, to: 200 }]);
   });

@@ -252,11 +252,12 @@ export function thresholdBands(d: { warn_percent: number; critical_percent: numb
 }
 
 // The percent axis: from 0 to a little above the larger of the highest percent and the
-// critical threshold, so both bands always show.
+// critical threshold, so both bands always show, but at most 3 × critical: a leak at 4 000 %
+// would flatten everything else (the line leaves the top; the badge and legend give its value).
 export function percentTop(points: readonly LevelPoint[], d: { critical_percent: number }): number {
   let max = 0;
   for (const p of points) if (p.percent !== null && p.percent > max) max = p.percent;
-  return Math.ceil(Math.max(max, d.critical_percent) * 1.15);
+  return Math.ceil(Math.min(Math.max(max, d.critical_percent) * 1.15, d.critical_percent * 3));
 }
 
 export interface Marker {
