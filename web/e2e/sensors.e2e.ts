@@ -159,7 +159,7 @@ test("live events of a sensor: the history frame, an overlapping batch and a lev
   await page.goto(server.url + "/sensors/alpha");
   await heading("alpha").waitFor();
   await page.getByText("Last 24 hours: 0 points with their levels.").waitFor();
-  await expect.poll(() => socket !== null).toBe(true);
+  await expect.poll(() => socket !== null, { timeout: 10_000 }).toBe(true);
   const t = Date.now() - 60_000;
   const pt = (i: number, value: number, level: string, percent: number | null) => ({ at: new Date(t + i * 10_000).toISOString(), value, level, percent });
   const frame = (event: object) =>
@@ -174,4 +174,23 @@ test("live events of a sensor: the history frame, an overlapping batch and a lev
   await accessible("sensor, live, critical");
   await screenshot(page, "sensor-live");
   await page.unrouteAll();
+});
+
+test("an admin changes a sensor's detector; the server's reasons show beside the fields", async () => {
+  await page.goto(server.url + "/sensors/zeta");
+  await heading("zeta").waitFor();
+  await page.locator("summary", { hasText: "Change the detector" }).click();
+  await page.getByLabel("Critical from (%)").fill("50");
+  await page.getByRole("button", { name: "Save detector" }).click();
+  await page.locator("#field-detector-critical-error").getByText("At least the warning percent").waitFor();
+  await page.getByLabel("Critical from (%)").fill("300");
+  await page.getByLabel("Window (points)").fill("1"); // below the server's minimum
+  await page.getByRole("button", { name: "Save detector" }).click();
+  await page.locator("#field-detector-window-error").waitFor();
+  await accessible("sensor, detector form with an error");
+  await page.getByLabel("Window (points)").fill("100");
+  await page.getByRole("button", { name: "Save detector" }).click();
+  await page.getByText(/^Saved/).waitFor();
+  await page.getByText("window 100 points").waitFor();
+  await page.getByText("critical from 300 %", { exact: false }).waitFor();
 });
