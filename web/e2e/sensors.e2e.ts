@@ -194,3 +194,36 @@ test("an admin changes a sensor's detector; the server's reasons show beside the
   await page.getByText("window 100 points").waitFor();
   await page.getByText("critical from 300 %", { exact: false }).waitFor();
 });
+
+test("baselines: the library, an admin adds one from values, a sensor selects one", async () => {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Baselines" }).click();
+  await heading("Baselines").waitFor();
+  await page.locator("summary", { hasText: "Add a baseline" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("calm");
+  await page.getByLabel("values", { exact: true }).check();
+  await page.getByLabel("Values").fill("1, 2, x");
+  await page.getByRole("button", { name: "Add baseline" }).click();
+  await page.locator("#field-baseline-values-error").getByText("Value 3 (“x”) is not a number").waitFor();
+  const wave = Array.from({ length: 600 }, (_, i) => (Math.sin(i / 9) * 10).toFixed(2)).join(", ");
+  await page.getByLabel("Values").fill(wave);
+  await page.getByRole("button", { name: "Add baseline" }).click();
+  await page.getByText("The baseline calm was added.").waitFor();
+  await page.getByRole("table", { name: "Baselines" }).getByRole("row", { name: /calm/ }).getByText(/600 points/).waitFor();
+  await accessible("baselines");
+  await screenshot(page, "baselines");
+
+  // The same name again: the server's reason.
+  await page.getByLabel("Name", { exact: true }).fill("calm");
+  await page.getByLabel("values", { exact: true }).check();
+  await page.getByLabel("Values").fill("1 2 3");
+  await page.getByRole("button", { name: "Add baseline" }).click();
+  await page.locator("#field-baseline-name-error, main [role=alert]").first().waitFor();
+
+  await page.goto(server.url + "/sensors/beta");
+  await heading("beta").waitFor();
+  await page.getByRole("heading", { name: "Baseline", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Select a baseline now" }).click();
+  await page.locator("section[aria-labelledby=baseline-heading]").getByText(/A baseline was selected|No library baseline fits|history|library/i).first().waitFor();
+  await accessible("sensor, baseline selection");
+  await screenshot(page, "sensor-baseline");
+});

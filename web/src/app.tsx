@@ -5,6 +5,7 @@ import { type User, api, setUnauthorizedHandler } from "./api/client";
 import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
 import { Alarms, useActiveAlarms } from "./pages/Alarms";
+import { Baselines } from "./pages/Baselines";
 import { Credits } from "./pages/Credits";
 import { Device } from "./pages/Device";
 import { Fleet } from "./pages/Fleet";
@@ -39,6 +40,7 @@ const titles: Record<Route["page"], string> = {
   alarms: "Alarms",
   sensors: "Sensors",
   sensor: "Sensor",
+  baselines: "Baselines",
   tasks: "Tasks",
   task: "Task",
   credits: "Credits",
@@ -137,6 +139,8 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Sensors search={search} />;
     case "sensor":
       return <Sensor name={route.params.name ?? ""} search={search} />;
+    case "baselines":
+      return <Baselines />;
     case "tasks":
       return <Tasks search={search} />;
     case "task":
@@ -198,6 +202,7 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/fleet", "Fleet", route.page === "fleet" || route.page === "device")}
             {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
             {item("/sensors", "Sensors", route.page === "sensors" || route.page === "sensor")}
+            {item("/baselines", "Baselines", route.page === "baselines")}
             {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
             {item("/tasks", "Tasks", route.page === "tasks" || route.page === "task")}
             {item("/credits", "Credits", route.page === "credits")}

@@ -16,6 +16,7 @@ export type Page =
   | "alarms"
   | "sensors"
   | "sensor"
+  | "baselines"
   | "tasks"
   | "task"
   | "credits"
@@ -47,6 +48,7 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/alarms", page: "alarms" },
   { pattern: "/sensors", page: "sensors" },
   { pattern: "/sensors/:name", page: "sensor" },
+  { pattern: "/baselines", page: "baselines" },
   { pattern: "/tasks", page: "tasks" },
   { pattern: "/tasks/:id", page: "task" },
   { pattern: "/credits", page: "credits" },

@@ -11,6 +11,7 @@ import { Empty, Field, FormMessage, Link, ProblemView, Table, formatTime, useLoa
 import { useEvents, useThrottled } from "../live";
 import { navigate, pathFor } from "../router";
 import { useSession } from "../session";
+import { SensorBaseline } from "./Baselines";
 import type { ChartProps } from "./SensorChart";
 import {
   type DetectorForm,
@@ -471,6 +472,8 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
           )}
         </>
       )}
+
+      <SensorBaseline sensor={name} onChange={() => setRound((n) => n + 1)} />
 
       <h2>Detector alarms</h2>
       {alarms.state === "error" && <ProblemView problem={alarms.problem} retry={reloadAlarms} />}
