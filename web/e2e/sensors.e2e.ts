@@ -201,11 +201,11 @@ test("baselines: the library, an admin adds one from values, a sensor selects on
   await page.locator("summary", { hasText: "Add a baseline" }).click();
   await page.getByLabel("Name", { exact: true }).fill("calm");
   await page.getByLabel("values", { exact: true }).check();
-  await page.getByLabel("Values").fill("1, 2, x");
+  await page.getByLabel("Values", { exact: true }).fill("1, 2, x");
   await page.getByRole("button", { name: "Add baseline" }).click();
   await page.locator("#field-baseline-values-error").getByText("Value 3 (“x”) is not a number").waitFor();
   const wave = Array.from({ length: 600 }, (_, i) => (Math.sin(i / 9) * 10).toFixed(2)).join(", ");
-  await page.getByLabel("Values").fill(wave);
+  await page.getByLabel("Values", { exact: true }).fill(wave);
   await page.getByRole("button", { name: "Add baseline" }).click();
   await page.getByText("The baseline calm was added.").waitFor();
   await page.getByRole("table", { name: "Baselines" }).getByRole("row", { name: /calm/ }).getByText(/600 points/).waitFor();
@@ -215,7 +215,7 @@ test("baselines: the library, an admin adds one from values, a sensor selects on
   // The same name again: the server's reason.
   await page.getByLabel("Name", { exact: true }).fill("calm");
   await page.getByLabel("values", { exact: true }).check();
-  await page.getByLabel("Values").fill("1 2 3");
+  await page.getByLabel("Values", { exact: true }).fill("1 2 3");
   await page.getByRole("button", { name: "Add baseline" }).click();
   await page.locator("#field-baseline-name-error, main [role=alert]").first().waitFor();
 
