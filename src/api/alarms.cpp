@@ -16,8 +16,6 @@ using net::http::verb;
 
 namespace {
 
-json::value user_or_null(int64_t id) { return id > 0 ? json::value(id) : json::value(nullptr); }
-
 // Every member is always there, null when it does not apply. ack_by and cleared_by are user
 // ids: users read alarms but not accounts, so emails are not shown to them.
 json::object alarm_json(const fleet::Alarm& a) {

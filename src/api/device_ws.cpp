@@ -66,8 +66,8 @@ void add_device_ws_route(net::Router& router, fleet::DeviceHub& hub) {
       "/api/v1/ws/device",
       {.operation_id = "deviceSession",
        .summary = "The device WebSocket (upgrade): hello/welcome, pull/model, commands and their "
-                  "status, alarms and acks, ping/pong; one JSON object per text frame "
-                  "(docs/protocol.md)",
+                  "status, alarms and acks, telemetry and acks once durable, ping/pong; one JSON "
+                  "object per text frame (docs/protocol.md)",
        .tag = "fleet",
        .action = "devices.session",
        .responses = {{101, "Switching protocols"},

@@ -19,6 +19,11 @@ inline boost::json::value model_ref_json(const std::optional<fleet::ModelRef>& m
 }
 
 // The text, or null when it is empty (timestamps not set yet).
+// A user id, or null for none (0).
+inline boost::json::value user_or_null(int64_t id) {
+  return id > 0 ? boost::json::value(id) : boost::json::value(nullptr);
+}
+
 inline boost::json::value text_or_null(const std::string& s) {
   return s.empty() ? boost::json::value(nullptr) : boost::json::value(s);
 }

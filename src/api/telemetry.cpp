@@ -331,7 +331,7 @@ class TelemetryHandlers {
     auto range = read_range(*ex, errors);
     std::optional<int64_t> step;
     if (auto s = ex->query("step")) {
-      step = parse_step_ms(*s);
+      step = parse_duration_ms(*s);
       if (!step) errors.push_back({"step", "must be a duration: 500ms, 30s, 10m, 1h, 1d"});
     }
     telemetry::Agg agg = telemetry::Agg::kAvg;
@@ -615,21 +615,6 @@ net::RouteSpec series_spec() {
 }
 
 }  // namespace
-
-std::optional<int64_t> parse_step_ms(std::string_view text) {
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || n < 1) return std::nullopt;
-  const std::string_view unit(end, text.data() + text.size() - end);
-  int64_t scale = 0;
-  if (unit.empty() || unit == "ms") scale = 1;
-  if (unit == "s") scale = 1000;
-  if (unit == "m") scale = 60'000;
-  if (unit == "h") scale = 3'600'000;
-  if (unit == "d") scale = kDayMs;
-  if (scale == 0 || n > INT64_MAX / scale) return std::nullopt;
-  return n * scale;
-}
 
 void add_telemetry_routes(net::Router& router, TelemetryDeps deps) {
   auto h = std::make_shared<const TelemetryHandlers>(deps);

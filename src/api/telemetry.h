@@ -25,8 +25,4 @@ inline constexpr size_t kMaxSeriesPoints = 100'000;
 
 void add_telemetry_routes(net::Router& router, TelemetryDeps deps);
 
-// "10m", "90s", "1h", "2d", "500ms" or plain milliseconds; nullopt when it is none of these or
-// below 1 ms.
-std::optional<int64_t> parse_step_ms(std::string_view text);
-
 }  // namespace vigil::api

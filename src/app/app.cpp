@@ -12,6 +12,7 @@
 #include "api/audit_middleware.h"
 #include "api/auth.h"
 #include "api/auth_middleware.h"
+#include "api/baselines.h"
 #include "api/console.h"
 #include "api/sensor_events.h"
 #include "bus/amqp_queue.h"
@@ -37,6 +38,7 @@
 #include "auth/permissions.h"
 #include "auth/token_service.h"
 #include "auth/user_store.h"
+#include "core/strings.h"
 #include "events/hub.h"
 #include "fleet/alarm_store.h"
 #include "fleet/device_hub.h"
@@ -56,6 +58,7 @@
 #include "tasks/ledger.h"
 #include "tasks/task_service.h"
 #include "tasks/worker.h"
+#include "telemetry/baseline_service.h"
 #include "telemetry/live_detection.h"
 #include "telemetry/series_store.h"
 
@@ -426,6 +429,42 @@ Status App::add_telemetry(const Config& config) {
       *db_, telemetry::SeriesStore::Options{
                 .chunk_points = static_cast<size_t>(config.get_int("telemetry.chunk_points"))});
   telemetry_ = std::make_unique<telemetry::TelemetryService>(*sensors_, *series_);
+  if (hub_) hub_->set_telemetry(telemetry_.get(), blocking_.get());  // devices stream points too
+  baseline_store_ = std::make_unique<telemetry::BaselineStore>(*db_);
+  telemetry_->use_baselines(baseline_store_.get());
+  telemetry::BaselineOptions baseline_options;
+  for (auto [key, every] : {std::pair{"detect.select_every", &baseline_options.select_every},
+                            std::pair{"detect.augment_every", &baseline_options.augment_every}}) {
+    const std::string text = config.get_string(key);
+    if (text == "0") continue;
+    auto ms = parse_duration_ms(text);
+    if (!ms) {
+      return invalid_field(key,
+                           "must be a duration (500ms, 30s, 10m, 1h, 1d) or 0, not '" + text + "'");
+    }
+    *every = std::chrono::milliseconds(*ms);
+  }
+  baselines_ =
+      std::make_unique<telemetry::BaselineService>(*telemetry_, *baseline_store_, baseline_options);
+  baselines_->noted = [e = events_.get()](const telemetry::Sensor& s,
+                                          const telemetry::SensorBaseline& b) {
+    if (!e) return;
+    boost::json::object event{
+        {"kind", "baseline"},
+        {"sensor", s.name},
+        {"action", b.action},
+        {"baseline",
+         b.baseline.empty() ? boost::json::value(nullptr) : boost::json::value(b.baseline)},
+        {"by", b.by_user > 0 ? boost::json::value(b.by_user) : boost::json::value(nullptr)},
+        {"points", b.points}};
+    e->publish("sensor:" + s.name, event);
+    e->publish("system", std::move(event));
+  };
+  if (config.get_bool("detect.seed_baselines")) {
+    auto seeded = baselines_->seed();
+    if (!seeded.ok()) return seeded.status();
+    if (*seeded > 0) spdlog::info("added {} seed baselines to the library", *seeded);
+  }
   live_ = std::make_unique<telemetry::LiveDetection>(
       *telemetry_,
       telemetry::LiveOptions{
@@ -452,6 +491,7 @@ Status App::add_telemetry(const Config& config) {
   api::add_telemetry_routes(
       *router_,
       {.telemetry = telemetry_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
+  api::add_baseline_routes(*router_, {.baselines = baselines_.get(), .blocking = blocking_.get()});
   return {};
 }
 
@@ -501,6 +541,7 @@ Status App::start() {
   if (workers_) workers_->start();
   if (series_) series_->start();
   if (live_) live_->start();
+  if (baselines_) baselines_->start();
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
   return {};
@@ -516,6 +557,7 @@ void App::stop() {
   task_queue_.stop();
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
+  if (baselines_) baselines_->stop();
   if (blocking_) blocking_->join();
   if (live_) live_->stop();
   if (series_) series_->stop();

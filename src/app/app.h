@@ -39,6 +39,8 @@ class SensorStore;
 class SeriesStore;
 class TelemetryService;
 class LiveDetection;
+class BaselineStore;
+class BaselineService;
 }  // namespace vigil::telemetry
 namespace vigil::tasks {
 class Ledger;
@@ -162,6 +164,8 @@ class App {
   std::unique_ptr<telemetry::SensorStore> sensors_;
   std::unique_ptr<telemetry::SeriesStore> series_;
   std::unique_ptr<telemetry::TelemetryService> telemetry_;
+  std::unique_ptr<telemetry::BaselineStore> baseline_store_;
+  std::unique_ptr<telemetry::BaselineService> baselines_;
   std::unique_ptr<telemetry::LiveDetection> live_;  // after telemetry_: stopped and gone first
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;

@@ -166,6 +166,14 @@ const std::vector<ConfigKeySpec>& config_keys() {
        "beyond are primed again from the store",
        false, 1, 10000000},
 
+      {"detect.select_every", T::kString, "24h",
+       "How often every sensor's baseline is selected anew from the library (500ms, 30s, 10m, "
+       "1h, 1d; 0: never)"},
+      {"detect.augment_every", T::kString, "7d",
+       "How often every sensor's baseline is augmented with its cleaned history (0: never)"},
+      {"detect.seed_baselines", T::kBool, "true",
+       "Add the seed baselines (three real leak sensors) to the library at start when missing"},
+
       {"events.keep_events", T::kInt, "10000",
        "Events kept for clients that reconnect: at least the newest this many", false, 1, 10000000},
       {"events.keep_s", T::kInt, "3600",

@@ -21,6 +21,9 @@ std::span<const File> docs();
 // parameter (app::AppOptions) and must not call this.
 std::span<const File> console();
 
+// The seed baselines (src/telemetry/seeds), linked into vigil_telemetry.
+std::span<const File> baseline_seeds();
+
 // Looks a path up in a table; nullptr when absent.
 const File* find(std::span<const File> files, std::string_view path);
 

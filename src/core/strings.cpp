@@ -1,5 +1,7 @@
 #include "core/strings.h"
 
+#include <charconv>
+
 namespace vigil {
 namespace {
 
@@ -27,6 +29,21 @@ bool iequals(std::string_view a, std::string_view b) {
     if (fold(a[i]) != fold(b[i])) return false;
   }
   return true;
+}
+
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || n < 1) return std::nullopt;
+  const std::string_view unit(end, text.data() + text.size() - end);
+  int64_t scale = 0;
+  if (unit.empty() || unit == "ms") scale = 1;
+  if (unit == "s") scale = 1000;
+  if (unit == "m") scale = 60'000;
+  if (unit == "h") scale = 3'600'000;
+  if (unit == "d") scale = 86'400'000;
+  if (scale == 0 || n > INT64_MAX / scale) return std::nullopt;
+  return n * scale;
 }
 
 }  // namespace vigil

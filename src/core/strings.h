@@ -18,6 +18,10 @@ bool iequals(std::string_view a, std::string_view b);
 // Without leading and trailing spaces and tabs (HTTP's optional whitespace).
 std::string_view trim(std::string_view s);
 
+// A duration in milliseconds: "500ms", "90s", "10m", "1h", "2d" or plain milliseconds; nullopt
+// when it is none of these or below 1 ms.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
+
 // The decimal integer that is all of `s` (no sign for unsigned types, no '+', no spaces, no
 // other bytes), within [min, max]; nullopt otherwise.
 template <std::integral T>

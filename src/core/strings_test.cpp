@@ -44,5 +44,17 @@ TEST(Strings, ParseIntChecksBounds) {
   EXPECT_EQ(parse_int<int64_t>("0", 1), std::nullopt);
 }
 
+TEST(StringsTest, DurationsInMilliseconds) {
+  EXPECT_EQ(parse_duration_ms("500ms"), 500);
+  EXPECT_EQ(parse_duration_ms("250"), 250);
+  EXPECT_EQ(parse_duration_ms("90s"), 90'000);
+  EXPECT_EQ(parse_duration_ms("10m"), 600'000);
+  EXPECT_EQ(parse_duration_ms("1h"), 3'600'000);
+  EXPECT_EQ(parse_duration_ms("2d"), 172'800'000);
+  for (const char* bad : {"", "0", "-1s", "1w", "h", "1.5h", "99999999999999999d"}) {
+    EXPECT_FALSE(parse_duration_ms(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "detect/matrix_profile.h"
@@ -41,15 +42,11 @@ Cleaned clean(std::span<const double> series, const LevelSettings& settings, int
       found.clear();
     }
   }
-  std::vector<bool> cut(series.size(), false);
+  out.values.assign(series.begin(), series.end());
   for (const Discord& d : found) {
     for (int64_t i = d.index; i < d.index + m && i < static_cast<int64_t>(series.size()); ++i) {
-      cut[static_cast<size_t>(i)] = true;
+      out.values[static_cast<size_t>(i)] = std::numeric_limits<double>::quiet_NaN();
     }
-  }
-  out.values.reserve(series.size());
-  for (size_t i = 0; i < series.size(); ++i) {
-    if (!cut[i]) out.values.push_back(series[i]);
   }
   out.removed = static_cast<int>(found.size());
   return out;

@@ -1,7 +1,10 @@
 // Baselines (PRODUCT.md slice 4): what a sensor's levels are measured against is a "normal"
 // series. These are the library's rules, pure computation with no I/O:
-// - clean(): a series minus its top discords — the windows farthest from any other window of it
-//   (a leak, a spike) — so that history can serve as a baseline;
+// - clean(): a series without its top discords — the windows farthest from any other window of
+//   it (a leak, a spike) — so that history can serve as a baseline. The discords' points become
+//   NaN gaps rather than being cut out: a window holding a gap never matches and never counts
+//   (detect/matrix_profile.h), whereas joining the pieces would make new, artificial windows
+//   across each cut that look like discords themselves;
 // - select(): of a library's candidates, the one a sensor's cleaned history fits best: each
 //   candidate is replayed with that history (the candidate as the baseline, then the history
 //   judged point by point with the sensor's settings, but for the windows that straddle the
@@ -32,12 +35,11 @@ struct Moments {
 Moments moments(std::span<const double> values);
 
 struct Cleaned {
-  std::vector<double> values;
-  int removed = 0;  // discord windows cut out
+  std::vector<double> values;  // as long as the series
+  int removed = 0;             // discord windows turned into gaps
 };
-// The series without its `discords` top discords' windows (settings.window points each, by the
-// settings' profile), the pieces joined in order. A series too short for a profile comes back
-// whole.
+// The series with its `discords` top discords' windows (settings.window points each, by the
+// settings' profile) turned into NaN. A series too short for a profile comes back as it was.
 Cleaned clean(std::span<const double> series, const LevelSettings& settings, int discords = 3);
 
 struct Candidate {

@@ -2,13 +2,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/blocking_pool.h"
 #include "core/ids.h"
 #include "core/names.h"
 #include "core/thread_name.h"
+#include "telemetry/telemetry_service.h"
 
 namespace vigil::fleet {
 
 using store::Value;
+
+// A telemetry message of a session waiting for its turn on the blocking pool: parsed, or its
+// text still (larger than kMaxDeviceMessageBytes: read on the pool).
+struct DeviceHub::TelemetryJob {
+  std::string ref_json;
+  TelemetryMessage message;
+  std::string text;
+  bool greeted = false;  // the session's, when the worker came to the message
+  int64_t device_id = 0;
+};
 
 struct DeviceHub::Session {
   Session(std::shared_ptr<DeviceLink> l, int64_t user) : link(std::move(l)), user_id(user) {}
@@ -16,8 +28,12 @@ struct DeviceHub::Session {
   std::shared_ptr<DeviceLink> link;
   const int64_t user_id;
   std::atomic<size_t> pending{0};
-  bool ended = false;       // under sessions_mu_: closed() ran; never register it
-  bool registered = false;  // under sessions_mu_: in by_device_
+  std::atomic<size_t> telemetry_in_flight{0};  // telemetry messages received, not yet answered
+  std::mutex telemetry_mu;
+  std::deque<TelemetryJob> telemetry_jobs;  // under telemetry_mu: to store, in arrival order
+  bool telemetry_running = false;           // under telemetry_mu: a pool task stores them
+  bool ended = false;                       // under sessions_mu_: closed() ran; never register it
+  bool registered = false;                  // under sessions_mu_: in by_device_
   // The worker thread's own:
   bool greeted = false;
   int64_t watchdog_id = 0;
@@ -31,6 +47,7 @@ struct DeviceHub::Item {
   std::shared_ptr<Session> session;
   DeviceMessage message;
   std::string ref_json = "null";
+  std::string text;  // with an empty TelemetryMessage: a large message, not read yet
 };
 
 // What a batch does once its transaction committed.
@@ -66,6 +83,8 @@ DeviceHub::DeviceHub(store::Database& db, AlarmStore& alarms, const ModelSigner&
       messages_refused_(metrics.counter(
           "vigil_fleet_messages_refused_total",
           "Device messages answered with an error (malformed, unknown, out of order)")),
+      telemetry_points_(metrics.counter("vigil_fleet_telemetry_points_total",
+                                        "Telemetry points stored from device sessions")),
       metrics_(metrics) {}
 
 DeviceHub::~DeviceHub() { stop(); }
@@ -98,6 +117,14 @@ std::shared_ptr<DeviceHub::Session> DeviceHub::open(std::shared_ptr<DeviceLink> 
 }
 
 void DeviceHub::receive(const std::shared_ptr<Session>& session, std::string_view text) {
+  if (text.size() > kMaxDeviceMessageBytes) {
+    // Only telemetry may be this large (up to 1 MiB): it is read on the pool, not on this
+    // (I/O) thread, so it counts as telemetry already, and a refusal has no ref.
+    if (!admit_telemetry(*session, "null")) return;
+    Item item{Item::Kind::kMessage, session, TelemetryMessage{}, "null"};
+    item.text = std::string(text);
+    return enqueue_message(std::move(item));
+  }
   ParsedDeviceMessage parsed = parse_device_message(text);
   if (!parsed.message) {
     messages_refused_.inc();
@@ -108,14 +135,44 @@ void DeviceHub::receive(const std::shared_ptr<Session>& session, std::string_vie
     session->link->send(pong_frame());
     return;
   }
-  if (session->pending.fetch_add(1, std::memory_order_relaxed) >= options_.max_pending) {
-    session->pending.fetch_sub(1, std::memory_order_relaxed);
-    messages_refused_.inc();
-    session->link->send(error_frame(parsed.ref_json, "too many messages waiting; slow down"));
-    session->link->close("too many messages waiting");
+  if (std::holds_alternative<TelemetryMessage>(*parsed.message) &&
+      !admit_telemetry(*session, parsed.ref_json)) {
     return;
   }
-  enqueue({Item::Kind::kMessage, session, std::move(*parsed.message), parsed.ref_json});
+  enqueue_message({Item::Kind::kMessage, session, std::move(*parsed.message), parsed.ref_json});
+}
+
+// A telemetry message counts as unanswered from here; false (answered with an error) when the
+// session has too many or there is no telemetry service.
+bool DeviceHub::admit_telemetry(Session& session, std::string_view ref_json) {
+  std::string why;
+  if (!telemetry_) {
+    why = "this server takes no telemetry over the device WebSocket";
+  } else if (session.telemetry_in_flight.fetch_add(1, std::memory_order_relaxed) >=
+             options_.max_telemetry_in_flight) {
+    session.telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    why = "more than " + std::to_string(options_.max_telemetry_in_flight) +
+          " telemetry messages wait for their ack; wait for acks, then send it again";
+  }
+  if (why.empty()) return true;
+  messages_refused_.inc();
+  session.link->send(error_frame(ref_json, why));
+  return false;
+}
+
+void DeviceHub::enqueue_message(Item item) {
+  Session& session = *item.session;
+  if (session.pending.fetch_add(1, std::memory_order_relaxed) >= options_.max_pending) {
+    session.pending.fetch_sub(1, std::memory_order_relaxed);
+    if (std::holds_alternative<TelemetryMessage>(item.message)) {
+      session.telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    messages_refused_.inc();
+    session.link->send(error_frame(item.ref_json, "too many messages waiting; slow down"));
+    session.link->close("too many messages waiting");
+    return;
+  }
+  enqueue(std::move(item));
 }
 
 void DeviceHub::closed(const std::shared_ptr<Session>& session) {
@@ -201,11 +258,12 @@ void DeviceHub::process(std::vector<Item>& items) {
     }
   }
   for (auto& fn : batch.after) fn();
-  // Alarms and pulls have their own transactions and reads.
+  // Alarms and pulls have their own transactions and reads; telemetry goes to the pool.
   for (auto& item : items) {
     if (item.kind != Item::Kind::kMessage) continue;
     if (std::holds_alternative<AlarmMessage>(item.message)) handle_alarm(item);
     if (std::holds_alternative<PullMessage>(item.message)) handle_pull(item);
+    if (std::holds_alternative<TelemetryMessage>(item.message)) handle_telemetry(item);
   }
 }
 
@@ -412,6 +470,90 @@ void DeviceHub::handle_pull(Item& item) {
     return;
   }
   session.link->send(model_frame(*o));
+}
+
+// On the worker: the message joins the session's telemetry queue, and a pool task starts
+// storing it unless one runs for the session already.
+void DeviceHub::handle_telemetry(Item& item) {
+  const std::shared_ptr<Session>& session = item.session;
+  {
+    std::lock_guard lock(session->telemetry_mu);
+    session->telemetry_jobs.push_back({item.ref_json,
+                                       std::move(std::get<TelemetryMessage>(item.message)),
+                                       std::move(item.text), session->greeted, session->device_id});
+    if (std::exchange(session->telemetry_running, true)) return;
+  }
+  if (telemetry_pool_->try_post([this, session] { ingest_next(session); })) return;
+  // The pool's queue is full: what waits is refused, to be sent again (only this thread adds
+  // jobs, and no task runs for the session).
+  std::deque<TelemetryJob> refused;
+  {
+    std::lock_guard lock(session->telemetry_mu);
+    refused.swap(session->telemetry_jobs);
+    session->telemetry_running = false;
+  }
+  for (const TelemetryJob& job : refused) {
+    messages_refused_.inc();
+    answer_telemetry(*session, error_frame(job.ref_json, "the server is busy; send it again"));
+  }
+}
+
+// On the pool: stores the session's oldest waiting telemetry message, answers it, and hands the
+// next one (if any) to a new pool task, so that one busy device does not hold a thread.
+void DeviceHub::ingest_next(const std::shared_ptr<Session>& session) {
+  TelemetryJob job;
+  {
+    std::lock_guard lock(session->telemetry_mu);
+    job = std::move(session->telemetry_jobs.front());
+    session->telemetry_jobs.pop_front();
+  }
+  answer_telemetry(*session, store_telemetry(job));
+  {
+    std::lock_guard lock(session->telemetry_mu);
+    if (session->telemetry_jobs.empty()) {
+      session->telemetry_running = false;
+      return;
+    }
+  }
+  telemetry_pool_->post([this, session] { ingest_next(session); });
+}
+
+// On the pool: reads a large message, stores the points; the ack or the error.
+std::string DeviceHub::store_telemetry(TelemetryJob& job) {
+  if (!job.text.empty()) {
+    ParsedDeviceMessage parsed = parse_device_message(job.text);
+    job.ref_json = parsed.ref_json;
+    auto* message = parsed.message ? std::get_if<TelemetryMessage>(&*parsed.message) : nullptr;
+    if (!message) {  // (a large message that parses is telemetry: others are refused as large)
+      messages_refused_.inc();
+      return error_frame(parsed.ref_json, parsed.message ? "not telemetry" : parsed.error);
+    }
+    job.message = std::move(*message);
+  }
+  if (!job.greeted) {
+    messages_refused_.inc();
+    return error_frame(job.ref_json, "send hello first");
+  }
+  auto accepted = telemetry_->ingest(std::move(job.message.points), job.device_id);
+  if (accepted.ok()) {
+    telemetry_points_.inc(*accepted);
+    return ack_frame(job.message.id, *accepted);
+  }
+  messages_refused_.inc();
+  const ErrorCode code = accepted.status().code();
+  if (code == ErrorCode::kInvalidArgument || code == ErrorCode::kPermissionDenied ||
+      code == ErrorCode::kResourceExhausted) {
+    return error_frame(job.ref_json, accepted.status().detail());
+  }
+  spdlog::warn("device {}: storing telemetry failed: {}", job.device_id,
+               accepted.status().to_string());
+  return error_frame(job.ref_json, "the server could not store these points; send them again");
+}
+
+// The session may send another telemetry message as soon as it reads this answer.
+void DeviceHub::answer_telemetry(Session& session, std::string frame) {
+  session.telemetry_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  session.link->send(std::move(frame));
 }
 
 void DeviceHub::renew_leases() {

@@ -5,11 +5,18 @@
 // - Each session is a DeviceLink (api/ adapts a net::WsConnection to it). A link's send()
 //   never blocks: the link has its own bounded write queue and closes a peer that does not
 //   read, which then catches up on reconnect — one slow device never stalls the others.
-// - Messages are parsed on the caller's (I/O) thread; a ping is answered there. Everything that
+// - Messages are parsed on the caller's (I/O) thread, and a ping is answered there; but one
+//   larger than kMaxDeviceMessageBytes (only telemetry may be, up to 1 MiB: 10–20 ms to read)
+//   is parsed on the blocking pool with the session's other telemetry. Everything that
 //   touches the store goes to the hub's worker thread, in arrival order per session, and is
 //   written in batches: one transaction for up to `batch` messages of all sessions, so a
 //   rollout's thousands of confirmations cost a few commits, not thousands. Answers and hooks
 //   run only after their transaction committed (the store first, then the wire).
+// - Telemetry (points a device streams) is stored by the TelemetryService on the blocking pool,
+//   one message of a session at a time, so its acks come in the order of its telemetry messages
+//   (answers to its other messages may overtake them). A session has at most
+//   max_telemetry_in_flight telemetry messages unanswered; one more is refused with an error
+//   ("wait for acks"), and the session goes on.
 // - On every hello the hub compares what the device reports with what it should run, and sends
 //   its unfinished command again or issues the missing one: offline devices, crashes and lost
 //   messages all heal there. It does not re-issue a command that already failed for the
@@ -44,6 +51,13 @@
 #include "fleet/model_signer.h"
 #include "store/database.h"
 
+namespace vigil {
+class BlockingPool;
+namespace telemetry {
+class TelemetryService;
+}
+}  // namespace vigil
+
 namespace vigil::fleet {
 
 // One device session as the hub sees it.
@@ -65,6 +79,8 @@ struct DeviceHubOptions {
   std::chrono::seconds lease{90};  // online_until = now + lease, renewed every lease / 3
   size_t max_pending = 64;         // a session with more messages waiting is closed
   size_t batch = 512;              // messages per store transaction at most
+  // telemetry messages of a session not yet answered (ack or error) at most; more are refused
+  size_t max_telemetry_in_flight = 8;
 };
 
 // Told after the store has the change, on the hub's worker thread; must not block long.
@@ -87,6 +103,12 @@ class DeviceHub {
 
   // Before start().
   void set_hooks(DeviceHubHooks hooks) { hooks_ = std::move(hooks); }
+  // Before start(). Where telemetry messages are stored, and the threads that store them (the
+  // pool must be joined before the hub is destroyed). Without: they are answered with an error.
+  void set_telemetry(telemetry::TelemetryService* service, BlockingPool* pool) {
+    telemetry_ = service;
+    telemetry_pool_ = pool;
+  }
   void start();
   // Closes every session ("server shutting down"), finishes the queued work and joins.
   void stop();
@@ -113,8 +135,11 @@ class DeviceHub {
  private:
   struct Item;
   struct Batch;
+  struct TelemetryJob;
 
   void enqueue(Item item);
+  void enqueue_message(Item item);
+  bool admit_telemetry(Session& session, std::string_view ref_json);
   void run();
   void process(std::vector<Item>& items);
   Status apply(store::Session& s, Item& item, Batch& out);
@@ -123,6 +148,10 @@ class DeviceHub {
   Status apply_close(store::Session& s, Item& item, Batch& out);
   void handle_alarm(Item& item);
   void handle_pull(Item& item);
+  void handle_telemetry(Item& item);
+  void ingest_next(const std::shared_ptr<Session>& session);
+  std::string store_telemetry(TelemetryJob& job);
+  void answer_telemetry(Session& session, std::string frame);
   void renew_leases();
   void send_command(Session& session, const Command& command);
 
@@ -132,10 +161,13 @@ class DeviceHub {
   ModelLookup lookup_;
   DeviceHubOptions options_;
   DeviceHubHooks hooks_;
+  telemetry::TelemetryService* telemetry_ = nullptr;
+  BlockingPool* telemetry_pool_ = nullptr;
 
   Gauge& sessions_gauge_;
   Counter& commands_sent_;
   Counter& messages_refused_;
+  Counter& telemetry_points_;
   MetricsRegistry& metrics_;
 
   mutable std::mutex sessions_mu_;

@@ -10,7 +10,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr size_t kMaxAgentChars = 128;
-constexpr size_t kMaxAlarmIdChars = 128;
+constexpr size_t kMaxClientIdChars = 128;
 constexpr size_t kMaxErrorChars = 1024;
 
 // Why a field is wrong, or empty.
@@ -78,7 +78,31 @@ struct Reader {
     if (!n) return std::nullopt;
     return ModelRef{std::string(name->value().get_string()), *n};
   }
+  // The agent's id for a report ("id", 1–128 characters): its ack's ref.
+  std::string client_id() {
+    auto id = string("id", true, kMaxClientIdChars);
+    if (id && id->empty()) fail("id", "must not be empty");
+    return id.value_or("");
+  }
 };
+
+// {"type":"telemetry","id", and the points in either shape of telemetry::parse_ingest_json}.
+// Takes "type" and "id" out of `o` (read already), so that the points reader sees its own
+// fields only and names any other.
+std::optional<TelemetryMessage> telemetry_message(json::object& o, Reader& r) {
+  TelemetryMessage m;
+  m.id = r.client_id();
+  if (!r.error.empty()) return std::nullopt;
+  o.erase("type");
+  o.erase("id");
+  auto points = telemetry::parse_ingest_json(o);
+  if (!points.ok()) {
+    r.error = points.status().detail();
+    return std::nullopt;
+  }
+  m.points = std::move(*points);
+  return m;
+}
 
 std::string ref_of(const json::object& o) {
   for (std::string_view key : {"id", "ref"}) {
@@ -87,7 +111,7 @@ std::string ref_of(const json::object& o) {
     const json::value& v = it->value();
     if (v.is_string() || v.is_int64() || v.is_uint64()) {
       std::string text = json::serialize(v);
-      if (text.size() <= 2 * kMaxAlarmIdChars) return text;
+      if (text.size() <= 2 * kMaxClientIdChars) return text;
     }
     return "null";
   }
@@ -104,8 +128,8 @@ json::value offer_json(const ModelOffer& m) {
 
 ParsedDeviceMessage parse_device_message(std::string_view text) {
   ParsedDeviceMessage out;
-  if (text.size() > kMaxDeviceMessageBytes) {
-    out.error = "message larger than " + std::to_string(kMaxDeviceMessageBytes) + " bytes";
+  if (text.size() > kMaxTelemetryMessageBytes) {
+    out.error = "message larger than " + std::to_string(kMaxTelemetryMessageBytes) + " bytes";
     return out;
   }
   json::parse_options options;
@@ -120,14 +144,20 @@ ParsedDeviceMessage parse_device_message(std::string_view text) {
     out.error = "a message is a JSON object with a \"type\"";
     return out;
   }
-  const json::object& o = v.get_object();
+  json::object& o = v.get_object();
   out.ref_json = ref_of(o);
   auto type_it = o.find("type");
   if (type_it == o.end() || !type_it->value().is_string()) {
     out.error = "type: required";
     return out;
   }
-  std::string_view type = type_it->value().get_string();
+  // (a copy: a telemetry message's "type" is taken out of `o` before its points are read)
+  const std::string type(std::string_view(type_it->value().get_string()).substr(0, 32));
+  if (text.size() > kMaxDeviceMessageBytes && type != "telemetry") {
+    out.error = "message larger than " + std::to_string(kMaxDeviceMessageBytes) +
+                " bytes (telemetry: " + std::to_string(kMaxTelemetryMessageBytes) + ")";
+    return out;
+  }
   Reader r{o, {}};
   if (type == "ping") {
     out.message = PingMessage{};
@@ -163,9 +193,7 @@ ParsedDeviceMessage parse_device_message(std::string_view text) {
     if (r.error.empty()) out.message = std::move(m);
   } else if (type == "alarm") {
     AlarmMessage m;
-    auto id = r.string("id", true, kMaxAlarmIdChars);
-    if (id && id->empty()) r.fail("id", "must not be empty");
-    m.id = id.value_or("");
+    m.id = r.client_id();
     if (auto at = r.string("at", false, 64)) {
       auto t = parse_timestamp(*at);
       if (!t) {
@@ -198,8 +226,10 @@ ParsedDeviceMessage parse_device_message(std::string_view text) {
       }
     }
     if (r.error.empty()) out.message = std::move(m);
+  } else if (type == "telemetry") {
+    if (auto m = telemetry_message(o, r)) out.message = std::move(*m);
   } else {
-    out.error = "unknown type \"" + std::string(type.substr(0, 32)) + "\"";
+    out.error = "unknown type \"" + type + "\"";
     return out;
   }
   if (!out.message) out.error = std::move(r.error);
@@ -238,6 +268,10 @@ std::string command_frame(int64_t id, RolloutAction action, const ModelOffer& mo
 
 std::string ack_frame(std::string_view ref) {
   return json::serialize(json::object{{"type", "ack"}, {"ref", ref}});
+}
+
+std::string ack_frame(std::string_view ref, size_t accepted) {
+  return json::serialize(json::object{{"type", "ack"}, {"ref", ref}, {"accepted", accepted}});
 }
 
 std::string error_frame(std::string_view ref_json, std::string_view detail) {

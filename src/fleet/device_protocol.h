@@ -17,11 +17,16 @@
 #include "fleet/alarm_store.h"  // kMaxAlarmDetailsBytes
 #include "fleet/device_store.h"
 #include "fleet/rollout_planner.h"
+#include "telemetry/ingest_parse.h"
 
 namespace vigil::fleet {
 
-// A device message larger than this is refused (the session answers an error and reads on).
+// A device message larger than this is refused (the session answers an error and reads on),
+// unless it is telemetry: that may be as large as kMaxTelemetryMessageBytes, the largest message
+// the WebSocket layer reads (net/websocket_session.cpp; a larger one ends the session), and
+// carry at most telemetry::kMaxIngestPoints points.
 inline constexpr size_t kMaxDeviceMessageBytes = 64 * 1024;
+inline constexpr size_t kMaxTelemetryMessageBytes = 1024 * 1024;
 
 struct HelloMessage {
   std::string agent;              // "vigil-agent/1.0"; at most 128 characters
@@ -49,10 +54,17 @@ struct AlarmMessage {
   std::string details = "{}";  // a JSON object's text
 };
 
+// Points, in either JSON shape POST /api/v1/telemetry takes (telemetry/ingest_parse.h), with
+// "type" and "id" beside them.
+struct TelemetryMessage {
+  std::string id;  // the agent's id for this batch (1–128 characters): the ack's ref
+  std::vector<telemetry::NamedPoints> points;  // by sensor name as given
+};
+
 struct PingMessage {};
 
-using DeviceMessage =
-    std::variant<HelloMessage, PullMessage, StatusMessage, AlarmMessage, PingMessage>;
+using DeviceMessage = std::variant<HelloMessage, PullMessage, StatusMessage, AlarmMessage,
+                                   TelemetryMessage, PingMessage>;
 
 // What parse_device_message gives back: the message, or why not with the `ref` the error frame
 // carries (the message's "id", else its "ref", else null — as JSON text).
@@ -92,6 +104,9 @@ std::string model_frame(const ModelOffer& offer);
 std::string command_frame(int64_t id, RolloutAction action, const ModelOffer& model,
                           int64_t rollout, int64_t confirm_s);
 std::string ack_frame(std::string_view ref);
+// A telemetry message's ack: its points are durable; `accepted` counts a point repeated in the
+// message once.
+std::string ack_frame(std::string_view ref, size_t accepted);
 // ref_json: JSON text ("null", "12", "\"a1\"").
 std::string error_frame(std::string_view ref_json, std::string_view detail);
 std::string pong_frame();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/backends.h"
+#include "telemetry/baseline_service.h"
 #include "telemetry/sensor_store.h"
 #include "telemetry/series_store.h"
 
@@ -274,11 +275,146 @@ TYPED_TEST_P(SeriesSuite, TheThreadCompactsSensorsThatGatheredSmallChunks) {
   EXPECT_EQ(this->series_->read(s, kT0, kT0 + 10)->size(), 8u);
 }
 
+// The baseline library and a sensor's baselines: upload, cut (cleaned), seeds, set, select
+// (those that would warn skipped), augment (only history not added before), each change a
+// history row told to `noted` and to the telemetry service's `changed`, and the levels then
+// measured against the sensor's own baseline.
+TYPED_TEST_P(SeriesSuite, BaselinesAreKeptSelectedAndAugmented) {
+  TelemetryService telemetry(*this->sensors_, *this->series_);
+  BaselineStore store(*this->db_);
+  telemetry.use_baselines(&store);
+  BaselineService baselines(telemetry, store, {.history_points = 1000});
+  std::vector<std::string> noted;
+  std::vector<int64_t> changed;
+  baselines.noted = [&](const Sensor& s, const SensorBaseline& b) {
+    noted.push_back(s.name + ":" + b.action + ":" + b.baseline);
+  };
+  telemetry.changed = [&](int64_t id) { changed.push_back(id); };
+  auto wave = [](int i) {
+    return 50 + 10 * std::sin(i * 2 * M_PI / 144) + ((i * 7919) % 13) * 0.1;
+  };
+  auto sensor = telemetry.create("gas-1", {});
+  ASSERT_TRUE(sensor.ok());
+  ASSERT_TRUE(telemetry
+                  .ingest({{"gas-1", this->regular(
+                                         0, 1500,
+                                         +[](int i) {
+                                           return 50 + 10 * std::sin(i * 2 * M_PI / 144) +
+                                                  ((i * 7919) % 13) * 0.1;
+                                         })}})
+                  .ok());
+
+  // The library.
+  std::vector<double> calm, alike;
+  for (int i = 0; i < 1000; ++i) {
+    calm.push_back(50 + 0.5 * std::sin(i * 2 * M_PI / 144));
+    alike.push_back(wave(i + 7));
+  }
+  auto up = baselines.upload("calm", calm, 0);
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_EQ(up->points, 1000);
+  EXPECT_NEAR(up->mean, 50, 0.01);
+  ASSERT_TRUE(baselines.upload("alike", alike, 0).ok());
+  EXPECT_EQ(baselines.upload("CALM", calm, 0).status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(baselines.upload("short", {1, 2, 3}, 0).status().field(), "values");
+  EXPECT_EQ(baselines.upload("bad name!", calm, 0).status().field(), "name");
+  auto cut =
+      baselines.cut({.name = "cut", .sensor = "gas-1", .from_ms = kT0, .to_ms = kT0 + 999 * kStep});
+  ASSERT_TRUE(cut.ok()) << cut.status().to_string();
+  EXPECT_EQ(cut->source, "sensor");
+  EXPECT_EQ(cut->removed, 3);
+  EXPECT_EQ(cut->points, 1000) << "discords become gaps";
+  EXPECT_EQ(cut->from_ms, kT0);
+  EXPECT_EQ(
+      baselines.cut({.name = "x", .sensor = "nope", .from_ms = 0, .to_ms = 1}).status().field(),
+      "sensor");
+  EXPECT_EQ(
+      baselines.cut({.name = "x", .sensor = "gas-1", .from_ms = 0, .to_ms = 1}).status().field(),
+      "from")
+      << "no points there";
+  auto seeded = baselines.seed();
+  ASSERT_TRUE(seeded.ok()) << seeded.status().to_string();
+  EXPECT_EQ(*seeded, 3);
+  EXPECT_EQ(*baselines.seed(), 0) << "seeds are added once";
+  auto seed = store.get("leak-18AIL012A", true);
+  ASSERT_TRUE(seed.ok());
+  EXPECT_EQ(seed->source, "seed");
+  EXPECT_EQ(static_cast<size_t>(seed->points), seed->values.size());
+  EXPECT_GT(seed->points, 1500);
+  auto listed = store.list(100);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 6u);
+  EXPECT_TRUE(listed->front().values.empty()) << "lists carry no values";
+  auto got = store.get("alike", true);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->values, alike) << "lossless";
+
+  // Selection: the calm one would warn; the closest that fits wins.
+  auto selected = baselines.select("gas-1", 0);
+  ASSERT_TRUE(selected.ok()) << selected.status().to_string();
+  ASSERT_TRUE(selected->chosen);
+  EXPECT_NE(selected->chosen->baseline, "calm");
+  EXPECT_EQ(selected->candidates.size(), 6u);
+  for (const auto& c : selected->candidates) {
+    if (c.name == "calm" || c.name == selected->chosen->baseline) {
+      EXPECT_EQ(c.verdict.fits, c.name != "calm") << c.name;
+    }
+  }
+  EXPECT_EQ(selected->chosen->action, "select");
+
+  // Set, augment: each a history row, newest first.
+  auto set = baselines.set("gas-1", "alike", 0);
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(baselines.set("gas-1", "nope", 0).status().field(), "baseline");
+  auto augmented = baselines.augment("gas-1", 0);
+  ASSERT_TRUE(augmented.ok()) << augmented.status().to_string();
+  EXPECT_EQ(augmented->baseline, "alike");
+  EXPECT_GT(augmented->points, 1000);
+  EXPECT_EQ(baselines.augment("gas-1", 0).status().code(), ErrorCode::kConflict)
+      << "no history since the last augmentation";
+  auto view = baselines.of("gas-1");
+  ASSERT_TRUE(view.ok());
+  ASSERT_TRUE(view->current);
+  EXPECT_EQ(view->current->action, "augment");
+  ASSERT_EQ(view->history.size(), 3u);
+  EXPECT_EQ(view->history[1].action, "set");
+  EXPECT_EQ(view->history[2].action, "select");
+  EXPECT_EQ(noted.size(), 3u);
+  EXPECT_EQ(noted[1], "gas-1:set:alike");
+  EXPECT_EQ(changed, (std::vector<int64_t>{sensor->id, sensor->id, sensor->id}));
+
+  // Levels are measured against the sensor's own baseline now, not a learned one (undefined for
+  // the first 576 points).
+  auto levels = telemetry.anomalies(*sensor, kT0 + 300 * kStep, kT0 + 310 * kStep, 100);
+  ASSERT_TRUE(levels.ok());
+  EXPECT_NE(levels->back().level, detect::Level::kUndefined);
+
+  // A scheduled pass does the same for every sensor; a sensor without history is skipped.
+  ASSERT_TRUE(telemetry.create("empty", {}).ok());
+  baselines.run_schedule(true, false);
+  auto after = baselines.of("gas-1");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->current->action, "select");
+  EXPECT_EQ(after->current->by_user, 0);
+  auto empty = baselines.of("empty");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->current);
+
+  ASSERT_TRUE(store.remove("calm").ok());
+  EXPECT_EQ(store.remove("calm").code(), ErrorCode::kNotFound);
+  // A removed sensor takes its history along.
+  ASSERT_TRUE(telemetry.remove("gas-1").ok());
+  auto gone = store.history(sensor->id, 10);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(SeriesSuite, SensorsAreCreatedListedChangedAndRemoved,
                             PointsComeBackInOrderOnceEachWhateverTheyCameIn,
                             CompactionMergesSmallChunksAndKeepsTheLaterWrite,
                             BucketsAggregateEachWay, RetentionDropsChunksOlderThanTheSensorKeeps,
                             ConcurrentAppendsAreAllStored,
-                            TheThreadCompactsSensorsThatGatheredSmallChunks);
+                            TheThreadCompactsSensorsThatGatheredSmallChunks,
+                            BaselinesAreKeptSelectedAndAugmented);
 
 }  // namespace vigil::telemetry::testing

@@ -89,6 +89,11 @@ Expected<std::vector<TelemetryService::Judged>> TelemetryService::anomalies(cons
 
 Expected<detect::LevelDetector> TelemetryService::primed(const Sensor& sensor, int64_t upto_ms) {
   const detect::LevelSettings settings = level_settings(sensor.detector);
+  if (baselines_) {
+    auto current = baselines_->current(sensor.id, true);
+    if (!current.ok()) return current.status();
+    if (*current) return with_history(sensor, settings, (*current)->values, upto_ms);
+  }
   if (upto_ms == std::numeric_limits<int64_t>::min()) return detect::LevelDetector(settings);
   // The baseline the stream learned: its first window of learn_points points that is not flat
   // (as detect::LevelDetector learns it), looked for among the first few.
@@ -118,7 +123,14 @@ Expected<detect::LevelDetector> TelemetryService::primed(const Sensor& sensor, i
   std::vector<double> baseline;
   baseline.reserve(base.size());
   for (const Point& p : base) baseline.push_back(p.value);
+  return with_history(sensor, settings, baseline, upto_ms);
+}
+
+Expected<detect::LevelDetector> TelemetryService::with_history(
+    const Sensor& sensor, const detect::LevelSettings& settings, std::span<const double> baseline,
+    int64_t upto_ms) {
   detect::LevelDetector d(settings, baseline);
+  if (upto_ms == std::numeric_limits<int64_t>::min()) return d;
   auto before = series_.last(sensor.id, upto_ms, static_cast<size_t>(settings.history));
   if (!before.ok()) return before.status();
   for (const Point& p : *before) d.push(p.value);

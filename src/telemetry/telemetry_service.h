@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "detect/level_detector.h"
+#include "telemetry/baseline_store.h"
 #include "telemetry/ingest_parse.h"
 #include "telemetry/sensor_store.h"
 #include "telemetry/series_store.h"
@@ -57,7 +58,8 @@ class TelemetryService {
 
   // The anomaly level of each of the sensor's points in [from_ms, to_ms] (detect::LevelDetector
   // with the sensor's detector settings), recomputed from the stored series: the baseline is
-  // the sensor's first kLearnPoints points (levels undefined while they come), the history the
+  // the sensor's own (use_baselines; its current one, also for past points), else its first
+  // kLearnPoints points (levels undefined while they come), the history the
   // kHistory points before from_ms. kResourceExhausted above max_points points.
   using Judged = JudgedPoint;
   static constexpr int kHistory = 2048;
@@ -66,19 +68,27 @@ class TelemetryService {
                                           size_t max_points);
   static detect::LevelSettings level_settings(const DetectorSettings& d);
 
-  // A detector ready for the sensor's points after upto_ms: its baseline (the one the stream
-  // learned), then its history — the kHistory points at or before upto_ms, or, while it was
-  // still learning then, the stream from its start — pushed through it, so its level() is the
+  // A detector ready for the sensor's points after upto_ms: its baseline (its own, else the one
+  // the stream learned), then its history — the kHistory points at or before upto_ms, or, while it
+  // was still learning then, the stream from its start — pushed through it, so its level() is the
   // last of those points' and the next push() judges the next point as the stream would have.
   // upto_ms = INT64_MIN: a fresh detector.
   Expected<detect::LevelDetector> primed(const Sensor& sensor, int64_t upto_ms);
 
+  // Sensors with a baseline of their own (BaselineStore::current) are judged against it, not a
+  // learned one. Before any other call; the store outlives this service.
+  void use_baselines(BaselineStore* baselines) { baselines_ = baselines; }
+
  private:
   Expected<Sensor> resolve(const std::string& name);
+  Expected<detect::LevelDetector> with_history(const Sensor& sensor,
+                                               const detect::LevelSettings& settings,
+                                               std::span<const double> baseline, int64_t upto_ms);
   void forget(std::string_view name);
 
   SensorStore& sensors_;
   SeriesStore& series_;
+  BaselineStore* baselines_ = nullptr;
   std::mutex mu_;
   std::unordered_map<std::string, Sensor> known_;  // by name key; guarded by mu_
 };

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include "core/ids.h"
@@ -438,6 +439,199 @@ TEST_P(DeviceWsTest, ARolloutOverHttpReachesEveryDeviceThroughItsSession) {
   EXPECT_EQ(client_->request(http::verb::post, url + "/pause", {}, admin_).status, 409);
   EXPECT_EQ(client_->get("/api/v1/rollouts/99999", admin_).status, 404);
 }
+
+// Telemetry streamed over the session (docs/protocol.md "telemetry"): acked with the count once
+// stored, read back over HTTP, a resend stored once, refused batches answered with an error
+// that keeps the session.
+constexpr int64_t kT0 = 1'601'469'000'000;  // 2020-09-30T12:30:00Z
+
+json::object telemetry(const std::string& id, const std::string& sensor, const json::array& pairs) {
+  return {{"type", "telemetry"}, {"id", id}, {"sensor", sensor}, {"points", pairs}};
+}
+
+class DeviceWsTelemetryTest : public DeviceWsTest {
+ protected:
+  void SetUp() override {
+    DeviceWsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "d2"}}).status, 201);
+    for (const auto& [name, dev] : {std::pair{"s1", "d1"}, {"s2", "d1"}, {"other", "d2"}}) {
+      ASSERT_EQ(send(http::verb::post, "/api/v1/sensors", {{"name", name}, {"device", dev}}).status,
+                201);
+    }
+  }
+  // The sensor's points over HTTP, as [at, value] pairs.
+  json::array series(const std::string& sensor) {
+    auto r = client_->get(
+        "/api/v1/sensors/" + sensor + "/series?from=0&to=" + std::to_string(kT0 + 86'400'000),
+        admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    json::array out;
+    if (r.status != 200) return out;
+    const json::value body = r.json();
+    for (const auto& p : body.at("points").as_array()) {
+      auto at = parse_timestamp(std::string(p.at("at").as_string()));
+      out.push_back(json::array{
+          std::chrono::duration_cast<std::chrono::milliseconds>(at->time_since_epoch()).count(),
+          p.at("value").to_number<double>()});
+    }
+    return out;
+  }
+  std::unique_ptr<WsClient> greeted() {
+    auto ws = connect(token_);
+    EXPECT_TRUE(ws->send(hello(std::nullopt)));
+    auto welcome = ws->next(kWait);
+    EXPECT_TRUE(welcome && welcome->at("type") == "welcome");
+    return ws;
+  }
+};
+
+TEST_P(DeviceWsTelemetryTest, PointsAreAckedOnceStoredAndReadBackOverHttp) {
+  auto ws = connect(token_);
+  ASSERT_TRUE(ws->send(telemetry("early", "s1", {{kT0, 1}})));
+  auto e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*e,
+            (json::object{{"type", "error"}, {"ref", "early"}, {"detail", "send hello first"}}));
+  ASSERT_TRUE(ws->send(hello(std::nullopt)));
+  ASSERT_EQ(ws->next(kWait)->at("type"), "welcome");
+
+  // Points of several sensors; s1's first point twice (counted once, the later value wins).
+  const json::object batch{{"type", "telemetry"},
+                           {"id", "t-1"},
+                           {"points",
+                            {{{"sensor", "s1"}, {"at", kT0}, {"value", 0.5}},
+                             {{"sensor", "S1"}, {"at", "2020-09-30T12:40:00Z"}, {"value", 1.5}},
+                             {{"sensor", "s2"}, {"at", kT0}, {"value", 7}},
+                             {{"sensor", "s1"}, {"at", kT0}, {"value", 1}}}}};
+  ASSERT_TRUE(ws->send(batch));
+  auto ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-1"}, {"accepted", 3}}));
+  const json::array s1{{kT0, 1.0}, {kT0 + 600'000, 1.5}};
+  EXPECT_EQ(series("s1"), s1);
+  EXPECT_EQ(series("s2"), (json::array{{kT0, 7.0}}));
+  // Sent again (no ack came, say): the same answer, the points stored once.
+  ASSERT_TRUE(ws->send(batch));
+  ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->at("accepted"), 3);
+  EXPECT_EQ(series("s1"), s1);
+  // One sensor's [at, value] pairs.
+  ASSERT_TRUE(ws->send(telemetry("t-2", "s2", {{kT0 + 600'000, 8}, {kT0 + 1'200'000, 9}})));
+  ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-2"}, {"accepted", 2}}));
+  EXPECT_EQ(series("s2").size(), 3u);
+
+  // Refused whole, the session goes on: another device's sensor (also beside one of its own),
+  // an unknown sensor, a bad point.
+  const json::object mixed{{"type", "telemetry"},
+                           {"id", "t-3"},
+                           {"points",
+                            {{{"sensor", "s1"}, {"at", kT0 + 3'600'000}, {"value", 2}},
+                             {{"sensor", "other"}, {"at", kT0}, {"value", 2}}}}};
+  ASSERT_TRUE(ws->send(mixed));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("type"), "error");
+  EXPECT_EQ(e->at("ref"), "t-3");
+  EXPECT_EQ(e->at("detail"), "sensor other is not on this watchdog's device");
+  ASSERT_TRUE(ws->send(telemetry("t-4", "zz", {{kT0, 1}})));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*e, (json::object{{"type", "error"},
+                              {"ref", "t-4"},
+                              {"detail", "sensor: no sensor named zz (create it first)"}}));
+  ASSERT_TRUE(ws->send(telemetry("t-5", "s1", {{kT0, "high"}})));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*e, (json::object{{"type", "error"},
+                              {"ref", "t-5"},
+                              {"detail", "points[0][1]: must be a finite number"}}));
+  EXPECT_EQ(series("s1"), s1) << "nothing of the refused batches was stored";
+  EXPECT_TRUE(series("other").empty());
+  ASSERT_TRUE(ws->send(telemetry("t-6", "s1", {{kT0 + 3'600'000, 3}})));
+  ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-6"}, {"accepted", 1}}));
+  EXPECT_EQ(series("s1").size(), 3u);
+
+  // Larger than other messages may be (64 KiB; read on the blocking pool): acked as any other,
+  // or refused naming the point; a large message of another type is refused.
+  json::array many;
+  for (int i = 0; i < 5000; ++i) many.push_back({kT0 + 7'200'000 + i * 1000, i * 0.25});
+  ASSERT_GT(json::serialize(telemetry("t-7", "s2", many)).size(), 64u * 1024);
+  ASSERT_TRUE(ws->send(telemetry("t-7", "s2", many)));
+  ack = ws->next(kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(*ack, (json::object{{"type", "ack"}, {"ref", "t-7"}, {"accepted", 5000}}));
+  EXPECT_EQ(series("s2").size(), 5003u);
+  many[4999] = {kT0, "high"};
+  ASSERT_TRUE(ws->send(telemetry("t-8", "s2", many)));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*e, (json::object{{"type", "error"},
+                              {"ref", "t-8"},
+                              {"detail", "points[4999][1]: must be a finite number"}}));
+  ASSERT_TRUE(ws->send({{"type", "alarm"},
+                        {"id", "a-big"},
+                        {"severity", "major"},
+                        {"details", {{"pad", std::string(70'000, 'x')}}}}));
+  e = ws->next(kWait);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("ref"), "a-big");
+  EXPECT_EQ(e->at("detail"), "message larger than 65536 bytes (telemetry: 1048576)");
+  const std::string metrics = client_->get("/metrics").body;
+  EXPECT_NE(metrics.find("vigil_fleet_telemetry_points_total 5009"), std::string::npos);
+}
+
+// A device that sends faster than the store takes: beyond 8 unanswered telemetry messages each
+// is refused at once ("wait for acks"); the others are acked in the order they came, and the
+// session takes more once they are.
+TEST_P(DeviceWsTelemetryTest, UnansweredTelemetryIsBoundedPerSession) {
+  auto ws = greeted();
+  constexpr int kMessages = 40, kPoints = 500;
+  for (int m = 0; m < kMessages; ++m) {
+    json::array pairs;
+    for (int i = 0; i < kPoints; ++i) pairs.push_back({kT0 + (m * kPoints + i) * 1000, m});
+    ASSERT_TRUE(ws->send(telemetry("m" + std::to_string(m), "s1", pairs)));
+  }
+  std::vector<int> acked;
+  int refused = 0;
+  for (int n = 0; n < kMessages; ++n) {
+    auto a = ws->next(kWait);
+    ASSERT_TRUE(a) << n;
+    const int m = std::stoi(std::string(a->at("ref").as_string()).substr(1));
+    if (a->at("type") == "ack") {
+      EXPECT_EQ(a->at("accepted"), kPoints);
+      acked.push_back(m);
+    } else {
+      ASSERT_EQ(a->at("type"), "error") << json::serialize(*a);
+      EXPECT_EQ(a->at("detail"),
+                "more than 8 telemetry messages wait for their ack; wait for acks, then send it "
+                "again");
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  ASSERT_GE(acked.size(), 8u);
+  EXPECT_TRUE(std::is_sorted(acked.begin(), acked.end()));
+  for (int m = 0; m < 8; ++m) EXPECT_EQ(acked[static_cast<size_t>(m)], m);
+  // Exactly the acked messages' points are stored.
+  const json::array stored = series("s1");
+  ASSERT_EQ(stored.size(), acked.size() * kPoints);
+  for (size_t k = 0; k < acked.size(); ++k) {
+    EXPECT_EQ(stored[k * kPoints].at(1).as_double(), acked[k]);
+  }
+  ASSERT_TRUE(ws->send(telemetry("after", "s1", {{kT0 - 1000, 1}})));
+  auto after = ws->next(kWait);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->at("type"), "ack") << json::serialize(*after);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeviceWsTelemetryTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, DeviceWsTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });

@@ -385,6 +385,150 @@ TEST_P(TelemetryTest, ALeakReplayedBySimulateGivesLiveLevelsAlarmsAndEvents) {
   EXPECT_EQ(none->at("type"), "error");
 }
 
+// The baseline library over HTTP: the seeds are there, admins upload values or cut a sensor's
+// history, anyone reads; a sensor's baseline is selected from the library (each candidate's
+// verdict said), set, augmented, each change in its history and told on the system topic.
+TEST_P(TelemetryTest, BaselinesAreUploadedCutSelectedSetAndAugmented) {
+  using namespace std::chrono_literals;
+  auto listed = client_->get("/api/v1/baselines", user_);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  std::set<std::string> seeds;
+  const json::value library = listed.json();
+  for (const auto& b : library.at("items").as_array()) {
+    EXPECT_EQ(b.at("source"), "seed");
+    EXPECT_FALSE(b.as_object().contains("values"));
+    seeds.insert(std::string(b.at("name").as_string()));
+  }
+  EXPECT_EQ(seeds, (std::set<std::string>{"leak-18AIL012A", "leak-18AIJ012B", "leak-19H-QI-2272"}));
+
+  // A sensor with two weeks of a daily wave.
+  ASSERT_EQ(make({{"name", "wave"}}).status, 201);
+  json::array points;
+  for (int i = 0; i < 2100; ++i) {
+    points.push_back(json::array{
+        kT0 + i * kStep,
+        std::round((50 + 10 * std::sin(i * 2 * M_PI / 144) + ((i * 7919) % 13) * 0.1) * 10) / 10});
+  }
+  ASSERT_EQ(send(http::verb::post, "/api/v1/telemetry",
+                 json::object{{"sensor", "wave"}, {"points", points}}, admin_)
+                .status,
+            202);
+
+  json::array values;
+  for (int i = 0; i < 1500; ++i)
+    values.push_back(50 + 10 * std::sin(i * 2 * M_PI / 144) + (i % 7) * 0.15);
+  auto up = send(http::verb::post, "/api/v1/baselines",
+                 json::object{{"name", "daily"}, {"values", values}}, admin_);
+  ASSERT_EQ(up.status, 201) << up.body;
+  EXPECT_EQ(up.json().at("points"), 1500);
+  EXPECT_EQ(up.json().at("source"), "upload");
+  EXPECT_EQ(send(http::verb::post, "/api/v1/baselines",
+                 json::object{{"name", "daily"}, {"values", values}}, admin_)
+                .status,
+            409);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/baselines",
+                 json::object{{"name", "x"}, {"values", values}}, user_)
+                .status,
+            403);
+  EXPECT_EQ(fields(send(http::verb::post, "/api/v1/baselines",
+                        json::object{{"name", "x"}, {"values", {1, 2}}}, admin_)),
+            std::set<std::string>{"values"});
+  EXPECT_EQ(fields(send(http::verb::post, "/api/v1/baselines",
+                        json::object{{"name", "x"}, {"values", {1, "a"}}}, admin_)),
+            std::set<std::string>{"values"});
+  EXPECT_EQ(fields(send(http::verb::post, "/api/v1/baselines",
+                        json::object{{"name", "x"}, {"sensor", "wave"}}, admin_)),
+            (std::set<std::string>{"from", "to"}));
+  EXPECT_EQ(
+      fields(send(http::verb::post, "/api/v1/baselines", json::object{{"name", "x"}}, admin_)),
+      std::set<std::string>{"values"});
+  EXPECT_EQ(
+      fields(send(http::verb::post, "/api/v1/baselines",
+                  json::object{{"name", "x"}, {"sensor", "nope"}, {"from", 0}, {"to", 1}}, admin_)),
+      std::set<std::string>{"sensor"});
+  auto cut = send(
+      http::verb::post, "/api/v1/baselines",
+      json::object{
+          {"name", "wave-week"}, {"sensor", "wave"}, {"from", kT0}, {"to", "2020-10-07T12:30:00Z"}},
+      admin_);
+  ASSERT_EQ(cut.status, 201) << cut.body;
+  EXPECT_EQ(cut.json().at("sensor"), "wave");
+  EXPECT_EQ(cut.json().at("removed"), 3);
+  auto one = client_->get("/api/v1/baselines/daily", user_);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.json().at("values").as_array().size(), 1500u);
+  EXPECT_EQ(client_->get("/api/v1/baselines/nope", user_).status, 404);
+
+  // The sensor learns its own until one is chosen.
+  auto before = client_->get("/api/v1/sensors/wave/baseline", user_);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_TRUE(before.json().at("current").is_null());
+
+  testing::WsClient ws(app_->port(), "/api/v1/ws/events", app_->account("user").second);
+  ws.send(json::object{{"type", "subscribe"}, {"topics", {"system"}}});
+  ASSERT_TRUE(ws.next_of_type("subscribed", 5s));
+
+  auto selected =
+      send(http::verb::post, "/api/v1/sensors/wave/baseline/select", json::object{}, admin_);
+  ASSERT_EQ(selected.status, 200) << selected.body;
+  const json::value sel = selected.json();
+  EXPECT_EQ(sel.at("selected"), true) << selected.body;
+  EXPECT_EQ(sel.at("candidates").as_array().size(), 5u);
+  bool some_refused = false;
+  for (const auto& c : sel.at("candidates").as_array()) {
+    if (c.at("fits") == false) {
+      some_refused = true;
+      EXPECT_FALSE(c.at("why").as_string().empty());
+    }
+  }
+  EXPECT_TRUE(some_refused) << "the leak seeds do not fit a daily wave";
+  const std::string chosen(sel.at("current").at("baseline").as_string());
+  EXPECT_TRUE(chosen == "daily" || chosen == "wave-week") << selected.body;
+  auto told = ws.next_of_type("event", 5s);
+  ASSERT_TRUE(told);
+  EXPECT_EQ(told->at("event").at("kind"), "baseline");
+  EXPECT_EQ(told->at("event").at("action"), "select");
+  EXPECT_EQ(told->at("event").at("sensor"), "wave");
+
+  auto set = send(http::verb::put, "/api/v1/sensors/wave/baseline",
+                  json::object{{"baseline", "daily"}}, admin_);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json().at("action"), "set");
+  EXPECT_EQ(fields(send(http::verb::put, "/api/v1/sensors/wave/baseline",
+                        json::object{{"baseline", "nope"}}, admin_)),
+            std::set<std::string>{"baseline"});
+  EXPECT_EQ(send(http::verb::put, "/api/v1/sensors/nope/baseline",
+                 json::object{{"baseline", "daily"}}, admin_)
+                .status,
+            404);
+  auto augmented =
+      send(http::verb::post, "/api/v1/sensors/wave/baseline/augment", json::object{}, admin_);
+  ASSERT_EQ(augmented.status, 200) << augmented.body;
+  EXPECT_GT(augmented.json().at("points").as_int64(), 1500);
+  EXPECT_EQ(send(http::verb::post, "/api/v1/sensors/wave/baseline/augment", json::object{}, admin_)
+                .status,
+            409)
+      << "nothing new since";
+  auto after = client_->get("/api/v1/sensors/wave/baseline", user_);
+  ASSERT_EQ(after.status, 200);
+  const json::value view = after.json();
+  EXPECT_EQ(view.at("current").at("action"), "augment");
+  ASSERT_EQ(view.at("history").as_array().size(), 3u);
+  EXPECT_EQ(view.at("history").at(2).at("action"), "select");
+
+  // Levels are now measured against it: defined from the first point.
+  auto levels = client_->get("/api/v1/sensors/wave/anomalies?from=" + std::to_string(kT0) +
+                                 "&to=" + std::to_string(kT0 + 10 * kStep),
+                             user_);
+  ASSERT_EQ(levels.status, 200);
+  EXPECT_NE(levels.json().at("points").at(5).at("level"), "undefined");
+
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/baselines/daily", "", admin_).status,
+            204);
+  EXPECT_EQ(client_->request(http::verb::delete_, "/api/v1/baselines/daily", "", admin_).status,
+            404);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TelemetryTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
