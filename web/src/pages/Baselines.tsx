@@ -155,8 +155,9 @@ function AddBaseline({ onAdded }: { onAdded: (name: string) => void }) {
 }
 
 // A sensor's baseline on its page: the current one, how it got there, and (admin) Select now.
-export function SensorBaseline({ sensor, onChange }: { sensor: string; onChange: () => void }) {
-  const [view, reload] = useLoad(() => api.get("/api/v1/sensors/{name}/baseline", { path: { name: sensor } }), [sensor]);
+// `round` grows when the sensor's events say its baseline changed (a scheduled selection).
+export function SensorBaseline({ sensor, round, onChange }: { sensor: string; round: number; onChange: () => void }) {
+  const [view, reload] = useLoad(() => api.get("/api/v1/sensors/{name}/baseline", { path: { name: sensor } }), [sensor, round]);
   const { user } = useSession();
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);

@@ -332,6 +332,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
   const [live, setLive] = useState<LevelPoint[]>([]);
   const [lastLevel, setLastLevel] = useState<LevelPoint | null>(null);
   const [heard, setHeard] = useState(0); // live points received, for the page's note
+  const [baselineRound, setBaselineRound] = useState(0);
   useEffect(() => {
     setLive([]);
     setLastLevel(null);
@@ -343,6 +344,11 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
     [`sensor:${name}`, "alarms"],
     (e) => {
       if (e.topic === "alarms") return refreshAlarms();
+      if (e.event.kind === "baseline") {
+        // A new baseline: levels are measured against it from now on; read both again.
+        setBaselineRound((n) => n + 1);
+        return reread();
+      }
       const ev = sensorEventFrom(e.event);
       if (!ev) return;
       if (ev.kind === "points") {
@@ -473,7 +479,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
         </>
       )}
 
-      <SensorBaseline sensor={name} onChange={() => setRound((n) => n + 1)} />
+      <SensorBaseline sensor={name} round={baselineRound} onChange={() => setRound((n) => n + 1)} />
 
       <h2>Detector alarms</h2>
       {alarms.state === "error" && <ProblemView problem={alarms.problem} retry={reloadAlarms} />}
