@@ -58,7 +58,7 @@ export function Baselines() {
                         <span class="hint">
                           {" "}
                           {formatTime(b.from)} – {formatTime(b.to)}
-                          {b.removed ? `, ${b.removed} points of discords cut out` : ""}
+                          {b.removed ? `, ${b.removed} discords cleaned` : ""}
                         </span>
                       )}
                     </>
@@ -122,7 +122,7 @@ function AddBaseline({ onAdded }: { onAdded: (name: string) => void }) {
           <Field label="To" name="baseline-to" type="datetime-local" value={f.to} onInput={set("to")} error={errors.to} />
           <div class="field inline">
             <input id="field-baseline-clean" type="checkbox" checked={f.clean} onChange={(e) => setF((x) => ({ ...x, clean: e.currentTarget.checked }))} />
-            <label for="field-baseline-clean">Cut the stretch’s top 3 discords out</label>
+            <label for="field-baseline-clean">Clean: the stretch’s top 3 discords become gaps</label>
           </div>
         </>
       ) : (
@@ -137,7 +137,7 @@ function AddBaseline({ onAdded }: { onAdded: (name: string) => void }) {
             onInput={(e) => set("values")(e.currentTarget.value)}
           />
           <p class="hint" id="field-baseline-values-hint">
-            Numbers separated by commas, spaces or lines, in time order
+            16 to 16 384 numbers separated by commas, spaces or lines, in time order
           </p>
           {errors.values && (
             <p class="error" id="field-baseline-values-error">
