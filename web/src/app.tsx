@@ -5,6 +5,7 @@ import { type User, api, setUnauthorizedHandler } from "./api/client";
 import { type LinkState, events } from "./api/events";
 import { Link } from "./components/ui";
 import { Alarms, useActiveAlarms } from "./pages/Alarms";
+import { Baselines } from "./pages/Baselines";
 import { Credits } from "./pages/Credits";
 import { Device } from "./pages/Device";
 import { Fleet } from "./pages/Fleet";
@@ -16,6 +17,7 @@ import { Predict } from "./pages/Predict";
 import { Profile } from "./pages/Profile";
 import { RolloutNew } from "./pages/RolloutNew";
 import { Rollout, Rollouts } from "./pages/Rollouts";
+import { Sensor, Sensors } from "./pages/Sensors";
 import { SignIn } from "./pages/SignIn";
 import { Task, Tasks } from "./pages/Tasks";
 import { SignUp } from "./pages/SignUp";
@@ -36,6 +38,9 @@ const titles: Record<Route["page"], string> = {
   "rollout-new": "Start a rollout",
   rollout: "Rollout",
   alarms: "Alarms",
+  sensors: "Sensors",
+  sensor: "Sensor",
+  baselines: "Baselines",
   tasks: "Tasks",
   task: "Task",
   credits: "Credits",
@@ -77,7 +82,7 @@ export function App() {
   const moved = useRef(false);
   useEffect(() => {
     const name =
-      route.page === "model" || route.page === "device"
+      route.page === "model" || route.page === "device" || route.page === "sensor"
         ? route.params.name
         : route.page === "rollout"
           ? `Rollout #${route.params.id}`
@@ -130,6 +135,12 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Rollout id={route.params.id ?? ""} search={search} />;
     case "alarms":
       return <Alarms search={search} />;
+    case "sensors":
+      return <Sensors search={search} />;
+    case "sensor":
+      return <Sensor name={route.params.name ?? ""} search={search} />;
+    case "baselines":
+      return <Baselines />;
     case "tasks":
       return <Tasks search={search} />;
     case "task":
@@ -190,6 +201,8 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/predict", "Predict", route.page === "predict")}
             {item("/fleet", "Fleet", route.page === "fleet" || route.page === "device")}
             {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
+            {item("/sensors", "Sensors", route.page === "sensors" || route.page === "sensor")}
+            {item("/baselines", "Baselines", route.page === "baselines")}
             {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
             {item("/tasks", "Tasks", route.page === "tasks" || route.page === "task")}
             {item("/credits", "Credits", route.page === "credits")}

@@ -8,6 +8,8 @@ describe("matchRoute", () => {
     expect(matchRoute("/models/iris%20v2")).toEqual({ page: "model", params: { name: "iris v2" }, public: false });
     expect(matchRoute("/sign-in")).toMatchObject({ page: "sign-in", public: true });
     expect(matchRoute("/admin/audit")).toEqual({ page: "admin-audit", params: {}, public: false });
+    expect(matchRoute("/sensors")).toEqual({ page: "sensors", params: {}, public: false });
+    expect(matchRoute("/sensors/gas-1")).toEqual({ page: "sensor", params: { name: "gas-1" }, public: false });
   });
 
   it("sends unknown and malformed paths to not-found", () => {

@@ -14,6 +14,9 @@ export type Page =
   | "rollout-new"
   | "rollout"
   | "alarms"
+  | "sensors"
+  | "sensor"
+  | "baselines"
   | "tasks"
   | "task"
   | "credits"
@@ -43,6 +46,9 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/rollouts/new", page: "rollout-new" },
   { pattern: "/rollouts/:id", page: "rollout" },
   { pattern: "/alarms", page: "alarms" },
+  { pattern: "/sensors", page: "sensors" },
+  { pattern: "/sensors/:name", page: "sensor" },
+  { pattern: "/baselines", page: "baselines" },
   { pattern: "/tasks", page: "tasks" },
   { pattern: "/tasks/:id", page: "task" },
   { pattern: "/credits", page: "credits" },

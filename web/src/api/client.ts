@@ -178,3 +178,6 @@ export type Credits = Ok<"/api/v1/credits", "get">;
 export type LedgerEntry = Ok<"/api/v1/credits/transactions", "get">["items"][number];
 export type Account = Ok<"/api/v1/users", "get">["items"][number];
 export type AuditRecord = Ok<"/api/v1/audit", "get">["items"][number];
+export type Sensor = Ok<"/api/v1/sensors/{name}", "get">;
+export type SensorRequest = NonNullable<Body<Operation<"/api/v1/sensors", "post">>>;
+export type BaselineSelection = Ok<"/api/v1/sensors/{name}/baseline/select", "post">;
