@@ -591,15 +591,15 @@ net::RouteSpec series_spec() {
         {"points",
          {{"type", "array"},
           {"items",
-           {{"type", "object"}, {"properties", {{"at", time}, {"value", {{"type", "number"}}}}}}}}},
+           all_required({{"type", "object"},
+                         {"properties", {{"at", time}, {"value", {{"type", "number"}}}}}})}}},
         {"buckets",
          {{"type", "array"},
-          {"items",
-           {{"type", "object"},
-            {"properties",
-             {{"at", time},
-              {"value", {{"type", "number"}}},
-              {"count", {{"type", "integer"}}}}}}}}}}}};
+          {"items", all_required({{"type", "object"},
+                                  {"properties",
+                                   {{"at", time},
+                                    {"value", {{"type", "number"}}},
+                                    {"count", {{"type", "integer"}}}}}})}}}}}};
   return {.operation_id = "getSensorSeries",
           .summary =
               "A sensor's points in [from, to] (default: the last 24 h), or with ?step= "
