@@ -38,9 +38,14 @@ TEST(RecordsParserTest, BadFilesAreRefusedWithTheirReason) {
   auto truncated = records::parse_in_child(data("bad_truncated.h5"), o);
   EXPECT_EQ(truncated.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(truncated.status().message().find("truncated"), std::string::npos);
+#ifndef __SANITIZE_ADDRESS__  // (the child has no cap under AddressSanitizer: decision 0020)
   auto tight = records::parse_in_child(data("record_alice_night1.h5"),
                                        {.exe = VIGIL_EXE, .max_memory_bytes = 64 << 20});
-  EXPECT_FALSE(tight.ok()) << "64 MiB of address space is too little to parse a 5 MB record";
+  EXPECT_TRUE(tight.status().code() == ErrorCode::kInvalidArgument ||
+              tight.status().code() == ErrorCode::kResourceExhausted)
+      << "64 MiB of address space is too little to parse a 5 MB record: "
+      << tight.status().to_string();
+#endif
 }
 
 }  // namespace
