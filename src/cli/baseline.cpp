@@ -61,6 +61,15 @@ std::string change_text(const json::value& row) {
          ", std " + number(row, "std");
 }
 
+// The answer to show a human; nullopt when the call failed (printed, exit_code set) or --json
+// printed it.
+std::optional<json::value> ask(const BaselineArgs& a, verb method, const std::string& target,
+                               int& exit_code, const json::value& body = nullptr) {
+  auto answer = call(a.remote, method, target, exit_code, body);
+  if (!answer || print_json(a.remote, *answer)) return std::nullopt;
+  return std::move(answer->value);
+}
+
 // --- the library
 
 void list(BaselineArgs& a, int& exit_code) {
@@ -128,10 +137,9 @@ void add(BaselineArgs& a, int& exit_code) {
     body["to"] = a.to;
     if (a.no_clean) body["clean"] = false;
   }
-  auto made = call(a.remote, verb::post, "/api/v1/baselines", exit_code, body);
+  auto made = ask(a, verb::post, "/api/v1/baselines", exit_code, body);
   if (!made) return;
-  if (print_json(a.remote, *made)) return;
-  const json::value& b = made->value;
+  const json::value& b = *made;
   std::printf("added baseline %s: %s points, mean %s, std %s", text(b, "name").c_str(),
               text(b, "points").c_str(), number(b, "mean").c_str(), number(b, "std").c_str());
   if (text(b, "source") == "sensor") {
@@ -142,10 +150,9 @@ void add(BaselineArgs& a, int& exit_code) {
 }
 
 void show(BaselineArgs& a, int& exit_code) {
-  auto b = call(a.remote, verb::get, library_path(a.name), exit_code);
+  auto b = ask(a, verb::get, library_path(a.name), exit_code);
   if (!b) return;
-  if (print_json(a.remote, *b)) return;
-  const json::value& v = b->value;
+  const json::value& v = *b;
   const json::value& values = member(v, "values");
   if (a.values) {  // as --csv reads them back
     if (values.is_array()) {
@@ -173,18 +180,16 @@ void show(BaselineArgs& a, int& exit_code) {
 }
 
 void drop(BaselineArgs& a, int& exit_code) {
-  auto gone = call(a.remote, verb::delete_, library_path(a.name), exit_code);
-  if (!gone) return;
+  if (!ask(a, verb::delete_, library_path(a.name), exit_code)) return;
   std::printf("deleted baseline %s (sensors judged by it keep their copy)\n", a.name.c_str());
 }
 
 // --- a sensor's baseline
 
 void of_sensor(BaselineArgs& a, int& exit_code) {
-  auto view = call(a.remote, verb::get, sensor_path(a.sensor), exit_code);
+  auto view = ask(a, verb::get, sensor_path(a.sensor), exit_code);
   if (!view) return;
-  if (print_json(a.remote, *view)) return;
-  const json::value& v = view->value;
+  const json::value& v = *view;
   const json::value& current = member(v, "current");
   std::printf("sensor:   %s\n", text(v, "sensor").c_str());
   std::printf("current:  %s\n", current.is_object()
@@ -203,18 +208,16 @@ void of_sensor(BaselineArgs& a, int& exit_code) {
 }
 
 void set(BaselineArgs& a, int& exit_code) {
-  auto row = call(a.remote, verb::put, sensor_path(a.sensor), exit_code,
-                  json::object{{"baseline", a.name}});
+  auto row =
+      ask(a, verb::put, sensor_path(a.sensor), exit_code, json::object{{"baseline", a.name}});
   if (!row) return;
-  if (print_json(a.remote, *row)) return;
-  std::printf("sensor %s: %s\n", a.sensor.c_str(), change_text(row->value).c_str());
+  std::printf("sensor %s: %s\n", a.sensor.c_str(), change_text(*row).c_str());
 }
 
 void select(BaselineArgs& a, int& exit_code) {
-  auto s = call(a.remote, verb::post, sensor_path(a.sensor) + "/select", exit_code);
+  auto s = ask(a, verb::post, sensor_path(a.sensor) + "/select", exit_code);
   if (!s) return;
-  if (print_json(a.remote, *s)) return;
-  const json::value& v = s->value;
+  const json::value& v = *s;
   Table table({"BASELINE", "FITS", "MAX %", "DISTANCE", "WHY NOT"});
   const json::value& candidates = member(v, "candidates");
   if (candidates.is_array()) {
@@ -234,16 +237,14 @@ void select(BaselineArgs& a, int& exit_code) {
 }
 
 void augment(BaselineArgs& a, int& exit_code) {
-  auto row = call(a.remote, verb::post, sensor_path(a.sensor) + "/augment", exit_code);
+  auto row = ask(a, verb::post, sensor_path(a.sensor) + "/augment", exit_code);
   if (!row) return;
-  if (print_json(a.remote, *row)) return;
-  const json::value& details = member(row->value, "details");
+  const json::value& details = member(*row, "details");
   std::printf(
       "augmented %s's baseline with %s points of history (%s discord windows cleaned "
       "out): now %s points, mean %s, std %s\n",
       a.sensor.c_str(), text(details, "added").c_str(), text(details, "removed").c_str(),
-      text(row->value, "points").c_str(), number(row->value, "mean").c_str(),
-      number(row->value, "std").c_str());
+      text(*row, "points").c_str(), number(*row, "mean").c_str(), number(*row, "std").c_str());
 }
 
 }  // namespace
