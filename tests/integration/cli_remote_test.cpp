@@ -615,7 +615,11 @@ TEST_F(CliRemoteTest, BaselineLibraryAndASensorsBaseline) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("NAME", 0), 0u) << r.out;
   for (const char* seed : {"leak-18AIL012A", "leak-18AIJ012B", "leak-19H-QI-2272"}) {
-    EXPECT_NE(r.out.find(std::string(seed) + "  seed"), std::string::npos) << r.out;
+    const size_t at = r.out.find(seed);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    EXPECT_NE(line.find(" seed "), std::string::npos) << line;
+    EXPECT_NE(line.find(" 2016 "), std::string::npos) << line;
   }
 
   // A sensor with two weeks of a daily wave, ten minutes apart, sent as at,value lines.
