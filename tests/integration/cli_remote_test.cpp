@@ -694,7 +694,7 @@ TEST_F(CliRemoteTest, BaselineLibraryAndASensorsBaseline) {
   for (const char* name : {"leak-18AIL012A", "daily", "wave-week"}) {
     EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
   }
-  EXPECT_NE(r.out.find("  no  "), std::string::npos) << "the leak seeds do not fit: " << r.out;
+  EXPECT_NE(r.out.find("  no  "), std::string::npos) << "some candidates do not fit: " << r.out;
   EXPECT_TRUE(r.out.find("selected daily") != std::string::npos ||
               r.out.find("selected wave-week") != std::string::npos)
       << r.out;
