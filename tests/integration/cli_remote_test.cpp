@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -596,6 +597,131 @@ TEST_F(CliRemoteTest, SensorsTelemetryAndSimulate) {
   EXPECT_EQ(v.at("points").at(1).at("value"), 36.5);
   r = vigil({"simulate", "--csv", (dir_ / "bad.csv").string(), "--sensor", "leak"}, admin_);
   EXPECT_EQ(r.exit_code, 2) << "no time and value columns";
+}
+
+// vigil baseline: the library (list, add from a CSV file and cut from a sensor whose points came
+// with `vigil telemetry send`, show, delete) and a sensor's baseline (select, set, augment,
+// sensor); a user may read but not add.
+TEST_F(CliRemoteTest, BaselineLibraryAndASensorsBaseline) {
+  CliRun r = vigil({"--help"}, "");
+  EXPECT_NE(r.out.find("baseline"), std::string::npos) << r.out;
+  r = vigil({"baseline", "--help"}, "");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("augment"), std::string::npos) << r.out;
+  r = vigil({"baseline", "add", "--help"}, "");
+  EXPECT_NE(r.out.find("--no-clean"), std::string::npos) << r.out;
+
+  r = vigil({"baseline", "list"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("NAME", 0), 0u) << r.out;
+  for (const char* seed : {"leak-18AIL012A", "leak-18AIJ012B", "leak-19H-QI-2272"}) {
+    const size_t at = r.out.find(seed);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    EXPECT_NE(line.find(" seed "), std::string::npos) << line;
+    EXPECT_NE(line.find(" 2016 "), std::string::npos) << line;
+  }
+
+  // A sensor with two weeks of a daily wave, ten minutes apart, sent as at,value lines.
+  ASSERT_EQ(vigil({"sensor", "add", "wave"}, admin_).exit_code, 0);
+  constexpr int64_t kT0 = 1'601'469'000'000;  // 2020-09-30T12:30:00Z
+  {
+    std::ofstream f(dir_ / "wave.csv");
+    for (int i = 0; i < 2100; ++i) {
+      f << kT0 + i * 600'000 << ","
+        << std::round((50 + 10 * std::sin(i * 2 * M_PI / 144) + ((i * 7919) % 13) * 0.1) * 10) / 10
+        << "\n";
+    }
+  }
+  r = vigil({"telemetry", "send", (dir_ / "wave.csv").string(), "--sensor", "wave"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // From a CSV file: a header, at,value lines, a blank line and a nan (gaps), a blank line after.
+  {
+    std::ofstream f(dir_ / "daily.csv");
+    f << "at,value\n";
+    for (int i = 0; i < 1500; ++i) {
+      if (i == 10) {
+        f << "\n";
+      } else if (i == 20) {
+        f << i << ",nan\n";
+      } else {
+        f << i << "," << 50 + 10 * std::sin(i * 2 * M_PI / 144) + (i % 7) * 0.15 << "\n";
+      }
+    }
+    f << "\n";
+  }
+  const std::string daily = (dir_ / "daily.csv").string();
+  r = vigil({"baseline", "add", "daily", "--csv", daily}, user_);
+  EXPECT_EQ(r.exit_code, 2) << "a user may not add";
+  EXPECT_NE(r.err.find("vigil: "), std::string::npos) << r.err;
+  r = vigil({"baseline", "add", "daily", "--csv", daily}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("added baseline daily: 1500 points"), std::string::npos) << r.out;
+  EXPECT_EQ(vigil({"baseline", "add", "x"}, admin_).exit_code, 2) << "neither --csv nor --sensor";
+  EXPECT_EQ(vigil({"baseline", "add", "x", "--sensor", "wave"}, admin_).exit_code, 2);
+
+  // Cut from the sensor's first week.
+  r = vigil({"baseline", "add", "wave-week", "--sensor", "wave", "--from", std::to_string(kT0),
+             "--to", "2020-10-07T12:30:00Z"},
+            admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(wave from 2020-09-30T12:30:00.000Z"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 discord windows cleaned out"), std::string::npos) << r.out;
+
+  r = vigil({"baseline", "show", "wave-week"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("source:   sensor"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cut from: wave, 2020-09-30T12:30:00.000Z"), std::string::npos) << r.out;
+  r = vigil({"baseline", "show", "daily"}, user_);
+  EXPECT_NE(r.out.find("points:   1500 (2 gaps"), std::string::npos) << r.out;
+  r = vigil({"baseline", "show", "daily", "--values"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> values;
+  for (std::string line; std::getline(lines, line);) values.push_back(line);
+  ASSERT_EQ(values.size(), 1500u);
+  EXPECT_EQ(values[0], "50");
+  EXPECT_EQ(values[10], "nan");
+  EXPECT_EQ(values[20], "nan");
+
+  r = vigil({"baseline", "sensor", "wave"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("current:  none"), std::string::npos) << r.out;
+
+  r = vigil({"baseline", "select", "wave"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"leak-18AIL012A", "daily", "wave-week"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
+  }
+  EXPECT_NE(r.out.find("  no  "), std::string::npos) << "some candidates do not fit: " << r.out;
+  EXPECT_TRUE(r.out.find("selected daily") != std::string::npos ||
+              r.out.find("selected wave-week") != std::string::npos)
+      << r.out;
+
+  r = vigil({"baseline", "set", "wave", "daily"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sensor wave: set of daily"), std::string::npos) << r.out;
+  EXPECT_EQ(vigil({"baseline", "set", "wave", "nope"}, admin_).exit_code, 2);
+  r = vigil({"baseline", "augment", "wave"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("augmented wave's baseline with"), std::string::npos) << r.out;
+
+  r = vigil({"baseline", "sensor", "wave"}, user_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("current:  augment of "), std::string::npos) << r.out;
+  for (const char* action : {"  augment  ", "  set  ", "  select  "}) {
+    EXPECT_NE(r.out.find(action), std::string::npos) << r.out;
+  }
+
+  r = vigil({"baseline", "delete", "daily"}, admin_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = vigil({"baseline", "delete", "daily"}, admin_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("vigil: "), std::string::npos) << r.err;
+  r = vigil({"baseline", "list"}, user_);
+  EXPECT_EQ(r.out.find("daily"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wave-week"), std::string::npos) << r.out;
 }
 
 }  // namespace
