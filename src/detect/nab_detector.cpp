@@ -10,7 +10,7 @@ namespace {
 const NabParams& checked(const NabParams& p) {
   if (!(p.window > 0) || !(p.refractory > 0) || !(p.learn_from > 0) || !(p.trigger > 0) ||
       !(p.peak_decay >= 0 && p.peak_decay < 1) || p.min_window < 3 || !(p.range_tolerance >= 0) ||
-      !(p.min_distance > 0)) {
+      !(p.min_distance > 0) || !(p.young_break >= 0) || !(p.repeat_break >= 1)) {
     throw std::invalid_argument("NabDetector: a parameter is out of range");
   }
   return p;
@@ -66,7 +66,10 @@ double NabDetector::push(double value) {
   const double n = novelty(x);
   bool broke = false;
   if (have_range_) {
-    const double tolerance = (hi_ - lo_) * p_.range_tolerance;
+    const bool refractory = last_alarm_ >= 0 && i - last_alarm_ <= refractory_;
+    const double young = static_cast<double>(series_.probation) / static_cast<double>(i + 1);
+    const double tolerance = (hi_ - lo_) * p_.range_tolerance * (1 + p_.young_break * young) *
+                             (refractory ? p_.repeat_break : 1);
     broke = hi_ > lo_ && (x > hi_ + tolerance || x < lo_ - tolerance);
     lo_ = std::min(lo_, x);
     hi_ = std::max(hi_, x);

@@ -11,7 +11,8 @@
 //   is further from the past than anything before it; a pattern once seen raises the peak, so
 //   its repeats score low.
 // - a break of the running range: a value beyond the smallest/largest seen so far by more than
-//   `range_tolerance` of that range (NAB's "spatial anomaly") scores 1.
+//   `range_tolerance` of that range (NAB's "spatial anomaly") scores 1. The tolerance is wider
+//   while the range is young (`young_break`) and within the refractory period (`repeat_break`).
 // The output is event-like: 0 most of the time; when the novelty crosses `trigger`, a score
 // that grows with it (0.5 at the trigger, below 1); then, for a refractory period, only
 // stronger novelty than the last alarm's scores again. NAB counts one detection per labelled
@@ -47,6 +48,12 @@ struct NabParams {
   double min_distance = 0.002;    // floor of the peak, in units of the series' range
   // Novelty is measured against peak * (1 + young_margin * probation / distances learned).
   double young_margin = 0.02;
+  // A range break is measured against range_tolerance * (1 + young_break * probation / points
+  // seen): a range learned from few points is broken often by values that are normal.
+  double young_break = 1;
+  // Within the refractory period a range break needs repeat_break times that tolerance: one
+  // anomaly (or a trend) extending the range point by point is one alarm, not many.
+  double repeat_break = 2;
 };
 
 // The probationary length NAB's harness uses for a series of `rows` rows.
@@ -55,7 +62,8 @@ int64_t nab_probation(int64_t rows);
 class NabDetector {
  public:
   // Throws std::invalid_argument when series.probation < 0 or a parameter is out of range
-  // (window, refractory, learn_from or trigger <= 0, peak_decay outside [0, 1)).
+  // (window, refractory, learn_from or trigger <= 0, peak_decay outside [0, 1), young_break < 0,
+  // repeat_break < 1).
   explicit NabDetector(const NabSeries& series, const NabParams& params = {});
 
   // Consumes the next value and returns its score in [0, 1]. A NaN/inf value scores 0 (and

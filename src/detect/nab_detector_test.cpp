@@ -83,6 +83,38 @@ TEST(NabDetectorTest, AValueBeyondTheRunningRangeScoresOne) {
   EXPECT_EQ(first_alarm(s, 0), 2500);
 }
 
+// t[i] set to the range of t[0, i) widened upwards by `beyond` of it.
+void break_range_at(std::vector<double>& t, int i, double beyond) {
+  const auto [lo, hi] = std::minmax_element(t.begin(), t.begin() + i);
+  t[i] = *hi + beyond * (*hi - *lo);
+}
+
+TEST(NabDetectorTest, AYoungRangeNeedsAWiderBreak) {
+  // Just after the probationary period (450 points) the tolerance is about twice 2 %: a value 3 %
+  // beyond the range is not a break yet; without the young margin it is.
+  auto t = cycle(3000, 100, 6);
+  break_range_at(t, 455, 0.03);
+  EXPECT_LT(scores(t)[455], 1.0);
+  EXPECT_EQ(scores(t, {.young_break = 0})[455], 1.0);
+  // Later the same break scores 1 (tolerance 2 % x (1 + 450 / 2501); a one-point refractory
+  // period, as the noise's small novelty alarms would double it).
+  auto later = cycle(3000, 100, 6);
+  break_range_at(later, 2500, 0.03);
+  EXPECT_EQ(scores(later, {.refractory = 1e-6})[2500], 1.0);
+}
+
+TEST(NabDetectorTest, ARangeBreakSoonAfterAnAlarmNeedsTwiceTheTolerance) {
+  auto t = cycle(4000, 100, 7);
+  break_range_at(t, 2000, 0.1);
+  // 50 points later (refractory 300), 4 % beyond the range the first break widened: beyond
+  // 2 % x (1 + 600 / 2051) but within twice that.
+  break_range_at(t, 2050, 0.04);
+  auto s = scores(t);
+  EXPECT_EQ(s[2000], 1.0);
+  EXPECT_LT(s[2050], 1.0);
+  EXPECT_EQ(scores(t, {.repeat_break = 1})[2050], 1.0);
+}
+
 TEST(NabDetectorTest, LessNovelAlarmsSoonAfterAnAlarmAreSuppressed) {
   auto t = cycle(4000, 100, 4);
   // A flat stretch near the top of the cycle: far from any earlier window (much novelty).
@@ -125,8 +157,9 @@ TEST(NabDetectorTest, WindowFollowsTheProbationaryLength) {
 
 TEST(NabDetectorTest, RejectsBadSettings) {
   EXPECT_THROW(NabDetector({.min = 0, .max = 1, .probation = -1}), std::invalid_argument);
-  for (auto bad : {NabParams{.window = 0}, NabParams{.trigger = -1}, NabParams{.refractory = 0},
-                   NabParams{.peak_decay = 1}}) {
+  for (auto bad :
+       {NabParams{.window = 0}, NabParams{.trigger = -1}, NabParams{.refractory = 0},
+        NabParams{.peak_decay = 1}, NabParams{.young_break = -1}, NabParams{.repeat_break = 0.5}}) {
     EXPECT_THROW(NabDetector({.min = 0, .max = 1, .probation = 100}, bad), std::invalid_argument);
   }
 }
