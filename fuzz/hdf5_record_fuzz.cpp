@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = "/tmp/vigil-fuzz-record-" + std::to_string(::getpid()) + ".h5";
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return 0;
-  std::fwrite(data, 1, size, f);
+  if (size > 0) std::fwrite(data, 1, size, f);
   std::fclose(f);
   const vigil::records::RecordLimits limits{
       .max_channels = 8, .max_samples = 1 << 20, .max_epochs = 1 << 12, .max_attributes = 64};
