@@ -484,8 +484,8 @@ Status App::add_telemetry(const Config& config) {
                                    }}),
       &metrics_);
   telemetry_->stored = [live = live_.get()](const telemetry::Sensor& s,
-                                            std::span<const telemetry::Point> points) {
-    live->offer(s, points);
+                                            std::vector<telemetry::Point>&& points) {
+    live->offer(s, std::move(points));
   };
   telemetry_->changed = [live = live_.get()](int64_t id) { live->reset(id); };
   api::add_telemetry_routes(

@@ -1,9 +1,6 @@
 #include "telemetry/baseline_service.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -12,6 +9,7 @@
 
 #include "core/embedded.h"
 #include "core/strings.h"
+#include "core/thread_name.h"
 
 namespace vigil::telemetry {
 namespace json = boost::json;
@@ -258,22 +256,14 @@ void BaselineService::run_schedule(bool selection, bool augmentation) {
         std::lock_guard lock(mu_);
         if (stopping_) return;
       }
-      if (selection) {
-        auto r = select(s.name, 0);
-        if (!r.ok() && r.status().code() != ErrorCode::kConflict &&
-            r.status().code() != ErrorCode::kNotFound) {
-          spdlog::warn("baselines: selecting for sensor {} failed: {}", s.name,
-                       r.status().to_string());
+      // Too little history, or a sensor gone meanwhile, is no failure of the schedule.
+      auto noted_failure = [&](const Status& st, const char* what) {
+        if (!st.ok() && st.code() != ErrorCode::kConflict && st.code() != ErrorCode::kNotFound) {
+          spdlog::warn("baselines: {} sensor {} failed: {}", what, s.name, st.to_string());
         }
-      }
-      if (augmentation) {
-        auto r = augment(s.name, 0);
-        if (!r.ok() && r.status().code() != ErrorCode::kConflict &&
-            r.status().code() != ErrorCode::kNotFound) {
-          spdlog::warn("baselines: augmenting sensor {} failed: {}", s.name,
-                       r.status().to_string());
-        }
-      }
+      };
+      if (selection) noted_failure(select(s.name, 0).status(), "selecting for");
+      if (augmentation) noted_failure(augment(s.name, 0).status(), "augmenting");
     }
     after_id = page->back().id;
   }
@@ -286,8 +276,8 @@ void BaselineService::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-    ::setpriority(PRIO_PROCESS, tid, 10);
+    set_thread_name("vigil-baselines");
+    lower_thread_priority(10);
     const auto now = steady_clock::now();
     auto next_select = options_.select_every.count() > 0 ? now + options_.select_every
                                                          : steady_clock::time_point::max();

@@ -1,9 +1,6 @@
 #include "telemetry/live_detection.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -16,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/metrics.h"
+#include "core/thread_name.h"
 
 namespace vigil::telemetry {
 
@@ -89,7 +87,7 @@ LiveDetection::Shard& LiveDetection::shard_of(int64_t sensor_id) {
   return *shards_[static_cast<size_t>(sensor_id) % shards_.size()];
 }
 
-void LiveDetection::offer(const Sensor& sensor, std::span<const Point> points) {
+void LiveDetection::offer(const Sensor& sensor, std::vector<Point> points) {
   if (points.empty()) return;
   Shard& s = shard_of(sensor.id);
   std::lock_guard lock(s.mu);
@@ -109,9 +107,10 @@ void LiveDetection::offer(const Sensor& sensor, std::span<const Point> points) {
     s.queue.push_back({.kind = Shard::Item::Kind::kPoints,
                        .sensor_id = sensor.id,
                        .sensor = sensor,
-                       .points = {points.begin(), points.end()}});
-    s.queued_points += points.size();
-    if (s.queued_metric) s.queued_metric->add(static_cast<int64_t>(points.size()));
+                       .points = std::move(points)});
+    const size_t n = s.queue.back().points.size();
+    s.queued_points += n;
+    if (s.queued_metric) s.queued_metric->add(static_cast<int64_t>(n));
   }
   s.cv.notify_one();
 }
@@ -177,13 +176,8 @@ void LiveDetection::start() {
       s.stopping = false;
     }
     s.thread = std::thread([this, &s] {
-      if (options_.nice > 0) {
-        // Linux: a thread's nice value is its own (setpriority on its tid).
-        const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-        errno = 0;
-        const int now = ::getpriority(PRIO_PROCESS, tid);
-        if (errno == 0) ::setpriority(PRIO_PROCESS, tid, std::min(19, now + options_.nice));
-      }
+      set_thread_name("vigil-detect");
+      lower_thread_priority(options_.nice);
       std::vector<JudgedPoint> out;
       // The sensor's state, primed from the store before `first_at` when it has none.
       auto state_for = [&](const Sensor& sensor, int64_t first_at) -> Shard::State* {

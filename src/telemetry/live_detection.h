@@ -66,8 +66,9 @@ class LiveDetection {
   // Judges what is queued, then joins the threads; offers after stop are dropped.
   void stop();
 
-  // Queues a stored batch of one sensor (its points in time order); never blocks on the store.
-  void offer(const Sensor& sensor, std::span<const Point> points);
+  // Queues a stored batch of one sensor (its points in time order, taken over); never blocks on
+  // the store.
+  void offer(const Sensor& sensor, std::vector<Point> points);
   // The sensor changed (settings, baseline) or went: its state is dropped, in order with its
   // points (the next one primes it again from the store).
   void reset(int64_t sensor_id);

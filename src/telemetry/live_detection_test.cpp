@@ -66,8 +66,8 @@ class LiveDetectionTest : public ::testing::Test {
                         std::lock_guard lock(mu_);
                         changes_.push_back({previous, p.level});
                       }});
-    service_->stored = [this](const Sensor& s, std::span<const Point> points) {
-      live_->offer(s, points);
+    service_->stored = [this](const Sensor& s, std::vector<Point>&& points) {
+      live_->offer(s, std::move(points));
     };
     service_->changed = [this](int64_t id) { live_->reset(id); };
     live_->start();

@@ -172,7 +172,7 @@ Expected<size_t> TelemetryService::ingest(std::vector<NamedPoints> batch, int64_
     return s;
   }
   if (stored) {
-    for (const auto& [id, entry] : by_id) stored(entry.first, entry.second);
+    for (auto& [id, entry] : by_id) stored(entry.first, std::move(entry.second));
   }
   return accepted;
 }

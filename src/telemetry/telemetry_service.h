@@ -37,8 +37,9 @@ class TelemetryService {
       : sensors_(sensors), series_(series) {}
 
   // Called after each stored batch, once per sensor in it, with its points in time order (a
-  // sensor named twice in the batch comes once). On the ingesting thread; may be empty.
-  std::function<void(const Sensor&, std::span<const Point>)> stored;
+  // sensor named twice in the batch comes once), handed over (the store had its own copy). On
+  // the ingesting thread; may be empty.
+  std::function<void(const Sensor&, std::vector<Point>&&)> stored;
   // Called after a sensor's settings changed or it was removed through this service, with its
   // id (the live detector starts it over). On the calling thread; may be empty.
   std::function<void(int64_t sensor_id)> changed;
