@@ -83,6 +83,21 @@ describe("EventStream", () => {
     expect(gaps).toEqual([1]);
   });
 
+  it("a listener added after the open but before the server's answer is subscribed too", () => {
+    const es = stream();
+    es.listen(["system"], () => {});
+    const s = sockets[0]!;
+    es.listen(["alarms"], () => {}); // not open yet: goes out with the open
+    s.onopen?.();
+    es.listen(["sensor:alpha"], () => {}); // open, not yet "subscribed"
+    expect(s.sent).toEqual([
+      { type: "subscribe", topics: ["alarms", "system"] },
+      { type: "subscribe", topics: ["alarms", "sensor:alpha", "system"] },
+    ]);
+    s.serverSays({ type: "subscribed", seq: 3 });
+    expect(es.state).toBe("live");
+  });
+
   it("pings while open and closes when the last listener goes", () => {
     const es = stream();
     const stop = es.listen(["system"], () => {});

@@ -41,6 +41,7 @@ export class EventStream {
   private stateListeners = new Set<(s: LinkState) => void>();
   private lastSeq: number | null = null;
   private sentTopics = "";
+  private opened = false; // the current socket is open (its first subscribe went out)
   private retryMs = 1000;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -75,6 +76,7 @@ export class EventStream {
     this.stopTimers();
     const s = this.socket;
     this.socket = null;
+    this.opened = false;
     if (s) {
       s.onclose = null;
       s.close();
@@ -93,7 +95,9 @@ export class EventStream {
     this.setState("connecting");
     const s = this.open();
     this.socket = s;
+    this.opened = false;
     s.onopen = () => {
+      this.opened = true;
       this.sentTopics = "";
       this.sendSubscribe(true);
       this.pingTimer = setInterval(() => s.send('{"type":"ping"}'), 20_000);
@@ -101,6 +105,7 @@ export class EventStream {
     s.onmessage = (m) => this.receive(m.data);
     s.onclose = () => {
       this.socket = null;
+      this.opened = false;
       this.stopTimers();
       this.setState("offline");
       if (this.listeners.size === 0) return;
@@ -111,9 +116,11 @@ export class EventStream {
   }
 
   // Subscribes to the listeners' topics when they changed; `resume` asks for what was missed.
+  // Before the socket is open nothing is sent: its open sends the topics of every listener then.
+  // (Waiting for "live" instead lost a listener added between the open and the server's answer.)
   private sendSubscribe(resume: boolean): void {
     const topics = this.topics();
-    if (!this.socket || (this.state === "connecting" && !resume)) return;
+    if (!this.socket || !this.opened) return;
     if (!resume && topics.join() === this.sentTopics) return;
     this.sentTopics = topics.join();
     const msg: Record<string, unknown> = { type: "subscribe", topics };
