@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/baselines.h"
+#include "api/records.h"
 #include "api/console.h"
 #include "api/sensor_events.h"
 #include "bus/amqp_queue.h"
@@ -58,6 +59,7 @@
 #include "tasks/ledger.h"
 #include "tasks/task_service.h"
 #include "tasks/worker.h"
+#include "records/record_service.h"
 #include "telemetry/baseline_service.h"
 #include "telemetry/live_detection.h"
 #include "telemetry/series_store.h"
@@ -69,12 +71,18 @@
 namespace vigil::app {
 namespace json = boost::json;
 
-registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes) {
+// The binary that checks models and parses records in child processes.
+std::string child_exe(const Config& config) {
   std::string exe = config.get_string("models.check_exe");
   if (exe.empty()) {
     std::error_code ec;
     exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   }
+  return exe;
+}
+
+registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes) {
+  const std::string exe = child_exe(config);
   auto timeout = std::chrono::milliseconds(config.get_int("models.check_timeout_ms"));
   registry::ModelChecks checks{.kinds = runtimes.kinds()};
   checks.loadable = [exe, timeout](std::string_view kind, std::string_view bytes,
@@ -85,6 +93,13 @@ registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeR
     return summary.ok() ? Status{} : summary.status();
   };
   return checks;
+}
+
+records::ParserOptions record_parser_options(const Config& config) {
+  return {.exe = child_exe(config),
+          .timeout = std::chrono::seconds(config.get_int("collector.parse_timeout_s")),
+          .max_memory_bytes = static_cast<size_t>(config.get_int("collector.parse_memory_mb"))
+                              << 20};
 }
 
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config) {
@@ -301,7 +316,8 @@ Status App::add_models(const Config& config) {
   api::add_credit_routes(*router_, credit_deps);
   VIGIL_RETURN_IF_ERROR(add_tasks(config, max_rows));
   VIGIL_RETURN_IF_ERROR(add_fleet(config));
-  return add_telemetry(config);
+  VIGIL_RETURN_IF_ERROR(add_telemetry(config));
+  return add_records(config);
 }
 
 namespace {
@@ -492,6 +508,23 @@ Status App::add_telemetry(const Config& config) {
       *router_,
       {.telemetry = telemetry_.get(), .watchdogs = watchdogs_.get(), .blocking = blocking_.get()});
   api::add_baseline_routes(*router_, {.baselines = baselines_.get(), .blocking = blocking_.get()});
+  return {};
+}
+
+// Sleep records: uploads, the API, and the collector on the drop folder (decision 0020).
+Status App::add_records(const Config& config) {
+  records_ = std::make_unique<records::RecordService>(*db_, record_parser_options(config),
+                                                      records::RecordMetrics::in(metrics_));
+  const std::filesystem::path uploads =
+      std::filesystem::path(config.get_string("data_dir")) / "tmp" / "uploads";
+  std::error_code ec;
+  std::filesystem::create_directories(uploads, ec);
+  if (ec) return unavailable("cannot make " + uploads.string() + ": " + ec.message());
+  api::add_record_routes(*router_,
+                         {.records = records_.get(),
+                          .blocking = blocking_.get(),
+                          .upload_dir = uploads.string(),
+                          .max_upload_bytes = config.get_int("collector.max_upload_mb") << 20});
   return {};
 }
 

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "net/router.h"
 #include "net/server.h"
+#include "records/record_parser.h"
 #include "registry/model_service.h"
 #include "runtime/batcher.h"
 #include "store/database.h"
@@ -42,6 +43,9 @@ class LiveDetection;
 class BaselineStore;
 class BaselineService;
 }  // namespace vigil::telemetry
+namespace vigil::records {
+class RecordService;
+}  // namespace vigil::records
 namespace vigil::tasks {
 class Ledger;
 class StoreFeed;
@@ -131,6 +135,7 @@ class App {
   Status add_fleet(const Config& config);
   Status add_tasks(const Config& config, size_t max_rows);
   Status add_telemetry(const Config& config);
+  Status add_records(const Config& config);
 
   Config config_;
   MetricsRegistry metrics_;
@@ -166,6 +171,7 @@ class App {
   std::unique_ptr<telemetry::TelemetryService> telemetry_;
   std::unique_ptr<telemetry::BaselineStore> baseline_store_;
   std::unique_ptr<telemetry::BaselineService> baselines_;
+  std::unique_ptr<records::RecordService> records_;
   std::unique_ptr<telemetry::LiveDetection> live_;  // after telemetry_: stopped and gone first
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
@@ -183,6 +189,9 @@ Expected<FirstAdmin> ensure_first_admin(auth::AccountService& accounts, const Co
 // What the model registry checks an upload against: the runtimes' kinds, and a load of the
 // file by its runtime in a child process (models.check_exe, models.check_timeout_ms).
 registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeRegistry& runtimes);
+
+// How record files are parsed in a child (collector.parse_*; the binary of models.check_exe).
+records::ParserOptions record_parser_options(const Config& config);
 
 // Who this process is in task leases: "<host>:<pid>".
 std::string worker_name();

@@ -46,6 +46,9 @@ const std::vector<ActionSpec>& actions() {
       {"telemetry.write",
        {"admin", "watchdog"},
        "Post points (a watchdog: for its own device's sensors only)"},
+      {"records.read", {"admin", "user"}, "List and read sleep records, hypnograms and signals"},
+      {"records.write", {"admin", "watchdog"}, "Upload sleep-record files"},
+      {"records.delete", {"admin"}, "Delete sleep records"},
   };
   return kActions;
 }

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   cli::add_sensor_command(app, exit_code);
   cli::add_telemetry_command(app, exit_code);
   cli::add_baseline_command(app, exit_code);
+  cli::add_record_command(app, exit_code);
   cli::add_simulate_command(app, exit_code);
   // agent: the reference watchdog
   cli::add_agent_command(app, exit_code);

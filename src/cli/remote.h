@@ -101,6 +101,7 @@ void add_credits_command(CLI::App& app, int& exit_code);
 void add_sensor_command(CLI::App& app, int& exit_code);
 void add_telemetry_command(CLI::App& app, int& exit_code);
 void add_baseline_command(CLI::App& app, int& exit_code);
+void add_record_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
 
 }  // namespace vigil::cli

@@ -1,0 +1,3 @@
+DROP TABLE record_chunks;
+DROP TABLE record_channels;
+DROP TABLE records;
