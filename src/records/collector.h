@@ -38,8 +38,9 @@
 //
 // Thread safety: stats(), idle() and rescan_now() from any thread; start() and stop() from the
 // owner. Errors: start() answers kInvalidArgument for unusable options (an id that is not a
-// plain name, a work_root on another filesystem) and kUnavailable when a folder cannot be
-// created; everything after start is logged and retried, never thrown.
+// plain name, a work_root on another filesystem), kUnavailable when a folder cannot be created,
+// kFailedPrecondition when already running; everything after start is logged (and a file that
+// cannot be moved is left for the next start), never thrown.
 #pragma once
 
 #include <chrono>
