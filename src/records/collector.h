@@ -116,8 +116,8 @@ class Collector {
   const std::filesystem::path& work_dir() const;  // after start(): work_root/<id>
   const CollectorOptions& options() const;        // after start(): defaults filled in
 
-  // Tests: rescans now and returns once the rescan's files are claimed or passed over (not once
-  // they are processed). Nothing when not started.
+  // Tests: rescans now and returns once the rescan's files are claimed (as far as the 2 × workers
+  // limit allows) or passed over, not once they are processed. Nothing when not started.
   void rescan_now();
   // Tests: no file claimed and unfinished, none waiting to be claimed.
   bool idle() const;
@@ -130,7 +130,7 @@ class Collector {
 // Whether a dropzone entry's name makes it a candidate (not hidden, no temporary suffix).
 bool is_candidate_name(std::string_view name);
 
-// "night.h5" with n = 2 → "night-2.h5"; n = 0 → the name itself ("archive" → "archive-2").
+// ("night.h5", 2) → "night-2.h5"; ("archive", 2) → "archive-2"; n = 0: the name itself.
 std::string suffixed_name(const std::string& name, int n);
 
 }  // namespace vigil::records
