@@ -9,31 +9,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "records/hdf5_handle.h"
+
 namespace vigil::records {
-namespace {
 
 std::mutex& hdf5_lock() {
   static std::mutex mu;
   return mu;
 }
 
-// Closes an HDF5 id with its own close function.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
+namespace {
 
 Status bad(std::string why) { return invalid_field("file", std::move(why)); }
 
