@@ -56,6 +56,9 @@ def parse_args(argv):
     p.add_argument("--s4-concurrency", type=int, default=8,
                    help="S4: ingest requests in flight at once (8)")
     p.add_argument("--s4-points", type=int, default=1000, help="S4: points per request (1000)")
+    p.add_argument("--s10-runs", type=int, default=10, help="S10 drops timed one by one (10)")
+    p.add_argument("--s10-files", type=int, default=60,
+                   help="S10 files dropped at once for records/s (60)")
     p.add_argument("--s11-runs", type=int, default=5, help="S11 cold starts (5)")
     p.add_argument("--s12-runs", type=int, default=console.DEFAULT_RUNS,
                    help="S12 runs, each a cold and a warm load of each page (%(default)s)")

@@ -9,6 +9,7 @@ import fleet
 import infer
 import servers
 import ingest_bench
+import records_bench
 import tasks_bench
 import wrk
 from report import Section, ratio, yes_no
@@ -482,14 +483,14 @@ def s11(args):
 
 SCENARIOS = {"S1": s1, "S2": s2, "S3": s3, "S4": ingest_bench.s4, "S5": detect_bench.s5,
              "S6": detect_bench.s6, "S7": fleet.s7, "S8": fleet.s8, "S9": tasks_bench.s9,
-             "S11": s11, "S12": console.s12, "NAB": detect_bench.nab}
+             "S10": records_bench.s10, "S11": s11, "S12": console.s12, "NAB": detect_bench.nab}
 # What bench/run runs without --scenarios: S7, S8 and S9 take minutes (S9 starts a RabbitMQ), S12
 # about a minute and a half, S5 with its STUMPY peer about a minute, NAB needs its data (AGPL,
 # outside this repository) (bench/README.md), so only when named.
-DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S11"]
+DEFAULT_SCENARIOS = ["S1", "S2", "S3", "S10", "S11"]
 # Scenarios that use the load client bench/fleet_load.
 FLEET_SCENARIOS = {"S4", "S7", "S8", "S9"}
-NEEDS_VIGIL = {"S4", "S7", "S8", "S9", "S11", "S12", "NAB"}
+NEEDS_VIGIL = {"S4", "S7", "S8", "S9", "S10", "S11", "S12", "NAB"}
 # Scenarios that run bench/detect/vigil_detect_bench.
 DETECT_SCENARIOS = {"S5", "S6"}
 SCENARIO_TARGETS = {"S1": TARGETS + [BASELINE], "S2": INFER_TARGETS + [BASELINE],

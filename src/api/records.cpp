@@ -67,8 +67,12 @@ json::array hypnogram_json(const Record& r) {
 }
 
 json::object channel_json(const records::ChannelInfo& c) {
-  return {{"index", c.index},     {"name", c.name},       {"modality", c.modality},
-          {"fs", c.fs},           {"unit", c.unit},       {"samples", c.samples},
+  return {{"index", c.index},
+          {"name", c.name},
+          {"modality", c.modality},
+          {"fs", c.fs},
+          {"unit", c.unit},
+          {"samples", c.samples},
           {"duration_s", c.fs > 0 ? static_cast<double>(c.samples) / c.fs : 0.0}};
 }
 
@@ -152,8 +156,8 @@ std::optional<double> number_param(net::Exchange& ex, const char* name,
 int64_t floor_div(int64_t ms, int64_t by) { return ms >= 0 ? ms / by : -((-ms + by - 1) / by); }
 
 void respond_fields(net::Exchange& ex, const std::vector<net::FieldError>& errors) {
-  ex.respond(net::make_problem(status::unprocessable_entity, "a query parameter is invalid",
-                               errors));
+  ex.respond(
+      net::make_problem(status::unprocessable_entity, "a query parameter is invalid", errors));
 }
 
 // The file's faults are 422 with the reason; the rest as everywhere.
@@ -372,21 +376,20 @@ json::value record_schema(bool with_hypnogram) {
       {"sleep_score", number},
       {"number_of_stimulations", integer},
       {"number_of_wake", integer},
-      {"stages",
-       all_required({{"type", "object"},
-                     {"description", "Seconds in each stage of the hypnogram"},
-                     {"properties",
-                      {{"epochs", integer},
-                       {"artefact_s", integer},
-                       {"wake_s", integer},
-                       {"n1_s", integer},
-                       {"n2_s", integer},
-                       {"n3_s", integer},
-                       {"rem_s", integer},
-                       {"asleep_s", integer},
-                       {"efficiency", nullable("number")},
-                       {"sleep_latency_s", nullable("integer")},
-                       {"rem_latency_s", nullable("integer")}}}})},
+      {"stages", all_required({{"type", "object"},
+                               {"description", "Seconds in each stage of the hypnogram"},
+                               {"properties",
+                                {{"epochs", integer},
+                                 {"artefact_s", integer},
+                                 {"wake_s", integer},
+                                 {"n1_s", integer},
+                                 {"n2_s", integer},
+                                 {"n3_s", integer},
+                                 {"rem_s", integer},
+                                 {"asleep_s", integer},
+                                 {"efficiency", nullable("number")},
+                                 {"sleep_latency_s", nullable("integer")},
+                                 {"rem_latency_s", nullable("integer")}}}})},
       {"attributes", {{"type", "object"}, {"description", "Every root attribute of the file"}}},
       {"channels", {{"type", "array"}, {"items", json::object{{"type", "object"}}}}},
       {"file", object_schema({{"name", "string"}, {"bytes", "integer"}, {"sha256", "string"}})},
@@ -398,15 +401,15 @@ json::value record_schema(bool with_hypnogram) {
 }
 
 json::value hypnogram_schema() {
-  return {{"type", "array"},
-          {"items",
-           all_required({{"type", "object"},
-                         {"properties",
-                          {{"at", {{"type", "string"}}},
-                           {"stage",
-                            {{"type", "integer"},
-                             {"description", "-1 artefact, 0 wake, 1 N1, 2 N2, 3 N3, 4 REM"}}},
-                           {"name", {{"type", "string"}}}}}})}};
+  return {
+      {"type", "array"},
+      {"items", all_required({{"type", "object"},
+                              {"properties",
+                               {{"at", {{"type", "string"}}},
+                                {"stage",
+                                 {{"type", "integer"},
+                                  {"description", "-1 artefact, 0 wake, 1 N1, 2 N2, 3 N3, 4 REM"}}},
+                                {"name", {{"type", "string"}}}}}})}};
 }
 
 json::value channel_schema() {
@@ -436,8 +439,7 @@ net::RouteSpec upload_spec(int64_t max_bytes) {
           .responses = {{201, "The record", record_schema(false)},
                         problem_response(409, "This file is stored already (names the record)"),
                         problem_response(413, "Larger than collector.max_upload_mb"),
-                        problem_response(422,
-                                         "Not a record, or its user is unknown: the reason")},
+                        problem_response(422, "Not a record, or its user is unknown: the reason")},
           .max_body_bytes = max_bytes};
 }
 
@@ -494,33 +496,34 @@ net::RouteSpec channels_spec() {
 }
 
 net::RouteSpec signal_spec() {
-  return {
-      .operation_id = "getRecordSignal",
-      .summary =
-          "A channel's samples between from and to, downsampled for plotting: buckets of step "
-          "samples, each with its minimum and maximum, so every spike shows",
-      .tag = "records",
-      .action = "records.read",
-      .params = {time_spec("from", "From (default: the record's start)"),
-                 time_spec("to", "To (default: the record's end)"),
-                 {"max_points", "query", "At most this many buckets (1-20000, default 2000)",
-                  {{"type", "integer"}}}},
-      .responses = {{200, "The envelope",
-                     all_required({{"type", "object"},
-                                   {"properties",
-                                    {{"record", {{"type", "integer"}}},
-                                     {"channel", channel_schema()},
-                                     {"from", {{"type", "string"}}},
-                                     {"to", {{"type", "string"}}},
-                                     {"first_sample", {{"type", "integer"}}},
-                                     {"samples", {{"type", "integer"}}},
-                                     {"step", {{"type", "integer"}}},
-                                     {"points", {{"type", "integer"}}},
-                                     {"at_ms", {{"type", "array"}}},
-                                     {"min", {{"type", "array"}}},
-                                     {"max", {{"type", "array"}}}}}})},
-                    problem_response(404, "No such record or channel"),
-                    problem_response(422, "A query parameter is invalid (named)")}};
+  return {.operation_id = "getRecordSignal",
+          .summary =
+              "A channel's samples between from and to, downsampled for plotting: buckets of step "
+              "samples, each with its minimum and maximum, so every spike shows",
+          .tag = "records",
+          .action = "records.read",
+          .params = {time_spec("from", "From (default: the record's start)"),
+                     time_spec("to", "To (default: the record's end)"),
+                     {"max_points",
+                      "query",
+                      "At most this many buckets (1-20000, default 2000)",
+                      {{"type", "integer"}}}},
+          .responses = {{200, "The envelope",
+                         all_required({{"type", "object"},
+                                       {"properties",
+                                        {{"record", {{"type", "integer"}}},
+                                         {"channel", channel_schema()},
+                                         {"from", {{"type", "string"}}},
+                                         {"to", {{"type", "string"}}},
+                                         {"first_sample", {{"type", "integer"}}},
+                                         {"samples", {{"type", "integer"}}},
+                                         {"step", {{"type", "integer"}}},
+                                         {"points", {{"type", "integer"}}},
+                                         {"at_ms", {{"type", "array"}}},
+                                         {"min", {{"type", "array"}}},
+                                         {"max", {{"type", "array"}}}}}})},
+                        problem_response(404, "No such record or channel"),
+                        problem_response(422, "A query parameter is invalid (named)")}};
 }
 
 net::RouteSpec of_user_spec() {
@@ -532,15 +535,15 @@ net::RouteSpec of_user_spec() {
           .action = "records.read",
           .params = {time_spec("from", "Window start (default: the beginning)"),
                      time_spec("to", "Window end (default: no end)")},
-          .responses = {{200, "The records",
-                         all_required({{"type", "object"},
-                                       {"properties",
-                                        {{"user", {{"type", "string"}}},
-                                         {"user_id", {{"type", "integer"}}},
-                                         {"records",
-                                          {{"type", "array"}, {"items", record_schema(true)}}},
-                                         {"truncated", {{"type", "boolean"}}}}}})},
-                        problem_response(404, "No such user")}};
+          .responses = {
+              {200, "The records",
+               all_required({{"type", "object"},
+                             {"properties",
+                              {{"user", {{"type", "string"}}},
+                               {"user_id", {{"type", "integer"}}},
+                               {"records", {{"type", "array"}, {"items", record_schema(true)}}},
+                               {"truncated", {{"type", "boolean"}}}}}})},
+              problem_response(404, "No such user")}};
 }
 
 }  // namespace

@@ -13,8 +13,8 @@
 #include "api/auth.h"
 #include "api/auth_middleware.h"
 #include "api/baselines.h"
-#include "api/records.h"
 #include "api/console.h"
+#include "api/records.h"
 #include "api/sensor_events.h"
 #include "bus/amqp_queue.h"
 
@@ -47,6 +47,7 @@
 #include "fleet/model_signer.h"
 #include "fleet/rollout_service.h"
 #include "net/request_metrics.h"
+#include "records/record_service.h"
 #include "registry/artifact_store.h"
 #include "registry/model_registry.h"
 #include "registry/model_service.h"
@@ -59,7 +60,6 @@
 #include "tasks/ledger.h"
 #include "tasks/task_service.h"
 #include "tasks/worker.h"
-#include "records/record_service.h"
 #include "telemetry/baseline_service.h"
 #include "telemetry/live_detection.h"
 #include "telemetry/series_store.h"
@@ -100,6 +100,16 @@ records::ParserOptions record_parser_options(const Config& config) {
           .timeout = std::chrono::seconds(config.get_int("collector.parse_timeout_s")),
           .max_memory_bytes = static_cast<size_t>(config.get_int("collector.parse_memory_mb"))
                               << 20};
+}
+
+records::CollectorOptions collector_options(const Config& config) {
+  return {.dropzone = config.get_string("collector.dropzone"),
+          .archive = config.get_string("collector.archive"),
+          .quarantine = config.get_string("collector.quarantine"),
+          .archive_processed = config.get_bool("collector.keep_processed"),
+          .rescan_every = std::chrono::seconds(config.get_int("collector.rescan_s")),
+          .settle = std::chrono::milliseconds(config.get_int("collector.settle_ms")),
+          .workers = static_cast<int>(config.get_int("collector.workers"))};
 }
 
 Expected<std::unique_ptr<store::Database>> open_configured_database(const Config& config) {
@@ -525,6 +535,13 @@ Status App::add_records(const Config& config) {
                           .blocking = blocking_.get(),
                           .upload_dir = uploads.string(),
                           .max_upload_bytes = config.get_int("collector.max_upload_mb") << 20});
+  if (config.get_bool("collector.enabled")) {
+    collector_ = std::make_unique<records::Collector>(
+        collector_options(config),
+        [r = records_.get()](const std::filesystem::path& claimed, const std::string& name) {
+          return r->collect(claimed, name);
+        });
+  }
   return {};
 }
 
@@ -575,6 +592,7 @@ Status App::start() {
   if (series_) series_->start();
   if (live_) live_->start();
   if (baselines_) baselines_->start();
+  if (collector_) VIGIL_RETURN_IF_ERROR(collector_->start());
   VIGIL_RETURN_IF_ERROR(server_->start());
   events_->publish("system", {{"kind", "server_started"}, {"version", VIGIL_VERSION}});
   return {};
@@ -591,6 +609,7 @@ void App::stop() {
   if (rollouts_) rollouts_->stop();
   if (hub_) hub_->stop();
   if (baselines_) baselines_->stop();
+  if (collector_) collector_->stop();
   if (blocking_) blocking_->join();
   if (live_) live_->stop();
   if (series_) series_->stop();

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "net/router.h"
 #include "net/server.h"
+#include "records/collector.h"
 #include "records/record_parser.h"
 #include "registry/model_service.h"
 #include "runtime/batcher.h"
@@ -172,6 +173,7 @@ class App {
   std::unique_ptr<telemetry::BaselineStore> baseline_store_;
   std::unique_ptr<telemetry::BaselineService> baselines_;
   std::unique_ptr<records::RecordService> records_;
+  std::unique_ptr<records::Collector> collector_;   // after records_: stopped and gone first
   std::unique_ptr<telemetry::LiveDetection> live_;  // after telemetry_: stopped and gone first
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<net::Middleware>> middleware_;
@@ -192,6 +194,8 @@ registry::ModelChecks model_checks(const Config& config, const runtime::RuntimeR
 
 // How record files are parsed in a child (collector.parse_*; the binary of models.check_exe).
 records::ParserOptions record_parser_options(const Config& config);
+// The drop folder's collector as configured (collector.*), for `vigil serve` and `vigil collect`.
+records::CollectorOptions collector_options(const Config& config);
 
 // Who this process is in task leases: "<host>:<pid>".
 std::string worker_name();

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include "app/app.h"
 #include "store/migrations.h"
@@ -14,6 +15,21 @@ void add_common_options(CLI::App& cmd, CommonOptions& options) {
                  "Configuration file (default: ./vigil.toml if present)");
   cmd.add_option("--data-dir", options.data_dir, "Data directory (default: var)");
   cmd.add_option("--set", options.sets, "Override a setting: --set server.port=9000 (repeatable)");
+}
+
+std::optional<Config> load_config_and_log(const CommonOptions& options, int& exit_code) {
+  auto config = load_config(options);
+  if (!config.ok()) {
+    std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (Status s = init_logging(log_options(*config, true)); !s.ok()) {
+    std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
+    exit_code = 1;
+    return std::nullopt;
+  }
+  return std::move(*config);
 }
 
 Expected<Config> load_config(const CommonOptions& options) {

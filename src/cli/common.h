@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ sigset_t block_stop_signals();
 
 // Logging as the configuration says (log.*); `with_file`: also to log.file.
 LogOptions log_options(const Config& config, bool with_file);
+// For a long-running command: the configuration, with logging started (to log.file too).
+// nullopt when either fails: printed, exit_code set (2 for a bad configuration, 1 otherwise).
+std::optional<Config> load_config_and_log(const CommonOptions& options, int& exit_code);
 
 int run_serve(const Config& config);
 int print_openapi(const Config& config);
@@ -47,6 +51,7 @@ void add_migrate_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_model_command(CLI::App& app, CommonOptions& common, int& exit_code);
 void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code);
+void add_collect_command(CLI::App& app, CommonOptions& common, int& exit_code);
 // detect --nab DATA_DIR --out OUT_DIR (detect.cpp): needs no configuration or store.
 void add_detect_command(CLI::App& app, int& exit_code);
 void add_parse_record_command(CLI::App& app, int& exit_code);

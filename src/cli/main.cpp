@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
 
   // worker
   cli::add_worker_command(app, common, exit_code);
+  cli::add_collect_command(app, common, exit_code);
   // migrate
   cli::add_migrate_command(app, common, exit_code);
 

@@ -43,9 +43,14 @@ std::vector<std::string> record_row(const json::value& r) {
   if (efficiency.is_number()) {
     std::snprintf(eff, sizeof eff, "%.0f %%", 100 * efficiency.to_number<double>());
   }
-  return {text(r, "id"),         text(r, "user"),  text(r, "device"),
-          text(r, "start_time"), score(r),         hours(member(stages, "asleep_s")),
-          eff,                   text(member(r, "file"), "name")};
+  return {text(r, "id"),
+          text(r, "user"),
+          text(r, "device"),
+          text(r, "start_time"),
+          score(r),
+          hours(member(stages, "asleep_s")),
+          eff,
+          text(member(r, "file"), "name")};
 }
 
 // Uploads each file; goes on after a refused one and exits 2 when any was refused.

@@ -51,17 +51,8 @@ void add_worker_command(CLI::App& app, CommonOptions& common, int& exit_code) {
       ->check(CLI::Range(1, 256));
   add_common_options(*cmd, common);
   cmd->callback([&common, &exit_code] {
-    auto config = load_config(common);
-    if (!config.ok()) {
-      std::fprintf(stderr, "vigil: configuration error: %s\n", config.status().message().c_str());
-      exit_code = 2;
-      return;
-    }
-    if (Status s = init_logging(log_options(*config, true)); !s.ok()) {
-      std::fprintf(stderr, "vigil: %s\n", s.detail().c_str());
-      exit_code = 1;
-      return;
-    }
+    auto config = load_config_and_log(common, exit_code);
+    if (!config) return;
     exit_code = run_worker(*config, concurrency);
   });
 }

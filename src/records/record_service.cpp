@@ -80,25 +80,40 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
                                  .created_by = request.by_user});
   }();
   switch (outcome.status().code()) {
-    case ErrorCode::kOk:
-      count(metrics_.stored);
-      break;
-    case ErrorCode::kAlreadyExists:
-      count(metrics_.duplicates);
-      break;
+    case ErrorCode::kOk: count(metrics_.stored); break;
+    case ErrorCode::kAlreadyExists: count(metrics_.duplicates); break;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kResourceExhausted:
-    case ErrorCode::kFailedPrecondition:
-      count(metrics_.refused);
-      break;
-    default:
-      count(metrics_.failed);
+    case ErrorCode::kFailedPrecondition: count(metrics_.refused); break;
+    default: count(metrics_.failed);
   }
   if (metrics_.seconds) {
     metrics_.seconds->observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   return outcome;
+}
+
+Outcome RecordService::collect(const std::filesystem::path& claimed,
+                               const std::string& original_name) {
+  auto r = ingest({.path = claimed.string(), .file_name = original_name});
+  if (r.ok()) return {.kind = Outcome::Kind::kStored, .record_id = r->id};
+  const Status& s = r.status();
+  switch (s.code()) {
+    case ErrorCode::kAlreadyExists: {
+      auto id = sha256_file(claimed.string());
+      auto existing =
+          id.ok() ? store_.find_sha256(*id) : Expected<std::optional<int64_t>>(id.status());
+      return {.kind = Outcome::Kind::kDuplicate,
+              .reason = s.message(),
+              .record_id = existing.ok() && *existing ? **existing : 0};
+    }
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kResourceExhausted:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kMalformed: return {.kind = Outcome::Kind::kRefused, .reason = s.message()};
+    default: return {.kind = Outcome::Kind::kRetry, .reason = s.to_string()};
+  }
 }
 
 Expected<SignalView> RecordService::signal(int64_t record_id, std::string_view channel,

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "core/metrics.h"
+#include "records/collector.h"
 #include "records/envelope.h"
 #include "records/record_parser.h"
 #include "records/record_store.h"
@@ -30,10 +31,10 @@
 namespace vigil::records {
 
 struct IngestRequest {
-  std::string path;       // the file, readable by this process
-  std::string file_name;  // its name as the user gave it
+  std::string path;                 // the file, readable by this process
+  std::string file_name;            // its name as the user gave it
   std::string source = "dropzone";  // or upload
-  int64_t by_user = 0;    // the uploader; 0: the collector
+  int64_t by_user = 0;              // the uploader; 0: the collector
 };
 
 struct SignalView {
@@ -58,6 +59,10 @@ class RecordService {
   RecordService(store::Database& db, ParserOptions parser, RecordMetrics metrics = {});
 
   Expected<Record> ingest(const IngestRequest& request);
+
+  // The collector's Processor (collector.h): ingest() of a claimed file, its outcome sorted by
+  // whose fault it is (the file's: refused with the reason; the server's: tried again).
+  Outcome collect(const std::filesystem::path& claimed, const std::string& original_name);
 
   // The samples of `channel` (its name, or its index as digits) between from_ms and to_ms
   // (epoch milliseconds; absent: the record's ends), as at most max_points buckets.

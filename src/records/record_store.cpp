@@ -184,8 +184,7 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     const std::vector<float>& x = f.channels[c].samples;
     for (size_t first = 0; first < x.size(); first += kSignalChunkSamples) {
       const size_t n = std::min(kSignalChunkSamples, x.size() - first);
-      chunks.push_back({static_cast<int>(c), static_cast<int64_t>(first),
-                        static_cast<int64_t>(n),
+      chunks.push_back({static_cast<int>(c), static_cast<int64_t>(first), static_cast<int64_t>(n),
                         encode_signal_chunk(std::span<const float>(x).subspan(first, n))});
     }
   }
@@ -239,8 +238,13 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     const int64_t record_id = id->get_int(0, 0);
     for (size_t c = 0; c < f.channels.size(); ++c) {
       const Channel& ch = f.channels[c];
-      std::vector<Value> q{record_id, static_cast<int64_t>(c), ch.modality, ch.name, ch.fs,
-                           ch.unit, static_cast<int64_t>(ch.samples.size())};
+      std::vector<Value> q{record_id,
+                           static_cast<int64_t>(c),
+                           ch.modality,
+                           ch.name,
+                           ch.fs,
+                           ch.unit,
+                           static_cast<int64_t>(ch.samples.size())};
       VIGIL_RETURN_IF_ERROR(
           s.exec("INSERT INTO record_channels (record_id, idx, modality, name, fs, unit, samples) "
                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -261,8 +265,7 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
   if (out.status().code() == ErrorCode::kAlreadyExists) {
     auto existing = find_sha256(meta.sha256);
     if (existing.ok() && *existing) {
-      return already_exists("this file is stored already, as record " +
-                            std::to_string(**existing));
+      return already_exists("this file is stored already, as record " + std::to_string(**existing));
     }
     return already_exists("this file is stored already");
   }
@@ -334,8 +337,8 @@ Expected<std::vector<float>> RecordStore::samples(int64_t record_id, int channel
   return store::read_returning<std::vector<float>>(
       db_, [&](store::Session& s) -> Expected<std::vector<float>> {
         std::vector<Value> c{record_id, int64_t{channel}};
-        auto info = s.query(
-            "SELECT samples FROM record_channels WHERE record_id = $1 AND idx = $2", c);
+        auto info =
+            s.query("SELECT samples FROM record_channels WHERE record_id = $1 AND idx = $2", c);
         if (!info.ok()) return info.status();
         if (info->empty()) {
           return not_found("record " + std::to_string(record_id) + " has no channel " +

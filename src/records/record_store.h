@@ -37,7 +37,7 @@ struct ChannelInfo {
 
 struct Record {
   int64_t id = 0;
-  std::string sha256;  // hex
+  std::string sha256;   // hex
   int64_t user_id = 0;  // 0: the account went since
   std::string username;
   int64_t device_id = 0;  // 0: the device went since
@@ -71,8 +71,8 @@ struct RecordFilter {
   std::optional<std::string> user, device;
   std::optional<int64_t> from, to;  // start_time in [from, to), Unix seconds
   std::optional<double> min_score, max_score;
-  int limit = 50;          // 1–1000
-  int64_t before_id = 0;   // newest first; 0: from the newest
+  int limit = 50;         // 1–1000
+  int64_t before_id = 0;  // newest first; 0: from the newest
 };
 
 class RecordStore {
@@ -92,8 +92,7 @@ class RecordStore {
   Expected<std::vector<Record>> within(int64_t user_id, int64_t from, int64_t to, int limit);
   // Samples [first, last) of a channel (clamped to what it holds), decoding only the chunks
   // that reach into them.
-  Expected<std::vector<float>> samples(int64_t record_id, int channel, int64_t first,
-                                       int64_t last);
+  Expected<std::vector<float>> samples(int64_t record_id, int channel, int64_t first, int64_t last);
   Status remove(int64_t id);
 
   // A user's id: their username (ignoring case) or their id as digits; kNotFound naming it when

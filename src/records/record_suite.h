@@ -15,8 +15,8 @@
 namespace vigil::records::testing {
 
 // A record as a parser hands it over: two channels of `seconds` at 250 and 125 Hz.
-inline RecordFile sample_record(const std::string& user, const std::string& device,
-                                int64_t start, int seconds = 120, float spike = 0) {
+inline RecordFile sample_record(const std::string& user, const std::string& device, int64_t start,
+                                int seconds = 120, float spike = 0) {
   RecordFile r;
   r.user = user;
   r.device = device;
@@ -204,9 +204,12 @@ TYPED_TEST_P(RecordSuite, ConcurrentInsertsOfOneNewDeviceRegisterItOnce) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
-      auto r = this->put(sample_record("alice", "Shared-Dev", 1'700'000'000 + i), "dd" + std::to_string(i));
-      if (r.ok()) ++ok;
-      else ADD_FAILURE() << r.status().to_string();
+      auto r = this->put(sample_record("alice", "Shared-Dev", 1'700'000'000 + i),
+                         "dd" + std::to_string(i));
+      if (r.ok())
+        ++ok;
+      else
+        ADD_FAILURE() << r.status().to_string();
     });
   }
   for (auto& t : threads) t.join();

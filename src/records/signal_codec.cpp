@@ -61,15 +61,14 @@ Status decode_signal_chunk(std::string_view chunk, std::vector<float>& out) {
   for (size_t b = 0; b < 4; ++b) {
     count |= static_cast<uint32_t>(static_cast<uint8_t>(chunk[4 + b])) << (8 * b);
   }
-  if (count == 0 || count > kMaxSignalChunkSamples) return bad("a count of " + std::to_string(count));
+  if (count == 0 || count > kMaxSignalChunkSamples)
+    return bad("a count of " + std::to_string(count));
   const size_t n = count;
   const std::string_view payload = chunk.substr(kHeader);
   std::string inflated;
   std::string_view planes;
   switch (static_cast<uint8_t>(chunk[3])) {
-    case kPlanes:
-      planes = payload;
-      break;
+    case kPlanes: planes = payload; break;
     case kDeflate: {
       inflated.resize(4 * n);
       uLongf size = static_cast<uLongf>(inflated.size());
@@ -81,8 +80,7 @@ Status decode_signal_chunk(std::string_view chunk, std::vector<float>& out) {
       planes = inflated;
       break;
     }
-    default:
-      return bad("an unknown method");
+    default: return bad("an unknown method");
   }
   if (planes.size() != 4 * n) return bad("its length does not match its count");
   const size_t base = out.size();
