@@ -40,11 +40,22 @@ std::string encode_signal_chunk(std::span<const float> samples) {
   const auto count = static_cast<uint32_t>(n);
   for (size_t b = 0; b < 4; ++b) out[4 + b] = static_cast<char>((count >> (8 * b)) & 0xff);
 
-  uLongf packed_size = compressBound(static_cast<uLong>(planes.size()));
-  std::string packed(packed_size, '\0');
-  const int rc = compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
-                           reinterpret_cast<const Bytef*>(planes.data()),
-                           static_cast<uLong>(planes.size()), 1);
+  // Huffman coding alone: the planes hold no repeats worth LZ77's search, and skipping it is
+  // ~2.8x faster than level 1 and smaller (3.30 against 3.38 bytes a sample on the shared record).
+  z_stream z{};
+  std::string packed;
+  int rc = deflateInit2(&z, 1, Z_DEFLATED, 15, 8, Z_HUFFMAN_ONLY);
+  uLongf packed_size = 0;
+  if (rc == Z_OK) {
+    packed.resize(deflateBound(&z, static_cast<uLong>(planes.size())));
+    z.next_in = reinterpret_cast<Bytef*>(planes.data());
+    z.avail_in = static_cast<uInt>(planes.size());
+    z.next_out = reinterpret_cast<Bytef*>(packed.data());
+    z.avail_out = static_cast<uInt>(packed.size());
+    rc = deflate(&z, Z_FINISH) == Z_STREAM_END ? Z_OK : Z_BUF_ERROR;
+    packed_size = z.total_out;
+    deflateEnd(&z);
+  }
   if (rc == Z_OK && packed_size < planes.size()) {
     out[3] = static_cast<char>(kDeflate);
     out.append(packed.data(), packed_size);

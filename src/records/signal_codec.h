@@ -1,8 +1,8 @@
 // How a run of one channel's samples is stored (record_chunks.data): float32 samples, lossless
 // bit for bit (NaN payloads, -0.0). Each sample's bits minus the previous sample's bits (as
 // 32-bit integers, zigzagged: a slowly moving signal gives small numbers), split into four byte
-// planes (the high planes of small numbers are nearly all zero), then deflate (zlib, level 1).
-// A chunk deflate would not shrink is kept as its planes.
+// planes (the high planes of small numbers are nearly all zero), then deflate's Huffman coding
+// (zlib, Z_HUFFMAN_ONLY). A chunk deflate would not shrink is kept as its planes.
 //
 // Layout: "RS1" | method (0 planes, 1 deflate) | count (u32 LE) | payload.
 // Pure functions; thread-safe. decode_signal_chunk() takes bytes from the store and never reads
