@@ -14,6 +14,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 
 namespace vigil::records {
 namespace json = boost::json;
@@ -44,7 +46,10 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-std::string encode_record(const RecordFile& r) {
+namespace {
+
+// The header line: everything but the samples.
+std::string encode_header(const RecordFile& r) {
   json::object attributes;
   for (const auto& [name, value] : r.attributes) attributes[name] = attribute_json(value);
   json::array hypnogram;
@@ -61,9 +66,18 @@ std::string encode_record(const RecordFile& r) {
                                                  {"hypnogram", std::move(hypnogram)},
                                                  {"channels", std::move(channels)}});
   out += '\n';
-  for (const Channel& c : r.channels) {
-    out.append(reinterpret_cast<const char*>(c.samples.data()), c.samples.size() * sizeof(float));
-  }
+  return out;
+}
+
+std::string_view sample_bytes(const Channel& c) {
+  return {reinterpret_cast<const char*>(c.samples.data()), c.samples.size() * sizeof(float)};
+}
+
+}  // namespace
+
+std::string encode_record(const RecordFile& r) {
+  std::string out = encode_header(r);
+  for (const Channel& c : r.channels) out += sample_bytes(c);
   return out;
 }
 
@@ -175,16 +189,21 @@ int run_parse_record(const std::string& path, size_t max_memory_bytes, int fd) {
     rlimit lim{max_memory_bytes, max_memory_bytes};
     ::setrlimit(RLIMIT_AS, &lim);
   }
-  std::string out;
   try {
     auto r = read_record_file(path);
-    out = r.ok() ? encode_record(*r) : encode_refusal(r.status());
+    if (!r.ok()) return write_all(fd, encode_refusal(r.status())) ? 0 : 1;
+    // The samples go out from where they are: no copy of the whole record into one buffer.
+    bool ok = write_all(fd, encode_header(*r));
+    for (const Channel& c : r->channels) ok = ok && write_all(fd, sample_bytes(c));
+    return ok ? 0 : 1;
   } catch (const std::bad_alloc&) {
-    out = encode_refusal(Status(
-        ErrorCode::kResourceExhausted,
-        "the file needs more than " + std::to_string(max_memory_bytes >> 20) + " MiB to parse"));
+    return write_all(fd, encode_refusal(Status(ErrorCode::kResourceExhausted,
+                                               "the file needs more than " +
+                                                   std::to_string(max_memory_bytes >> 20) +
+                                                   " MiB to parse")))
+               ? 0
+               : 1;
   }
-  return write_all(fd, out) ? 0 : 1;
 }
 
 Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions& o) {
@@ -211,12 +230,18 @@ Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions
     return Status(ErrorCode::kUnavailable,
                   "cannot start the record parser " + o.exe + ": " + std::strerror(spawned));
   }
-  // Read everything until the child closes its end, or until the deadline.
+  // Read everything until the child closes its end, or until the deadline: into the answer's
+  // buffer directly, grown as the file's size suggests (the samples are about 1.1x a
+  // gzip-compressed file), through a pipe of 1 MiB where the system allows (fewer wake-ups).
+  ::fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
   const size_t cap = o.limits.max_samples * sizeof(float) + kMaxHeaderBytes;
   const auto deadline = std::chrono::steady_clock::now() + o.timeout;
-  std::string wire;
+  std::error_code size_error;
+  const auto file_size = std::filesystem::file_size(path, size_error);
+  size_t size = std::min<size_t>(cap, size_error ? (1 << 20) : file_size + file_size / 4 + 4096);
+  auto wire = std::make_unique_for_overwrite<char[]>(size);  // not zeroed: read() fills it
+  size_t got = 0;
   bool timed_out = false, too_big = false;
-  char buf[1 << 16];
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -228,14 +253,20 @@ Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions
     const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
-    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    if (got == size) {
+      if (size >= cap) {
+        too_big = true;
+        break;
+      }
+      size = std::min(cap, size * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(size);
+      std::memcpy(bigger.get(), wire.get(), got);
+      wire = std::move(bigger);
+    }
+    const ssize_t n = ::read(pipe_fds[0], wire.get() + got, size - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (wire.size() + static_cast<size_t>(n) > cap) {
-      too_big = true;
-      break;
-    }
-    wire.append(buf, static_cast<size_t>(n));
+    got += static_cast<size_t>(n);
   }
   ::close(pipe_fds[0]);
   if (timed_out || too_big) ::kill(pid, SIGKILL);
@@ -259,7 +290,7 @@ Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions
     return Status(ErrorCode::kInvalidArgument,
                   "the parser failed (exit " + std::to_string(code) + ") on this file");
   }
-  return decode_record(wire, o.limits);
+  return decode_record(std::string_view(wire.get(), got), o.limits);
 }
 
 }  // namespace vigil::records
