@@ -525,6 +525,14 @@ Status App::add_telemetry(const Config& config) {
 Status App::add_records(const Config& config) {
   records_ = std::make_unique<records::RecordService>(*db_, record_parser_options(config),
                                                       records::RecordMetrics::in(metrics_));
+  records_->stored = [e = events_.get()](const records::Record& r) {
+    if (!e) return;
+    e->publish("system", {{"kind", "record_stored"},
+                          {"id", r.id},
+                          {"user", r.username},
+                          {"device", r.device},
+                          {"source", r.source}});
+  };
   const std::filesystem::path uploads =
       std::filesystem::path(config.get_string("data_dir")) / "tmp" / "uploads";
   std::error_code ec;

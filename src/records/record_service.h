@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,9 @@ class RecordService {
   Expected<SignalView> signal(int64_t record_id, std::string_view channel,
                               std::optional<int64_t> from_ms, std::optional<int64_t> to_ms,
                               size_t max_points);
+
+  // Told of each record stored (set before the first ingest; called on the ingesting thread).
+  std::function<void(const Record&)> stored;
 
   RecordStore& store() { return store_; }
   const ParserOptions& parser() const { return parser_; }

@@ -11,6 +11,7 @@
 
 #include "support/http_client.h"
 #include "support/test_app.h"
+#include "support/ws_client.h"
 
 namespace vigil {
 namespace {
@@ -59,6 +60,11 @@ class RecordsTest : public testing::BackendAppTest {
 };
 
 TEST_P(RecordsTest, AnUploadedRecordIsQueryableWithEveryField) {
+  using namespace std::chrono_literals;
+  testing::WsClient ws(app_->port(), "/api/v1/ws/events", app_->account("user").second);
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  ws.send(json::object{{"type", "subscribe"}, {"topics", {"system"}}});
+  ASSERT_TRUE(ws.next_of_type("subscribed", 5s));
   auto r = upload(file_bytes("record_alice_night1.h5"), "alice1.h5", admin_);
   ASSERT_EQ(r.status, 201) << r.body;
   const json::object rec = json::parse(r.body).as_object();
@@ -74,6 +80,12 @@ TEST_P(RecordsTest, AnUploadedRecordIsQueryableWithEveryField) {
   ASSERT_GE(rec.at("channels").as_array().size(), 3u);
   EXPECT_EQ(r.header("location"), "/api/v1/records/" + std::to_string(id));
   const std::string device = std::string(rec.at("device").as_string());
+  // Watchers hear of it.
+  auto event = ws.next(5s);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->at("event").at("kind"), "record_stored");
+  EXPECT_EQ(event->at("event").at("id").as_int64(), id);
+  EXPECT_EQ(event->at("event").at("source"), "upload");
 
   // The device is registered, of type unknown.
   auto dev = client_->get("/api/v1/devices/" + device, admin_);
