@@ -183,7 +183,7 @@ class LoadClientTest(unittest.TestCase):
 class OptionsTest(unittest.TestCase):
     def test_not_in_the_default_list(self):
         args = main.parse_args([])
-        self.assertEqual(args.scenarios, ["S1", "S2", "S3", "S11"])
+        self.assertEqual(args.scenarios, ["S1", "S2", "S3", "S10", "S11"])
         self.assertEqual((args.s7_sessions, args.s8_agents), (100_000, 10_000))
 
     def test_named(self):

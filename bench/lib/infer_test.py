@@ -211,7 +211,7 @@ class TargetsTest(unittest.TestCase):
         args = main.parse_args(["--scenarios", "s2,S3", "--targets", "vigil,vigil-nobatch"])
         self.assertEqual(args.scenarios, ["S2", "S3"])
         self.assertEqual(args.targets, ["vigil", "vigil-nobatch"])
-        self.assertEqual(main.parse_args([]).scenarios, ["S1", "S2", "S3", "S11"])
+        self.assertEqual(main.parse_args([]).scenarios, ["S1", "S2", "S3", "S10", "S11"])
         with open("/dev/null", "w") as devnull:
             stderr, sys.stderr = sys.stderr, devnull
             try:
