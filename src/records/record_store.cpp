@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <span>
+#include <unordered_map>
 
 #include "core/ids.h"
 #include "core/json_text.h"
@@ -92,20 +93,31 @@ std::string columns(bool with_hypnogram) {
   return c;
 }
 
+// The channels of every record, in one query.
 Status fill_channels(store::Session& s, std::span<Record> records) {
+  if (records.empty()) return {};
+  std::vector<Value> p;
+  std::string in;
+  for (const Record& r : records) {
+    p.push_back(r.id);
+    in += (in.empty() ? "$" : ", $") + std::to_string(p.size());
+  }
+  auto rows = s.query(
+      "SELECT record_id, idx, modality, name, fs, unit, samples FROM record_channels WHERE "
+      "record_id IN (" + in + ") ORDER BY record_id, idx",
+      p);
+  if (!rows.ok()) return rows.status();
+  std::unordered_map<int64_t, Record*> by_id;
   for (Record& r : records) {
-    std::vector<Value> p{r.id};
-    auto rows = s.query(
-        "SELECT idx, modality, name, fs, unit, samples FROM record_channels WHERE record_id = $1 "
-        "ORDER BY idx",
-        p);
-    if (!rows.ok()) return rows.status();
     r.channels.clear();
-    for (size_t i = 0; i < rows->size(); ++i) {
-      r.channels.push_back({static_cast<int>(rows->get_int(i, 0)), rows->get_text(i, 1),
-                            rows->get_text(i, 2), rows->get_double(i, 3), rows->get_text(i, 4),
-                            rows->get_int(i, 5)});
-    }
+    by_id[r.id] = &r;
+  }
+  for (size_t i = 0; i < rows->size(); ++i) {
+    auto r = by_id.find(rows->get_int(i, 0));
+    if (r == by_id.end()) continue;
+    r->second->channels.push_back({static_cast<int>(rows->get_int(i, 1)), rows->get_text(i, 2),
+                                   rows->get_text(i, 3), rows->get_double(i, 4),
+                                   rows->get_text(i, 5), rows->get_int(i, 6)});
   }
   return {};
 }
