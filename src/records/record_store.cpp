@@ -104,7 +104,8 @@ Status fill_channels(store::Session& s, std::span<Record> records) {
   }
   auto rows = s.query(
       "SELECT record_id, idx, modality, name, fs, unit, samples FROM record_channels WHERE "
-      "record_id IN (" + in + ") ORDER BY record_id, idx",
+      "record_id IN (" +
+          in + ") ORDER BY record_id, idx",
       p);
   if (!rows.ok()) return rows.status();
   std::unordered_map<int64_t, Record*> by_id;
