@@ -61,6 +61,11 @@ check "user add from stdin" grep -q "created user" <(echo "password-456" | "$vig
 check "user add duplicate fails" bash -c "! echo password-123 | '$vigil' user add OPS@example.com --data-dir m"
 check "user add weak password exits 2" bash -c "echo short | '$vigil' user add w@example.com --data-dir m; test \$? -eq 2"
 check "user list" grep -q "ops@example.com.*watchdog" <("$vigil" user list --data-dir m)
+check "user add --username" grep -q "created user" <(echo password-123 | "$vigil" user add ann@example.com --username Ann.Lee --data-dir m)
+check "user list shows usernames" grep -q "ann@example.com *Ann.Lee *user" <("$vigil" user list --data-dir m)
+check "user list shows no username as -" grep -q "dev@example.com *- *user" <("$vigil" user list --data-dir m)
+check "user add taken username fails" bash -c "! echo password-123 | '$vigil' user add bo@example.com --username ann.lee --data-dir m"
+check "user add bad username exits 2" bash -c "echo password-123 | '$vigil' user add bo@example.com --username 'a b' --data-dir m; test \$? -eq 2"
 check "user role" grep -q "now admin" <("$vigil" user role dev@example.com admin --data-dir m)
 check "user passwd" grep -q "changed" <("$vigil" user passwd dev@example.com --password password-789 --data-dir m)
 check "user role unknown" bash -c "! '$vigil' user role nobody@example.com user --data-dir m"

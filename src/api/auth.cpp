@@ -18,6 +18,7 @@ json::object user_json(const auth::User& u) {
   return {{"id", u.id},
           {"email", u.email},
           {"name", u.name},
+          {"username", u.username ? json::value(*u.username) : json::value(nullptr)},
           {"role", u.role},
           {"created_at", u.created_at},
           {"updated_at", u.updated_at},
@@ -27,11 +28,15 @@ json::object user_json(const auth::User& u) {
 json::value user_schema() {
   return json::object{
       {"type", "object"},
-      {"required", {"id", "email", "name", "role", "created_at", "updated_at", "disabled"}},
+      {"required",
+       {"id", "email", "name", "username", "role", "created_at", "updated_at", "disabled"}},
       {"properties",
        {{"id", {{"type", "integer"}}},
         {"email", {{"type", "string"}}},
         {"name", {{"type", "string"}}},
+        {"username",
+         {{"type", json::array{"string", "null"}},
+          {"description", "Optional, unique ignoring case; null when the user has none."}}},
         {"role", {{"type", "string"}, {"enum", json::array{"admin", "user", "watchdog"}}}},
         {"created_at", {{"type", "string"}, {"format", "date-time"}}},
         {"updated_at", {{"type", "string"}, {"format", "date-time"}}},
@@ -49,6 +54,15 @@ json::value with_account_rules(json::value schema) {
     password->as_object()["minLength"] = 8;
     password->as_object()["description"] =
         "At least 8 characters (Unicode code points, not bytes) and at most 1024 bytes of UTF-8.";
+  }
+  if (auto* username = properties.if_contains("username")) {
+    json::object& u = username->as_object();
+    u["type"] = json::array{"string", "null"};
+    u["pattern"] = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+    u["description"] =
+        "Optional: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit; unique ignoring "
+        "case (409 naming username when taken); stored as given. What a sleep record's user "
+        "attribute names. null: none (on a change: clears it).";
   }
   return schema;
 }
@@ -73,10 +87,11 @@ class AuthHandlers {
     std::string email = f.required_string("email");
     std::string password = f.required_string("password");
     std::string name = f.optional_string("name").value_or("");
-    f.reject_unknown({"email", "password", "name"});
+    std::optional<std::string> username = f.optional_string("username");
+    f.reject_unknown({"email", "password", "name", "username"});
     if (!f.ok()) return f.respond(*ex);
-    off_io(*d_.blocking, ex, [d = d_, email, password, name](net::Exchange& ex) {
-      auto user = d.accounts->register_account(email, password, name);
+    off_io(*d_.blocking, ex, [d = d_, email, password, name, username](net::Exchange& ex) {
+      auto user = d.accounts->register_account(email, password, name, username);
       if (!user.ok()) return respond_status(ex, user.status());
       respond_created(ex, "/api/v1/users/" + std::to_string(user->id), user_json(*user));
     });
@@ -147,17 +162,20 @@ class AuthHandlers {
 };
 
 net::RouteSpec register_spec() {
-  return {.operation_id = "register",
-          .summary = "Create an account (role user); off when auth.open_registration is false",
-          .tag = "auth",
-          .action = "public",
-          .request_schema = with_account_rules(
-              object_schema({{"email", "string"}, {"password", "string"}, {"name", "string"}},
-                            {"email", "password"})),
-          .responses = {{201, "Created", user_schema()},
-                        problem_response(403, "Registration is closed"),
-                        problem_response(409, "Email taken (in any case or Unicode normal form)"),
-                        problem_response(422, "Invalid email, password or name")}};
+  return {
+      .operation_id = "register",
+      .summary = "Create an account (role user); off when auth.open_registration is false",
+      .tag = "auth",
+      .action = "public",
+      .request_schema = with_account_rules(object_schema(
+          {{"email", "string"}, {"password", "string"}, {"name", "string"}, {"username", "string"}},
+          {"email", "password"})),
+      .responses = {{201, "Created", user_schema()},
+                    problem_response(403, "Registration is closed"),
+                    problem_response(409,
+                                     "Email taken (in any case or Unicode normal form), or "
+                                     "username taken (in any case; errors names username)"),
+                    problem_response(422, "Invalid email, password, name or username")}};
 }
 
 net::RouteSpec login_spec() {

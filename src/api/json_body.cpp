@@ -87,6 +87,15 @@ std::optional<std::string> Fields::optional_string(const char* name) {
   return std::string(it->value().as_string());
 }
 
+std::optional<std::optional<std::string>> Fields::nullable_string(const char* name) {
+  auto it = obj_.find(name);
+  if (it == obj_.end()) return std::nullopt;
+  if (it->value().is_null()) return std::optional<std::string>();
+  auto value = optional_string(name);
+  if (!value) return std::nullopt;  // not a string: an error was added
+  return std::optional<std::optional<std::string>>(std::in_place, std::move(*value));
+}
+
 std::optional<bool> Fields::optional_bool(const char* name) {
   auto it = obj_.find(name);
   if (it == obj_.end() || it->value().is_null()) return std::nullopt;
@@ -206,19 +215,20 @@ void respond_created(net::Exchange& ex, const std::string& location, const json:
 }
 
 void respond_status(net::Exchange& ex, const Status& s) {
+  // The field an error is about, in the problem's "errors": an invalid value, or a taken one (a
+  // username).
+  std::vector<net::FieldError> errors;
+  if (!s.field().empty()) errors.push_back({s.field(), s.message()});
   switch (s.code()) {
     case ErrorCode::kOk: return;
     case ErrorCode::kMalformed:
-    case ErrorCode::kInvalidArgument: {
-      std::vector<net::FieldError> errors;
-      if (!s.field().empty()) errors.push_back({s.field(), s.message()});
+    case ErrorCode::kInvalidArgument:
       return ex.respond_problem(
           s.code() == ErrorCode::kMalformed ? status::bad_request : status::unprocessable_entity,
           s.detail(), errors);
-    }
     case ErrorCode::kNotFound: return ex.respond_problem(status::not_found, s.detail());
     case ErrorCode::kAlreadyExists:
-    case ErrorCode::kConflict: return ex.respond_problem(status::conflict, s.detail());
+    case ErrorCode::kConflict: return ex.respond_problem(status::conflict, s.detail(), errors);
     case ErrorCode::kUnauthenticated: return ex.respond_problem(status::unauthorized, s.detail());
     case ErrorCode::kPermissionDenied: return ex.respond_problem(status::forbidden, s.detail());
     case ErrorCode::kResourceExhausted:

@@ -32,6 +32,8 @@ class Fields {
   // Required / optional string members; a wrong type is an error naming the field.
   std::string required_string(const char* name);
   std::optional<std::string> optional_string(const char* name);
+  // A string member that null clears: nullopt when absent, a nullopt inside when null.
+  std::optional<std::optional<std::string>> nullable_string(const char* name);
   std::optional<bool> optional_bool(const char* name);
   std::optional<int64_t> optional_int(const char* name);
   // An object whose members are all strings (labels).

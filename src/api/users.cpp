@@ -22,8 +22,9 @@ class UserHandlers {
   void list(const ExchangePtr& ex) const {
     auto page = read_page(*ex);
     if (!page) return;
-    off_io(*d_.blocking, ex, [d = d_, page = *page](net::Exchange& ex) {
-      auto users = d.accounts->list(page.cursor.value_or(0), page.limit);
+    std::optional<std::string> username = ex->query("username");
+    off_io(*d_.blocking, ex, [d = d_, page = *page, username](net::Exchange& ex) {
+      auto users = d.accounts->list(page.cursor.value_or(0), page.limit, username);
       if (!users.ok()) return respond_status(ex, users.status());
       json::array items;
       for (const auto& u : users->items) items.push_back(user_json(u));
@@ -39,10 +40,11 @@ class UserHandlers {
     std::string password = f.required_string("password");
     std::string role = f.required_string("role");
     std::string name = f.optional_string("name").value_or("");
-    f.reject_unknown({"email", "password", "role", "name"});
+    std::optional<std::string> username = f.optional_string("username");
+    f.reject_unknown({"email", "password", "role", "name", "username"});
     if (!f.ok()) return f.respond(*ex);
-    off_io(*d_.blocking, ex, [d = d_, email, password, name, role](net::Exchange& ex) {
-      auto user = d.accounts->create(email, password, name, role);
+    off_io(*d_.blocking, ex, [d = d_, email, password, name, role, username](net::Exchange& ex) {
+      auto user = d.accounts->create(email, password, name, role, username);
       if (!user.ok()) return respond_status(ex, user.status());
       respond_created(ex, "/api/v1/users/" + std::to_string(user->id), user_json(*user));
     });
@@ -68,8 +70,9 @@ class UserHandlers {
                                .password = f.optional_string("password"),
                                .current_password = f.optional_string("current_password"),
                                .role = f.optional_string("role"),
-                               .disabled = f.optional_bool("disabled")};
-    f.reject_unknown({"name", "password", "current_password", "role", "disabled"});
+                               .disabled = f.optional_bool("disabled"),
+                               .username = f.nullable_string("username")};
+    f.reject_unknown({"name", "password", "current_password", "role", "disabled", "username"});
     if (!f.ok()) return f.respond(*ex);
     off_io(*d_.blocking, ex, [d = d_, id = *id, change](net::Exchange& ex) {
       auto user = d.accounts->update(*ex.principal(), id, change);
@@ -105,12 +108,19 @@ json::value with_roles(json::value schema) {
   return schema;
 }
 
+std::vector<net::ParamSpec> with_username_filter(std::vector<net::ParamSpec> params) {
+  params.push_back({.name = "username",
+                    .description = "Only the user with this username (compared ignoring case): "
+                                   "one item, or none"});
+  return params;
+}
+
 net::RouteSpec list_spec() {
   return {.operation_id = "listUsers",
           .summary = "List user accounts",
           .tag = "users",
           .action = "users.read",
-          .params = page_params(),
+          .params = with_username_filter(page_params()),
           .responses = {{200, "A page of users", list_schema(user_schema())}}};
 }
 
@@ -119,11 +129,17 @@ net::RouteSpec create_spec() {
           .summary = "Create a user account with a role",
           .tag = "users",
           .action = "users.write",
-          .request_schema = with_roles(with_account_rules(object_schema(
-              {{"email", "string"}, {"password", "string"}, {"role", "string"}, {"name", "string"}},
-              {"email", "password", "role"}))),
+          .request_schema =
+              with_roles(with_account_rules(object_schema({{"email", "string"},
+                                                           {"password", "string"},
+                                                           {"role", "string"},
+                                                           {"name", "string"},
+                                                           {"username", "string"}},
+                                                          {"email", "password", "role"}))),
           .responses = {{201, "Created", user_schema()},
-                        problem_response(409, "Email taken (in any case or Unicode normal form)")}};
+                        problem_response(409,
+                                         "Email taken (in any case or Unicode normal form), or "
+                                         "username taken (in any case; errors names username)")}};
 }
 
 net::RouteSpec get_spec() {
@@ -138,17 +154,20 @@ net::RouteSpec update_spec() {
   return {
       .operation_id = "updateUser",
       .summary =
-          "Change a user: admins any field; users their own name and password "
-          "(with current_password). All fields change, or none.",
+          "Change a user: admins any field (username: null clears it); users their own name "
+          "and password (with current_password). All fields change, or none.",
       .tag = "users",
       .action = "users.self",
       .request_schema = with_roles(with_account_rules(object_schema({{"name", "string"},
                                                                      {"password", "string"},
                                                                      {"current_password", "string"},
                                                                      {"role", "string"},
-                                                                     {"disabled", "boolean"}}))),
+                                                                     {"disabled", "boolean"},
+                                                                     {"username", "string"}}))),
       .responses = {{200, "The changed user", user_schema()},
-                    problem_response(409, "Would leave no active admin")}};
+                    problem_response(409,
+                                     "Would leave no active admin, or the username is taken (in "
+                                     "any case; errors names username)")}};
 }
 
 net::RouteSpec remove_spec() {

@@ -32,17 +32,21 @@ Status validate(const AccountChange& change) {
   if (change.name) VIGIL_RETURN_IF_ERROR(UserStore::validate_name(*change.name));
   if (change.password) VIGIL_RETURN_IF_ERROR(UserStore::validate_password(*change.password));
   if (change.role) VIGIL_RETURN_IF_ERROR(UserStore::validate_role(*change.role));
+  if (change.username && *change.username) {
+    VIGIL_RETURN_IF_ERROR(UserStore::validate_username(**change.username));
+  }
   return {};
 }
 
 // What a caller without admin rights may change: their own name, and their own password when
-// they proved the current one.
+// they proved the current one (not their username: an admin gives it).
 Status check_user_rules(int64_t caller_id, int64_t id, const AccountChange& change,
                         bool current_password_verified) {
   if (caller_id != id) return denied("you may only read or change your own account");
   if (change.role || change.disabled) {
     return denied("only an admin can change roles or disable accounts");
   }
+  if (change.username) return denied("only an admin can change usernames");
   if (change.password && !current_password_verified) {
     return denied("changing a password needs the current_password");
   }
@@ -105,21 +109,25 @@ AccountService::AccountService(store::Database& db, UserStore& users, TokenServi
 
 Expected<User> AccountService::register_account(const std::string& email,
                                                 const std::string& password,
-                                                const std::string& name) {
+                                                const std::string& name,
+                                                const std::optional<std::string>& username) {
   if (!options_.open_registration) return denied("registration is closed");
-  return create(email, password, name, std::string(kRoleUser));
+  return create(email, password, name, std::string(kRoleUser), username);
 }
 
 Expected<User> AccountService::create(const std::string& email, const std::string& password,
-                                      const std::string& name, const std::string& role) {
+                                      const std::string& name, const std::string& role,
+                                      const std::optional<std::string>& username) {
   VIGIL_RETURN_IF_ERROR(UserStore::validate_email(email));
   VIGIL_RETURN_IF_ERROR(UserStore::validate_password(password));
   VIGIL_RETURN_IF_ERROR(UserStore::validate_name(name));
   VIGIL_RETURN_IF_ERROR(UserStore::validate_role(role));
+  if (username) VIGIL_RETURN_IF_ERROR(UserStore::validate_username(*username));
   auto hash = hash_password(password, users_.password_params());
   if (!hash.ok()) return hash.status();
-  return store::write_returning<User>(
-      db_, [&](store::Session& s) { return UserStore::insert(s, email, *hash, name, role); });
+  return store::write_returning<User>(db_, [&](store::Session& s) {
+    return UserStore::insert(s, email, *hash, name, role, username);
+  });
 }
 
 Expected<User> AccountService::get(const Principal& caller, int64_t id) {
@@ -129,8 +137,14 @@ Expected<User> AccountService::get(const Principal& caller, int64_t id) {
   return users_.get(id);
 }
 
-Expected<UserPage> AccountService::list(int64_t after_id, int limit) {
-  return users_.list(after_id, limit);
+Expected<UserPage> AccountService::list(int64_t after_id, int limit,
+                                        const std::optional<std::string>& username) {
+  if (!username) return users_.list(after_id, limit);
+  UserPage page;
+  auto found = users_.get_by_username(*username);
+  if (!found.ok() && found.status().code() != ErrorCode::kNotFound) return found.status();
+  if (found.ok() && found->id > after_id) page.items.push_back(std::move(*found));
+  return page;
 }
 
 Expected<User> AccountService::update(const Principal& caller, int64_t id,
@@ -143,7 +157,8 @@ Expected<User> AccountService::update(const Principal& caller, int64_t id,
   }
 
   // Argon2 runs here, before the transaction, so no writer waits for it.
-  PreparedChange prepared{{change.name, std::nullopt, change.role, change.disabled}, {}};
+  PreparedChange prepared{
+      {change.name, std::nullopt, change.role, change.disabled, change.username}, {}};
   if (!claims_admin && change.password) {
     auto hash = verify_current_password(id, *change.current_password);
     if (!hash.ok()) return hash.status();

@@ -10,7 +10,8 @@
 // an I/O thread. Thread-safe. It does not own what it is given; they must outlive it.
 //
 // Errors: kInvalidArgument names the field (Status::field(): email, password, name, role,
-// current_password); kNotFound for an unknown account; kAlreadyExists for a taken email;
+// username, current_password); kNotFound for an unknown account; kAlreadyExists for a taken email
+// or a taken username (that one names the field username);
 // kPermissionDenied when the caller may not do this (closed registration, another user's
 // account, a wrong current password, a disabled account signing in); kConflict for the last
 // active admin; kUnauthenticated for a wrong email or password at sign-in; kResourceExhausted
@@ -43,6 +44,8 @@ struct AccountChange {
   std::optional<std::string> current_password;  // required when users change their own password
   std::optional<std::string> role;
   std::optional<bool> disabled;
+  // Set (admins only) to a username, or cleared (a nullopt inside).
+  std::optional<std::optional<std::string>> username;
 };
 
 struct SignedIn {
@@ -65,17 +68,21 @@ class AccountService {
 
   // Self-service sign-up with role user; kPermissionDenied when registration is closed.
   Expected<User> register_account(const std::string& email, const std::string& password,
-                                  const std::string& name);
+                                  const std::string& name,
+                                  const std::optional<std::string>& username = std::nullopt);
   // An account with any role (admins, the CLI and the first-admin bootstrap).
   Expected<User> create(const std::string& email, const std::string& password,
-                        const std::string& name, const std::string& role);
+                        const std::string& name, const std::string& role,
+                        const std::optional<std::string>& username = std::nullopt);
 
   // Admins read anyone; a user only their own account (kPermissionDenied otherwise).
   Expected<User> get(const Principal& caller, int64_t id);
-  Expected<UserPage> list(int64_t after_id, int limit);
+  // A page of accounts; with `username`, only the one that has it (ignoring case), if any.
+  Expected<UserPage> list(int64_t after_id, int limit,
+                          const std::optional<std::string>& username = std::nullopt);
 
   // Applies `change` to account `id` in one transaction. Admins may change any field of any
-  // account; users only their own name and password, the password with a correct
+  // account (a username too); users only their own name and password, the password with a correct
   // current_password. The caller's own role is read again inside the transaction, so a caller
   // demoted a moment ago cannot act as an admin. Revokes the account's tokens when it is
   // disabled or its password changes (a caller changing their own password keeps the session

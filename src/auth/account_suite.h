@@ -637,6 +637,113 @@ TYPED_TEST_P(AccountSuite, EnsureAdminIsIdempotent) {
   EXPECT_EQ(this->active_admins(), 1);
 }
 
+TYPED_TEST_P(AccountSuite, UsernamesAreOptionalAndUniqueIgnoringCase) {
+  AccountService& accounts = *this->accounts_;
+  auto registered = accounts.register_account("ann@example.com", kPassword, "Ann", "Ann.Lee-1");
+  ASSERT_ACCOUNT_OK(registered);
+  EXPECT_EQ(registered->username, "Ann.Lee-1");  // kept as given
+  EXPECT_EQ(this->reload(registered->id).username, "Ann.Lee-1");
+  // None is nullopt, for any number of accounts.
+  EXPECT_EQ(this->make_user("x@example.com").username, std::nullopt);
+  EXPECT_EQ(this->make_user("y@example.com").username, std::nullopt);
+
+  UserStore& store = *this->users_;
+  auto found = store.get_by_username("ANN.lee-1");
+  ASSERT_ACCOUNT_OK(found);
+  EXPECT_EQ(found->id, registered->id);
+  EXPECT_EQ(found->username, "Ann.Lee-1");
+  EXPECT_EQ(store.get_by_username("ann").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store.get_by_username("").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store.get_by_username("ann lee").status().code(), ErrorCode::kNotFound);
+  std::optional<User> in_session;
+  ASSERT_ACCOUNT_OK(this->db_->read([&](store::Session& s) -> Status {
+    auto found = UserStore::get_by_username(s, "ann.LEE-1");
+    if (found.ok()) in_session = *found;
+    return found.status();
+  }));
+  EXPECT_EQ(in_session->id, registered->id);
+
+  // Taken ignoring case: kAlreadyExists naming username, at creation or on a change; a taken
+  // email is still about the email.
+  auto taken = accounts.create("bob@example.com", kPassword, "", "user", "ANN.LEE-1");
+  EXPECT_EQ(taken.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(taken.status().field(), "username");
+  EXPECT_NE(taken.status().message().find("username"), std::string::npos);
+  auto email_taken = accounts.create("ANN@example.com", kPassword, "", "user", "other");
+  EXPECT_EQ(email_taken.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(email_taken.status().field(), "");
+  EXPECT_NE(email_taken.status().message().find("email"), std::string::npos);
+}
+
+TYPED_TEST_P(AccountSuite, AdminsSetChangeAndClearUsernames) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User user = this->make_user("user@example.com");
+  User other = this->make_user("other@example.com");
+  auto as_admin = this->as(admin);
+
+  auto set = accounts.update(as_admin, user.id, {.username = std::optional<std::string>("bea")});
+  ASSERT_ACCOUNT_OK(set);
+  EXPECT_EQ(set->username, "bea");
+  auto changed =
+      accounts.update(as_admin, user.id, {.username = std::optional<std::string>("Bea_2")});
+  ASSERT_ACCOUNT_OK(changed);
+  EXPECT_EQ(this->reload(user.id).username, "Bea_2");
+  EXPECT_EQ(this->users_->get_by_username("bea").status().code(), ErrorCode::kNotFound);
+
+  // Taken ignoring case: refused naming username, and nothing of the change is applied.
+  auto taken = accounts.update(
+      as_admin, other.id, {.name = "Renamed", .username = std::optional<std::string>("BEA_2")});
+  EXPECT_EQ(taken.status().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(taken.status().field(), "username");
+  EXPECT_EQ(this->reload(other.id).name, other.name);
+  // Changing only its case is the same account's own username: fine.
+  EXPECT_ACCOUNT_OK(
+      accounts.update(as_admin, user.id, {.username = std::optional<std::string>("bea_2")}));
+
+  // Cleared: the name is free again.
+  auto cleared = accounts.update(
+      as_admin, user.id,
+      {.username = std::optional<std::optional<std::string>>(std::optional<std::string>())});
+  ASSERT_ACCOUNT_OK(cleared);
+  EXPECT_EQ(cleared->username, std::nullopt);
+  EXPECT_EQ(this->reload(user.id).username, std::nullopt);
+  EXPECT_ACCOUNT_OK(
+      accounts.update(as_admin, other.id, {.username = std::optional<std::string>("BEA_2")}));
+
+  // Users do not give themselves one.
+  auto self =
+      accounts.update(this->as(user), user.id, {.username = std::optional<std::string>("me")});
+  EXPECT_EQ(self.status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(this->reload(user.id).username, std::nullopt);
+}
+
+TYPED_TEST_P(AccountSuite, AnInvalidUsernameNamesItsField) {
+  AccountService& accounts = *this->accounts_;
+  User admin = this->make_user("admin@example.com", "admin");
+  User user = this->make_user("user@example.com");
+  const std::vector<std::string> invalid{
+      "", std::string(65, 'u'), "-lead", ".lead", "_lead", "has space", "s\u00e9", "a/b", "a@b"};
+  for (const std::string& bad : invalid) {
+    auto created = accounts.create("n@example.com", kPassword, "", "user", bad);
+    EXPECT_EQ(created.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(created.status().field(), "username") << bad;
+    EXPECT_EQ(accounts.register_account("n@example.com", kPassword, "", bad).status().field(),
+              "username")
+        << bad;
+    auto changed =
+        accounts.update(this->as(admin), user.id, {.username = std::optional<std::string>(bad)});
+    EXPECT_EQ(changed.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(changed.status().field(), "username") << bad;
+    EXPECT_EQ(this->users_->get_by_username(bad).status().code(), ErrorCode::kNotFound) << bad;
+  }
+  const std::vector<std::string> valid{"u", std::string(64, 'u'), "0day", "a.b_c-d", "Zed"};
+  for (const std::string& good : valid) {
+    EXPECT_ACCOUNT_OK(
+        accounts.update(this->as(admin), user.id, {.username = std::optional<std::string>(good)}));
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     AccountSuite, EachValidationErrorNamesItsField, CreateAndRegister,
     EmailsAreOneAccountIgnoringCaseAndNormalisation, FailedSignInsCountPerAccountInAnySpelling,
@@ -649,6 +756,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ANewPasswordKeepsOnlyTheSessionThatSetIt, RemoveDeletesTheAccountAndItsTokens,
     SignInChecksThePasswordAndIssuesASession, WrongPasswordsAreThrottled,
     ADisabledAccountCannotSignIn, SignInRehashesAnOutdatedHash, CliOperationsByEmail,
-    EnsureAdminIsIdempotent);
+    EnsureAdminIsIdempotent, UsernamesAreOptionalAndUniqueIgnoringCase,
+    AdminsSetChangeAndClearUsernames, AnInvalidUsernameNamesItsField);
 
 }  // namespace vigil::auth::testing

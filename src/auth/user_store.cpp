@@ -2,13 +2,16 @@
 
 #include "auth/permissions.h"
 #include "core/ids.h"
+#include "core/names.h"
 #include "core/strings.h"
 #include "core/unicode.h"
 
 namespace vigil::auth {
 namespace {
 
-constexpr const char* kColumns = "id, email, name, role, created_at, updated_at, disabled";
+constexpr const char* kColumns =
+    "id, email, name, role, created_at, updated_at, disabled, username";
+constexpr size_t kHashColumn = 8;  // after kColumns, where a query asks for password_hash
 constexpr size_t kMinPasswordCodePoints = 8;
 constexpr size_t kMaxPasswordBytes = 1024;
 
@@ -21,7 +24,22 @@ User row_to_user(const store::Rows& rows, size_t i) {
   u.created_at = rows.get_text(i, 4);
   u.updated_at = rows.get_text(i, 5);
   u.disabled = rows.get_int(i, 6) != 0;
+  if (!rows.is_null(i, 7)) u.username = rows.get_text(i, 7);
   return u;
+}
+
+store::Value username_value(const std::optional<std::string>& username) {
+  return username ? store::Value(*username) : store::Value(std::monostate{});
+}
+
+// A unique violation on users: a taken username (its index, users_username_lower, is named in
+// the store's message on SQLite and PostgreSQL alike) or else a taken email.
+Status taken(const Status& violation) {
+  if (violation.message().find("users_username_lower") != std::string::npos) {
+    return {ErrorCode::kAlreadyExists, "username",
+            "is taken by another user (usernames are compared ignoring case)"};
+  }
+  return already_exists("a user with this email exists");
 }
 
 }  // namespace
@@ -69,17 +87,27 @@ Status UserStore::validate_role(const std::string& role) {
   return {};
 }
 
+Status UserStore::validate_username(std::string_view username) {
+  if (auto why = name_error(username)) return invalid_field("username", *why);
+  if (username.front() == '.' || username.front() == '_' || username.front() == '-') {
+    return invalid_field("username", "must start with a letter or a digit");
+  }
+  return {};
+}
+
 Expected<User> UserStore::create(const std::string& email, const std::string& password,
-                                 const std::string& name, const std::string& role) {
+                                 const std::string& name, const std::string& role,
+                                 const std::optional<std::string>& username) {
   VIGIL_RETURN_IF_ERROR(validate_email(email));
   VIGIL_RETURN_IF_ERROR(validate_password(password));
   VIGIL_RETURN_IF_ERROR(validate_role(role));
   VIGIL_RETURN_IF_ERROR(validate_name(name));
+  if (username) VIGIL_RETURN_IF_ERROR(validate_username(*username));
   auto hash = hash_password(password, params_);
   if (!hash.ok()) return hash.status();
   std::optional<User> created;
   VIGIL_RETURN_IF_ERROR(db_.write([&](store::Session& s) -> Status {
-    auto user = insert(s, email, *hash, name, role);
+    auto user = insert(s, email, *hash, name, role, username);
     if (!user.ok()) return user.status();
     created = std::move(*user);
     return {};
@@ -96,6 +124,11 @@ Expected<User> UserStore::get(int64_t id) {
     return {};
   }));
   return std::move(*found);
+}
+
+Expected<User> UserStore::get_by_username(std::string_view username) {
+  return store::read_returning<User>(
+      db_, [&](store::Session& s) { return get_by_username(s, username); });
 }
 
 Expected<std::pair<User, std::string>> UserStore::get_with_hash(const std::string& email) {
@@ -174,6 +207,16 @@ Expected<User> UserStore::get(store::Session& s, int64_t id) {
   return row_to_user(*rows, 0);
 }
 
+Expected<User> UserStore::get_by_username(store::Session& s, std::string_view username) {
+  if (!validate_username(username).ok()) return not_found("no such user");
+  auto rows =
+      s.query(std::string("SELECT ") + kColumns + " FROM users WHERE lower(username) = lower($1)",
+              {{std::string(username)}});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return not_found("no user with username " + std::string(username));
+  return row_to_user(*rows, 0);
+}
+
 Expected<std::string> UserStore::email_key(const std::string& email) {
   auto key = caseless_key(email);
   if (key.status().code() == ErrorCode::kInvalidArgument) {
@@ -192,25 +235,25 @@ Expected<std::pair<User, std::string>> UserStore::get_with_hash(store::Session& 
               {{*key}});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return not_found("no such user");
-  return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, 7));
+  return std::make_pair(row_to_user(*rows, 0), rows->get_text(0, kHashColumn));
 }
 
 Expected<User> UserStore::insert(store::Session& s, const std::string& email,
                                  const std::string& password_hash, const std::string& name,
-                                 const std::string& role) {
+                                 const std::string& role,
+                                 const std::optional<std::string>& username) {
   auto key = email_key(email);
   if (!key.ok()) return key.status();
   std::string now = now_rfc3339();
-  std::vector<store::Value> params{email, *key, name, password_hash, role, now, now};
+  std::vector<store::Value> params{email, *key, name, password_hash,
+                                   role,  now,  now,  username_value(username)};
   auto rows = s.query(std::string("INSERT INTO users (email, email_key, name, password_hash, role, "
-                                  "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                                  "RETURNING ") +
+                                  "created_at, updated_at, username) "
+                                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ") +
                           kColumns,
                       params);
   if (!rows.ok()) {
-    if (rows.status().code() == ErrorCode::kAlreadyExists) {
-      return already_exists("a user with this email exists");
-    }
+    if (rows.status().code() == ErrorCode::kAlreadyExists) return taken(rows.status());
     return rows.status();
   }
   return row_to_user(*rows, 0);
@@ -227,10 +270,14 @@ Status UserStore::update(store::Session& s, int64_t id, const UserColumns& colum
   if (columns.password_hash) set("password_hash", *columns.password_hash);
   if (columns.role) set("role", *columns.role);
   if (columns.disabled) set("disabled", int64_t{*columns.disabled ? 1 : 0});
+  if (columns.username) set("username", username_value(*columns.username));
   params.push_back(id);
   sql += " WHERE id = $" + std::to_string(params.size());
   auto n = s.exec(sql, params);
-  if (!n.ok()) return n.status();
+  if (!n.ok()) {
+    if (n.status().code() == ErrorCode::kAlreadyExists) return taken(n.status());
+    return n.status();
+  }
   if (*n == 0) return not_found("no user " + std::to_string(id));
   return {};
 }

@@ -1,7 +1,9 @@
 // User accounts in the store. Emails are kept as given and unique by their key (email_key()):
 // equal ignoring case and Unicode canonical equivalence, so "ÉVA@EXAMPLE.COM" and
 // "éva@example.com" are one account. Passwords are 8 to 1024 bytes of UTF-8 holding at least 8
-// Unicode code points. Thread-safe (the Database is).
+// Unicode code points. A username, optional, is 1 to 64 ASCII letters, digits, '.', '_' and '-'
+// starting with a letter or a digit, kept as given and unique ignoring ASCII case (users.username,
+// migration 0018). Thread-safe (the Database is).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ struct User {
   int64_t id = 0;
   std::string email;
   std::string name;
+  std::optional<std::string> username;  // nullopt: none
   std::string role;
   std::string created_at;
   std::string updated_at;
@@ -36,7 +39,9 @@ struct UserColumns {
   std::optional<std::string> password_hash;
   std::optional<std::string> role;
   std::optional<bool> disabled;
-  bool empty() const { return !name && !password_hash && !role && !disabled; }
+  // Set to a username, or clear it (a nullopt inside).
+  std::optional<std::optional<std::string>> username;
+  bool empty() const { return !name && !password_hash && !role && !disabled && !username; }
 };
 
 struct UserPage {
@@ -48,11 +53,15 @@ class UserStore {
  public:
   UserStore(store::Database& db, PasswordParams params = {});
 
-  // kInvalidArgument with a message naming the field (email, password, role);
-  // kAlreadyExists for a taken email.
+  // kInvalidArgument with a message naming the field (email, password, role, username);
+  // kAlreadyExists for a taken email or username (the latter naming the field username).
   Expected<User> create(const std::string& email, const std::string& password,
-                        const std::string& name, const std::string& role);
+                        const std::string& name, const std::string& role,
+                        const std::optional<std::string>& username = std::nullopt);
   Expected<User> get(int64_t id);
+  // The account with this username, compared ignoring ASCII case. kNotFound when none (and,
+  // without a query, for a string that is not a valid username).
+  Expected<User> get_by_username(std::string_view username);
   // The user and their password hash, for sign-in. kNotFound when unknown.
   Expected<std::pair<User, std::string>> get_with_hash(const std::string& email);
   Expected<UserPage> list(int64_t after_id, int limit);
@@ -76,6 +85,7 @@ class UserStore {
   static Status validate_password(const std::string& password);
   static Status validate_name(const std::string& name);
   static Status validate_role(const std::string& role);
+  static Status validate_username(std::string_view username);
   // What emails are compared by, stored beside them (users.email_key): core/unicode.h's
   // caseless_key, NFC + Unicode case folding. kInvalidArgument naming email when it is not
   // well-formed UTF-8.
@@ -84,16 +94,23 @@ class UserStore {
   // The same operations on a transaction the caller holds (Database::write or read), so rules
   // can be checked and changes made in one transaction. They validate nothing.
   static Expected<User> get(store::Session& s, int64_t id);
+  // kNotFound when no account has this username (compared ignoring ASCII case:
+  // lower(username) = lower(?)); a string that is not a valid username names no account and is
+  // not sent to the store.
+  static Expected<User> get_by_username(store::Session& s, std::string_view username);
   // kNotFound when no account has this email (compared by email_key(); an email that is not
   // UTF-8 names no account and is not sent to the store).
   static Expected<std::pair<User, std::string>> get_with_hash(store::Session& s,
                                                               const std::string& email);
-  // kAlreadyExists for a taken email (one with the same email_key()); kInvalidArgument naming
-  // email when it is not UTF-8.
+  // kAlreadyExists for a taken email (one with the same email_key()) or a taken username (same
+  // ignoring case; that error names the field username); kInvalidArgument naming email when it
+  // is not UTF-8.
   static Expected<User> insert(store::Session& s, const std::string& email,
                                const std::string& password_hash, const std::string& name,
-                               const std::string& role);
-  // Changes every given column and updated_at in one statement; kNotFound for an unknown id.
+                               const std::string& role,
+                               const std::optional<std::string>& username = std::nullopt);
+  // Changes every given column and updated_at in one statement; kNotFound for an unknown id,
+  // kAlreadyExists naming username for a taken username.
   static Status update(store::Session& s, int64_t id, const UserColumns& columns);
   // Replaces the hash only while it is still `old_hash`; false when it was changed meanwhile.
   static Expected<bool> replace_password_hash(store::Session& s, int64_t id,

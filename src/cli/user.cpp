@@ -45,21 +45,27 @@ class CliAccounts {
 void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
   auto* user = app.add_subcommand("user", "Manage user accounts in the configured store");
   user->require_subcommand(1);
-  static std::string email, role = "user", name, password;
+  static std::string email, role = "user", name, password, username;
 
   auto* add =
       user->add_subcommand("add", "Create a user (password from standard input, or --password)");
   add->add_option("EMAIL", email, "Email address")->required();
   add->add_option("--role", role, "admin, user or watchdog (default user)");
   add->add_option("--name", name, "Display name");
+  auto* username_option = add->add_option(
+      "--username", username,
+      "Unique username (1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit; compared "
+      "ignoring case): what a sleep record's user attribute names");
   add->add_option("--password", password, "Password (visible in the process list; prefer stdin)");
   add_common_options(*add, common);
-  add->callback([&common, &exit_code] {
+  add->callback([&common, &exit_code, username_option] {
     Config config;
     auto db = open_store(common, exit_code, config);
     if (!db) return;
     CliAccounts accounts(*db, config);
-    auto created = accounts->create(email, read_password(password), name, role);
+    std::optional<std::string> given;
+    if (username_option->count() > 0) given = username;
+    auto created = accounts->create(email, read_password(password), name, role, given);
     if (!created.ok()) {
       exit_code = fail(created.status());
       return;
@@ -76,7 +82,8 @@ void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
     if (!db) return;
     auth::UserStore users(*db);
     int64_t after = 0;
-    std::printf("%-6s %-32s %-9s %-8s %s\n", "id", "email", "role", "state", "created");
+    std::printf("%-6s %-32s %-20s %-9s %-8s %s\n", "id", "email", "username", "role", "state",
+                "created");
     while (true) {
       auto page = users.list(after, 500);
       if (!page.ok()) {
@@ -84,8 +91,9 @@ void add_user_command(CLI::App& app, CommonOptions& common, int& exit_code) {
         return;
       }
       for (const auto& u : page->items) {
-        std::printf("%-6lld %-32s %-9s %-8s %s\n", static_cast<long long>(u.id), u.email.c_str(),
-                    u.role.c_str(), u.disabled ? "disabled" : "active", u.created_at.c_str());
+        std::printf("%-6lld %-32s %-20s %-9s %-8s %s\n", static_cast<long long>(u.id),
+                    u.email.c_str(), u.username ? u.username->c_str() : "-", u.role.c_str(),
+                    u.disabled ? "disabled" : "active", u.created_at.c_str());
       }
       if (!page->next_after) break;
       after = *page->next_after;

@@ -333,6 +333,119 @@ TEST_P(IdentityTest, AdminManagesUsersAndUsersOnlyThemselves) {
   EXPECT_EQ(client_->get("/api/v1/auth/me", bearer(op)).status, 401);  // tokens went with it
 }
 
+// A username: optional, given at sign-up or by an admin, unique ignoring case; a taken or an
+// invalid one is answered naming the field, as an invalid email is.
+TEST_P(IdentityTest, UsernamesAtSignUp) {
+  auto reg =
+      post("/api/v1/auth/register",
+           {{"email", "ann@example.com"}, {"password", "password-1"}, {"username", "Ann.Lee"}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  EXPECT_EQ(reg.json().at("username").as_string(), "Ann.Lee");
+  auto none =
+      post("/api/v1/auth/register", {{"email", "bo@example.com"}, {"password", "password-1"}});
+  ASSERT_EQ(none.status, 201) << none.body;
+  EXPECT_TRUE(none.json().at("username").is_null()) << none.body;
+  auto explicit_null =
+      post("/api/v1/auth/register",
+           {{"email", "cy@example.com"}, {"password", "password-1"}, {"username", nullptr}});
+  ASSERT_EQ(explicit_null.status, 201) << explicit_null.body;
+  EXPECT_TRUE(explicit_null.json().at("username").is_null());
+
+  auto taken =
+      post("/api/v1/auth/register",
+           {{"email", "di@example.com"}, {"password", "password-1"}, {"username", "ann.LEE"}});
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(taken.json().at("errors").at(0).at("field").as_string(), "username") << taken.body;
+  EXPECT_NE(taken.json().at("detail").as_string().find("username"), std::string::npos);
+  // A taken email stays about the email.
+  auto email_taken =
+      post("/api/v1/auth/register",
+           {{"email", "ANN@example.com"}, {"password", "password-1"}, {"username", "free"}});
+  EXPECT_EQ(email_taken.status, 409) << email_taken.body;
+  EXPECT_EQ(email_taken.json().at("detail").as_string().find("username"), std::string::npos);
+
+  for (const json::value& bad : {json::value(""), json::value("-ann"), json::value("a b"),
+                                 json::value(std::string(65, 'a')), json::value(7)}) {
+    auto refused =
+        post("/api/v1/auth/register",
+             {{"email", "ed@example.com"}, {"password", "password-1"}, {"username", bad}});
+    EXPECT_EQ(refused.status, 422) << json::serialize(bad) << " " << refused.body;
+    EXPECT_EQ(refused.json().at("errors").at(0).at("field").as_string(), "username")
+        << refused.body;
+  }
+}
+
+TEST_P(IdentityTest, AdminsSetChangeAndClearUsernames) {
+  std::string admin = login("admin@localhost", "admin-password-1");
+  auto created = post("/api/v1/users",
+                      {{"email", "op@example.com"},
+                       {"password", "operator-1"},
+                       {"role", "user"},
+                       {"username", "op-1"}},
+                      bearer(admin));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json().at("username").as_string(), "op-1");
+  const std::string op_path = "/api/v1/users/" + std::to_string(created.json().at("id").as_int64());
+  auto other = post("/api/v1/users",
+                    {{"email", "other@example.com"}, {"password", "operator-1"}, {"role", "user"}},
+                    bearer(admin));
+  ASSERT_EQ(other.status, 201) << other.body;
+  EXPECT_TRUE(other.json().at("username").is_null());
+  const std::string other_path =
+      "/api/v1/users/" + std::to_string(other.json().at("id").as_int64());
+
+  // Taken ignoring case: 409; invalid: 422; both naming username.
+  for (const auto& [username, status] : {std::pair{"OP-1", 409}, std::pair{"_op", 422}}) {
+    auto refused = post("/api/v1/users",
+                        {{"email", "x@example.com"},
+                         {"password", "operator-1"},
+                         {"role", "user"},
+                         {"username", username}},
+                        bearer(admin));
+    EXPECT_EQ(refused.status, status) << refused.body;
+    EXPECT_EQ(refused.json().at("errors").at(0).at("field").as_string(), "username");
+  }
+
+  // Changed, refused when taken (nothing of that change applied), cleared with null.
+  auto changed = call(http::verb::patch, op_path, R"({"username":"Op.Two"})", bearer(admin));
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.json().at("username").as_string(), "Op.Two");
+  auto clash =
+      call(http::verb::patch, other_path, R"({"name":"New","username":"op.two"})", bearer(admin));
+  EXPECT_EQ(clash.status, 409) << clash.body;
+  EXPECT_EQ(clash.json().at("errors").at(0).at("field").as_string(), "username");
+  EXPECT_EQ(client_->get(other_path, bearer(admin)).json().at("name").as_string(), "");
+  auto bad = call(http::verb::patch, other_path, R"({"username":"a/b"})", bearer(admin));
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(bad.json().at("errors").at(0).at("field").as_string(), "username");
+  auto unchanged = call(http::verb::patch, op_path, R"({"name":"Op"})", bearer(admin));
+  EXPECT_EQ(unchanged.json().at("username").as_string(), "Op.Two") << unchanged.body;
+
+  // ?username= finds the one account, ignoring case.
+  auto found = client_->get("/api/v1/users?username=OP.TWO", bearer(admin));
+  ASSERT_EQ(found.status, 200) << found.body;
+  ASSERT_EQ(found.json().at("items").as_array().size(), 1u) << found.body;
+  EXPECT_EQ(found.json().at("items").at(0).at("email").as_string(), "op@example.com");
+  EXPECT_TRUE(found.json().at("next_cursor").is_null());
+  EXPECT_TRUE(client_->get("/api/v1/users?username=nobody", bearer(admin))
+                  .json()
+                  .at("items")
+                  .as_array()
+                  .empty());
+
+  auto cleared = call(http::verb::patch, op_path, R"({"username":null})", bearer(admin));
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_TRUE(cleared.json().at("username").is_null());
+  EXPECT_TRUE(client_->get(op_path, bearer(admin)).json().at("username").is_null());
+  EXPECT_EQ(call(http::verb::patch, other_path, R"({"username":"OP.TWO"})", bearer(admin)).status,
+            200);
+
+  // Users do not give themselves one.
+  std::string op = login("op@example.com", "operator-1");
+  EXPECT_EQ(call(http::verb::patch, op_path, R"({"username":"mine"})", bearer(op)).status, 403);
+  EXPECT_TRUE(client_->get(op_path, bearer(op)).json().at("username").is_null());
+}
+
 TEST_P(IdentityTest, DisablingAnAccountEndsItsSessions) {
   std::string admin = login("admin@localhost", "admin-password-1");
   auto [id, token] = account("user");

@@ -1,5 +1,6 @@
 // The Admin section end to end in headless Chromium against its own `vigil serve`: an admin
-// creates a user (the server's reasons next to the fields), changes a role, is refused deleting
+// creates a user with a username (the server's reasons next to the fields, a taken username
+// too), changes, refuses and clears a username in its row, changes a role, is refused deleting
 // the last admin, deletes a user after a confirm step, finds the creation call in the audit log
 // through filters kept in the URL, pages with "Show more", and sees the server's health. A user
 // sees no Admin menu. axe-core (WCAG A/AA) runs on every page in the light and the dark theme,
@@ -36,7 +37,7 @@ async function signIn(email: string, password: string, lands: RegExp) {
   await page.waitForURL(lands);
 }
 
-test("an admin creates a user; the server's reasons show next to the fields", async () => {
+test("an admin creates a user with a username; the server's reasons show next to the fields", async () => {
   await page.goto(server.url + "/admin/users");
   await page.waitForURL(/\/sign-in\?next=%2Fadmin%2Fusers$/);
   await signIn("admin@localhost", adminPassword, /\/admin\/users$/);
@@ -61,12 +62,45 @@ test("an admin creates a user; the server's reasons show next to the fields", as
   await page.getByRole("button", { name: "Create user" }).click();
   await page.locator("#field-email-error").getByText("A user with this email exists.").waitFor();
 
+  // A taken username (in another case) is the username's problem, in the server's words.
+  await adminCall(server, "PATCH", "/api/v1/users/1", JSON.stringify({ username: "root-1" }), {
+    "Content-Type": "application/json",
+  });
   await page.getByLabel("Email").fill("ops@example.com");
+  await page.getByLabel("Username (optional)").fill("ROOT-1");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await page.locator("#field-username-error").getByText("Is taken by another user (usernames are compared ignoring case)").waitFor();
+  expect(await page.getByLabel("Username (optional)").getAttribute("aria-invalid")).toBe("true");
+  expect(await page.locator("#field-email-error").count()).toBe(0);
+  await accessible("users, a username refused");
+
+  await page.getByLabel("Username (optional)").fill("ops.1");
   await page.getByRole("button", { name: "Create user" }).click();
   await page.getByRole("status").getByText("ops@example.com was created as user.").waitFor();
-  await page.getByRole("row", { name: /ops@example\.com/ }).waitFor();
+  const created = page.getByRole("row", { name: /ops@example\.com/ });
+  await created.waitFor();
+  await expect.poll(() => page.getByLabel("Username of ops@example.com").inputValue()).toBe("ops.1");
   expect(await page.getByLabel("Email").inputValue()).toBe("");
+  expect(await page.getByLabel("Username (optional)").inputValue()).toBe("");
   await screenshot(page, "admin-users-created");
+
+  // Changed in its row: a taken one is refused beside it; another is saved; empty clears it.
+  const username = page.getByLabel("Username of ops@example.com");
+  const save = page.getByRole("button", { name: "Save the username of ops@example.com" });
+  await username.fill("Root-1");
+  await save.click();
+  await created.getByRole("alert").getByText(/Is taken by another user/).waitFor();
+  expect(await username.getAttribute("aria-invalid")).toBe("true");
+  await username.fill("ops.2");
+  await save.click();
+  await expect.poll(() => created.getByRole("alert").count()).toBe(0);
+  const usernameOf = async (email: string) =>
+    (await adminCall(server, "GET", "/api/v1/users")).items.find((u: { email: string }) => u.email === email).username;
+  expect(await usernameOf("ops@example.com")).toBe("ops.2");
+  await accessible("users, a username changed");
+  await username.fill("");
+  await save.click();
+  await expect.poll(() => usernameOf("ops@example.com")).toBe(null);
 });
 
 test("an admin changes a role, may not delete the last admin, and deletes a user after confirming", async () => {

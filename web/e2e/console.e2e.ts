@@ -36,7 +36,7 @@ test("a visitor signs up and signs in; errors are shown next to their cause", as
   await page.getByRole("link", { name: "Create one" }).click();
   await page.waitForURL(/\/sign-up$/);
   await page.getByLabel("Email").fill("ada@example.com");
-  await page.getByLabel("Name (optional)").fill("Ada");
+  await page.getByLabel("Name (optional)", { exact: true }).fill("Ada");
   await page.getByLabel("Password", { exact: true }).fill("short");
   await page.getByLabel("Repeat the password").fill("short");
   await page.getByRole("button", { name: "Create account" }).click();

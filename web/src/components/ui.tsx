@@ -32,6 +32,9 @@ interface FieldProps {
 }
 
 // A labelled input; its error (and hint) are announced with it (aria-describedby).
+// What a username may be (the server checks it and says why not).
+export const usernameHint = "Letters, digits, . _ - (up to 64), starting with a letter or digit; unique.";
+
 export function Field(p: FieldProps) {
   const id = `field-${p.name}`;
   const described = [p.hint ? `${id}-hint` : "", p.error ? `${id}-error` : ""].filter(Boolean).join(" ");

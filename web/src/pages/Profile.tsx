@@ -1,12 +1,18 @@
 import { useState } from "preact/hooks";
-import { api } from "../api/client";
+import { type User, api } from "../api/client";
 import { type Problem, fieldErrors } from "../api/problem";
-import { Field, FormMessage } from "../components/ui";
+import { Field, FormMessage, useLoad } from "../components/ui";
 import { useSession } from "../session";
 
 export function Profile() {
   const { user } = useSession();
   if (!user) return null;
+  return <ProfileOf user={user} />;
+}
+
+function ProfileOf({ user }: { user: User }) {
+  // The session (GET /auth/me) has no username: the account has.
+  const [account] = useLoad(() => api.get("/api/v1/users/{id}", { path: { id: String(user.id) } }), [user.id]);
   return (
     <>
       <h1 tabIndex={-1}>Your profile</h1>
@@ -15,6 +21,8 @@ export function Profile() {
         <dd>{user.email}</dd>
         <dt>Name</dt>
         <dd>{user.name || "—"}</dd>
+        <dt>Username</dt>
+        <dd>{account.state === "ok" ? (account.data.username ?? "—") : account.state === "loading" ? "…" : "—"}</dd>
         <dt>Role</dt>
         <dd>{user.role}</dd>
       </dl>

@@ -1,10 +1,11 @@
-// Admin: the user accounts - list (paged), create, change a role, delete (after a confirm step).
+// Admin: the user accounts - list (paged), create, change a role or a username, delete (after a
+// confirm step).
 // The server's reasons land next to the field or the row they are about.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Account, api } from "../api/client";
 import { events } from "../api/events";
 import { type Problem, describe, fieldErrors } from "../api/problem";
-import { Field, FormMessage, Link, ProblemView, Table, formatTime, useLoad } from "../components/ui";
+import { Field, FormMessage, Link, ProblemView, Table, formatTime, useLoad, usernameHint } from "../components/ui";
 import { useSession } from "../session";
 import { AdminOnly } from "./AdminOnly";
 
@@ -57,7 +58,7 @@ function UserList() {
       {page.state === "error" && <ProblemView problem={page.problem} retry={reload} />}
       {shown && (
         <>
-          <Table caption="User accounts" columns={["Email", "Name", "Role", "Created", "Actions"]}>
+          <Table caption="User accounts" columns={["Email", "Name", "Username", "Role", "Created", "Actions"]}>
             {shown.map((u) => (
               <UserRow
                 key={u.id}
@@ -84,23 +85,30 @@ function UserList() {
 function CreateUser({ onCreated }: { onCreated: (u: Account) => void }) {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
+  const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<Role>("user");
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
-  // A 409 is the email (taken, in any case or Unicode form): said next to it.
+  // A 409 naming no field is the email (taken, in any case or Unicode form): said next to it. A
+  // taken username names its field.
   const errors =
-    problem?.status === 409 ? { email: describe(problem) } : fieldErrors(problem, ["email", "name", "password", "role"]);
+    problem?.status === 409 && problem.errors.length === 0
+      ? { email: describe(problem) }
+      : fieldErrors(problem, ["email", "name", "username", "password", "role"]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    const r = await api.post("/api/v1/users", { body: { email, password, role, ...(name ? { name } : {}) } });
+    const r = await api.post("/api/v1/users", {
+      body: { email, password, role, ...(name ? { name } : {}), ...(username ? { username } : {}) },
+    });
     setBusy(false);
     setProblem(r.ok ? null : r.problem);
     if (!r.ok) return;
     setEmail("");
     setName("");
+    setUsername("");
     setPassword("");
     onCreated(r.data);
   };
@@ -110,6 +118,8 @@ function CreateUser({ onCreated }: { onCreated: (u: Account) => void }) {
       <Field label="Email" name="email" type="email" autoComplete="off" value={email} onInput={setEmail}
         error={errors.email} required />
       <Field label="Name (optional)" name="name" autoComplete="off" value={name} onInput={setName} error={errors.name} />
+      <Field label="Username (optional)" name="username" autoComplete="off" value={username} onInput={setUsername}
+        error={errors.username} hint={usernameHint} />
       <Field label="Password" name="password" type="password" autoComplete="new-password" value={password}
         onInput={setPassword} error={errors.password} hint="At least 8 characters. Tell it to them another way."
         required />
@@ -195,6 +205,9 @@ function UserRow({ account, onChanged, onDeleted }: { account: Account; onChange
       </th>
       <td>{account.name || "—"}</td>
       <td>
+        <UsernameForm account={account} onChanged={onChanged} />
+      </td>
+      <td>
         <form class="row-form" onSubmit={changeRole}>
           <label class="visually-hidden" for={`${id}-role`}>
             Role of {account.email}
@@ -260,5 +273,48 @@ function UserRow({ account, onChanged, onDeleted }: { account: Account; onChange
         )}
       </td>
     </tr>
+  );
+}
+
+// A user's username, changed in place; empty clears it. The server's reason shows beside it.
+function UsernameForm({ account, onChanged }: { account: Account; onChanged: (u: Account) => void }) {
+  const [username, setUsername] = useState(account.username ?? "");
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = `user-${account.id}-username`;
+  useEffect(() => setUsername(account.username ?? ""), [account.username]);
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    const r = await api.patch("/api/v1/users/{id}", {
+      path: { id: String(account.id) },
+      body: { username: username === "" ? null : username },
+    });
+    setBusy(false);
+    setProblem(r.ok ? null : r.problem);
+    if (r.ok) onChanged(r.data);
+  };
+
+  const error = problem ? (fieldErrors(problem, ["username"]).username ?? describe(problem)) : "";
+  return (
+    <>
+      <form class="row-form" onSubmit={save}>
+        <label class="visually-hidden" for={id}>
+          Username of {account.email}
+        </label>
+        <input id={id} value={username} size={12} autoComplete="off" placeholder="—"
+          onInput={(e) => setUsername(e.currentTarget.value)} aria-invalid={error ? "true" : undefined}
+          aria-describedby={error ? `${id}-error` : undefined} />
+        <button type="submit" disabled={busy || username === (account.username ?? "")}>
+          Save<span class="visually-hidden"> the username of {account.email}</span>
+        </button>
+      </form>
+      {error && (
+        <p class="error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
+    </>
   );
 }
