@@ -40,7 +40,14 @@ describe("the records list's filters", () => {
     expect(recordSearchOf(noRecordFilters)).toBe("");
     expect(anyRecordFilter(f)).toBe(true);
     expect(anyRecordFilter(noRecordFilters)).toBe(false);
-    expect(recordApiQuery({ ...f, to: " 2026-01-01T00:00:00Z " })).toEqual({ user: "alice", min_score: "60", to: "2026-01-01T00:00:00Z" });
+    expect(recordApiQuery({ ...f, to: " 2026-01-01T00:00:00Z " })).toEqual({
+      query: { user: "alice", min_score: 60, to: "2026-01-01T00:00:00Z" },
+      errors: {},
+    });
+    expect(recordApiQuery({ ...f, min_score: "lots", max_score: "1e2" })).toEqual({
+      query: { user: "alice", max_score: 100 },
+      errors: { min_score: "Give a number, such as 60." },
+    });
   });
 });
 

@@ -11,12 +11,27 @@ export type RecordFilters = Record<RecordFilterName, string>;
 export const noRecordFilters: RecordFilters = { user: "", device: "", from: "", to: "", min_score: "", max_score: "" };
 
 // The filters in a URL's query ("?user=alice&min_score=60"), the query of those set (in a fixed
-// order), whether any is, and the API's query (those set, as they are: the server names a wrong
-// one in its 422, shown beside the field).
+// order), and whether any is.
 export const recordFiltersFrom = (search: string): RecordFilters => filtersIn(recordFilterNames, search);
 export const recordSearchOf = (f: RecordFilters): string => filterSearch(recordFilterNames, f);
 export const anyRecordFilter = (f: RecordFilters): boolean => anyFilterSet(recordFilterNames, f);
-export const recordApiQuery = (f: RecordFilters): Partial<RecordFilters> => setFilters(recordFilterNames, f);
+
+export type RecordQuery = Partial<Omit<RecordFilters, "min_score" | "max_score">> & { min_score?: number; max_score?: number };
+
+// The API's query: the filters that are set, the scores as numbers (a score that is not one is
+// an error by its field, and nothing is asked); times go as typed, for the server to judge.
+export function recordApiQuery(f: RecordFilters): { query: RecordQuery; errors: Record<string, string> } {
+  const { min_score, max_score, ...rest } = setFilters(recordFilterNames, f);
+  const query: RecordQuery = rest;
+  const errors: Record<string, string> = {};
+  for (const [name, text] of [["min_score", min_score], ["max_score", max_score]] as const) {
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (Number.isFinite(n)) query[name] = n;
+    else errors[name] = "Give a number, such as 60.";
+  }
+  return { query, errors };
+}
 
 // 0 → "0 s", 45 → "45 s", 750 → "12 min 30 s", 3600 → "1 h", 26_100 → "7 h 15 min"; null → "—".
 export function formatDuration(seconds: number | null | undefined): string {
