@@ -357,6 +357,16 @@ class RecordHandlers {
   RecordDeps d_;
 };
 
+json::value channel_schema() {
+  return all_required(object_schema({{"index", "integer"},
+                                     {"name", "string"},
+                                     {"modality", "string"},
+                                     {"fs", "number"},
+                                     {"unit", "string"},
+                                     {"samples", "integer"},
+                                     {"duration_s", "number"}}));
+}
+
 json::value record_schema(bool with_hypnogram) {
   auto nullable = [](const char* type) { return json::value{{"type", json::array{type, "null"}}}; };
   json::value text = {{"type", "string"}};
@@ -391,8 +401,9 @@ json::value record_schema(bool with_hypnogram) {
                                  {"sleep_latency_s", nullable("integer")},
                                  {"rem_latency_s", nullable("integer")}}}})},
       {"attributes", {{"type", "object"}, {"description", "Every root attribute of the file"}}},
-      {"channels", {{"type", "array"}, {"items", json::object{{"type", "object"}}}}},
-      {"file", object_schema({{"name", "string"}, {"bytes", "integer"}, {"sha256", "string"}})},
+      {"channels", {{"type", "array"}, {"items", channel_schema()}}},
+      {"file", all_required(object_schema(
+                   {{"name", "string"}, {"bytes", "integer"}, {"sha256", "string"}}))},
       {"source", {{"enum", json::array{"dropzone", "upload"}}}},
       {"created_at", text},
       {"created_by", nullable("integer")}};
@@ -410,16 +421,6 @@ json::value hypnogram_schema() {
                                  {{"type", "integer"},
                                   {"description", "-1 artefact, 0 wake, 1 N1, 2 N2, 3 N3, 4 REM"}}},
                                 {"name", {{"type", "string"}}}}}})}};
-}
-
-json::value channel_schema() {
-  return object_schema({{"index", "integer"},
-                        {"name", "string"},
-                        {"modality", "string"},
-                        {"fs", "number"},
-                        {"unit", "string"},
-                        {"samples", "integer"},
-                        {"duration_s", "number"}});
 }
 
 net::ParamSpec time_spec(const char* name, const char* what) {
@@ -496,6 +497,8 @@ net::RouteSpec channels_spec() {
 }
 
 net::RouteSpec signal_spec() {
+  const json::value integer = {{"type", "integer"}};
+  const json::value sample = {{"type", json::array{"number", "null"}}};
   return {.operation_id = "getRecordSignal",
           .summary =
               "A channel's samples between from and to, downsampled for plotting: buckets of step "
@@ -519,9 +522,9 @@ net::RouteSpec signal_spec() {
                                          {"samples", {{"type", "integer"}}},
                                          {"step", {{"type", "integer"}}},
                                          {"points", {{"type", "integer"}}},
-                                         {"at_ms", {{"type", "array"}}},
-                                         {"min", {{"type", "array"}}},
-                                         {"max", {{"type", "array"}}}}}})},
+                                         {"at_ms", {{"type", "array"}, {"items", integer}}},
+                                         {"min", {{"type", "array"}, {"items", sample}}},
+                                         {"max", {{"type", "array"}, {"items", sample}}}}}})},
                         problem_response(404, "No such record or channel"),
                         problem_response(422, "A query parameter is invalid (named)")}};
 }

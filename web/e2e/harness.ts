@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import axe from "axe-core";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Locator, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,6 +35,7 @@ function serverEnv(): NodeJS.ProcessEnv {
 
 export interface Server {
   url: string;
+  dataDir: string; // the server's --data-dir (its SQLite database is vigil.db there)
   stop: () => Promise<void>;
   log: () => string;
 }
@@ -64,7 +65,7 @@ export async function startServer(): Promise<Server> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
     const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (up) return { url, stop, log: () => output };
+    if (up) return { url, dataDir: dir, stop, log: () => output };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
@@ -116,6 +117,16 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   });
   return found;
+}
+
+// How many pixels of a canvas are painted (not fully transparent): a chart was drawn.
+export function paintedPixels(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    return n;
+  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -8,7 +8,7 @@
 // pages pass axe (WCAG A/AA).
 import type { Page, WebSocketRoute } from "playwright-core";
 import { beforeAll, expect, test } from "vitest";
-import { type Server, accessibilityViolations, adminCall, adminPassword, browserSuite, screenshot, signIn } from "./harness";
+import { type Server, accessibilityViolations, adminCall, adminPassword, browserSuite, paintedPixels, screenshot, signIn } from "./harness";
 
 const suite = browserSuite(10_000);
 let server: Server;
@@ -77,12 +77,7 @@ test("a sensor's page draws its points and levels, and adds live ones", async ()
   await page.locator(".chart canvas").waitFor();
   await page.locator(".chart .u-legend").getByText("Level (% of baseline)").waitFor();
   // Drawn: the canvas has painted pixels.
-  const painted = await page.locator(".chart canvas").evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
-    return n;
-  });
+  const painted = await paintedPixels(page.locator(".chart canvas"));
   expect(painted).toBeGreaterThan(1000);
   expect(await page.locator(".level-now .level").textContent()).toMatch(/^(ok|warning|critical)$/);
   await accessible("sensor");

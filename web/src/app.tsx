@@ -14,6 +14,7 @@ import { Health } from "./pages/Health";
 import { Model } from "./pages/Model";
 import { Models } from "./pages/Models";
 import { Predict } from "./pages/Predict";
+import { RecordPage, Records } from "./pages/Records";
 import { Profile } from "./pages/Profile";
 import { RolloutNew } from "./pages/RolloutNew";
 import { Rollout, Rollouts } from "./pages/Rollouts";
@@ -41,6 +42,8 @@ const titles: Record<Route["page"], string> = {
   sensors: "Sensors",
   sensor: "Sensor",
   baselines: "Baselines",
+  records: "Records",
+  record: "Record",
   tasks: "Tasks",
   task: "Task",
   credits: "Credits",
@@ -88,6 +91,8 @@ export function App() {
           ? `Rollout #${route.params.id}`
           : route.page === "task"
             ? `Task #${route.params.id}`
+          : route.page === "record"
+            ? `Record #${route.params.id}`
           : titles[route.page];
     document.title = `${name} · Vigil`;
     if (moved.current) document.querySelector<HTMLElement>("main h1")?.focus();
@@ -141,6 +146,10 @@ function Content({ route, search }: { route: Route; search: string }) {
       return <Sensor name={route.params.name ?? ""} search={search} />;
     case "baselines":
       return <Baselines />;
+    case "records":
+      return <Records search={search} />;
+    case "record":
+      return <RecordPage id={route.params.id ?? ""} search={search} />;
     case "tasks":
       return <Tasks search={search} />;
     case "task":
@@ -203,6 +212,7 @@ function Menu({ route, user, onSignedOut }: { route: Route; user: User | null | 
             {item("/rollouts", "Rollouts", route.page.startsWith("rollout"))}
             {item("/sensors", "Sensors", route.page === "sensors" || route.page === "sensor")}
             {item("/baselines", "Baselines", route.page === "baselines")}
+            {item("/records", "Records", route.page === "records" || route.page === "record")}
             {item("/alarms", "Alarms", route.page === "alarms", activeAlarms)}
             {item("/tasks", "Tasks", route.page === "tasks" || route.page === "task")}
             {item("/credits", "Credits", route.page === "credits")}

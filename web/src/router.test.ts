@@ -10,6 +10,8 @@ describe("matchRoute", () => {
     expect(matchRoute("/admin/audit")).toEqual({ page: "admin-audit", params: {}, public: false });
     expect(matchRoute("/sensors")).toEqual({ page: "sensors", params: {}, public: false });
     expect(matchRoute("/sensors/gas-1")).toEqual({ page: "sensor", params: { name: "gas-1" }, public: false });
+    expect(matchRoute("/records")).toEqual({ page: "records", params: {}, public: false });
+    expect(matchRoute("/records/12")).toEqual({ page: "record", params: { id: "12" }, public: false });
   });
 
   it("sends unknown and malformed paths to not-found", () => {

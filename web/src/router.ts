@@ -17,6 +17,8 @@ export type Page =
   | "sensors"
   | "sensor"
   | "baselines"
+  | "records"
+  | "record"
   | "tasks"
   | "task"
   | "credits"
@@ -49,6 +51,8 @@ const table: { pattern: string; page: Page; public?: boolean }[] = [
   { pattern: "/sensors", page: "sensors" },
   { pattern: "/sensors/:name", page: "sensor" },
   { pattern: "/baselines", page: "baselines" },
+  { pattern: "/records", page: "records" },
+  { pattern: "/records/:id", page: "record" },
   { pattern: "/tasks", page: "tasks" },
   { pattern: "/tasks/:id", page: "task" },
   { pattern: "/credits", page: "credits" },

@@ -124,16 +124,17 @@ export async function getText(path: PathsWith<"get">, fetchFn: typeof fetch = fe
   return answer(path, res.status, text);
 }
 
-// A POST of a multipart form (file uploads), through XMLHttpRequest because fetch cannot report
-// how much of the body went: onProgress(sent, total) as it goes, then onSent once the whole body
-// is out and the server works on it.
+// A POST of a file upload, through XMLHttpRequest because fetch cannot report how much of the
+// body went: onProgress(sent, total) as it goes, then onSent once the whole body is out and the
+// server works on it. The body is a multipart form (`form`), or a file's bytes as they are
+// (`file`, sent as application/octet-stream).
 export function upload<P extends PathsWith<"post">>(
   path: P,
-  options: Omit<Options<Operation<P, "post">>, "body"> & {
-    form: FormData;
-    onProgress?: (sent: number, total: number) => void;
-    onSent?: () => void;
-  },
+  options: Omit<Options<Operation<P, "post">>, "body"> &
+    ({ form: FormData; file?: undefined } | { file: Blob; form?: undefined }) & {
+      onProgress?: (sent: number, total: number) => void;
+      onSent?: () => void;
+    },
 ): Promise<Result<Answer<Operation<P, "post">>>> {
   const opts = options as { path?: Record<string, string | number>; query?: object };
   return new Promise((resolve) => {
@@ -141,11 +142,12 @@ export function upload<P extends PathsWith<"post">>(
     xhr.open("POST", buildUrl(path, opts.path, opts.query));
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Vigil-CSRF", "1");
+    if (options.file) xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.total);
     xhr.upload.onload = () => options.onSent?.();
     xhr.onload = () => resolve(answer(path, xhr.status, xhr.responseText));
     xhr.onerror = () => resolve({ ok: false, problem: unreachable("the upload was cut off") });
-    xhr.send(options.form);
+    xhr.send(options.file ?? options.form);
   });
 }
 
@@ -180,4 +182,7 @@ export type Account = Ok<"/api/v1/users", "get">["items"][number];
 export type AuditRecord = Ok<"/api/v1/audit", "get">["items"][number];
 export type Sensor = Ok<"/api/v1/sensors/{name}", "get">;
 export type SensorRequest = NonNullable<Body<Operation<"/api/v1/sensors", "post">>>;
+export type SleepRecord = Ok<"/api/v1/records/{id}", "get">;
+export type RecordChannel = SleepRecord["channels"][number];
+export type SignalRange = Ok<"/api/v1/records/{id}/signals/{channel}", "get">;
 export type BaselineSelection = Ok<"/api/v1/sensors/{name}/baseline/select", "post">;

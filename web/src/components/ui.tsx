@@ -1,6 +1,6 @@
 // The few building blocks every page uses: links that stay in the app, labelled fields with
 // their error beside them, a form's own message, empty states, and loading an API resource.
-import type { AnchorHTMLAttributes, ComponentChildren, TargetedMouseEvent } from "preact";
+import type { AnchorHTMLAttributes, ComponentChildren, ComponentType, TargetedMouseEvent } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Result } from "../api/client";
 import { type Problem, describe } from "../api/problem";
@@ -167,4 +167,44 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+// A component loaded on its own (`load` is an import() of a module whose default export it is:
+// a chart with uPlot), asked for once per `load` on the first page that shows it; null until
+// it has come.
+const lazyModules = new Map<unknown, Promise<{ default: ComponentType<never> }>>();
+export function useLazyComponent<P>(load: () => Promise<{ default: ComponentType<P> }>): ComponentType<P> | null {
+  const [loaded, setLoaded] = useState<{ c: ComponentType<P> } | null>(null);
+  useEffect(() => {
+    let live = true;
+    let module = lazyModules.get(load) as Promise<{ default: ComponentType<P> }> | undefined;
+    if (!module) lazyModules.set(load, (module = load()) as Promise<{ default: ComponentType<never> }>);
+    void module.then((m) => live && setLoaded({ c: m.default }));
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  return loaded?.c ?? null;
+}
+
+// "Show more" of a list API: the items after the first page (whose cursor is `next`), read by
+// `read(cursor)` a page at a time; `from` is the cursor to read next (null: no more), and a
+// failed read leaves its problem.
+export function useMore<T>(next: string | null, read: (cursor: string) => Promise<Result<{ items: T[]; next_cursor: string | null }>>) {
+  const [more, setMore] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(next);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const from = more.length || problem ? cursor : next;
+  const loadMore = async () => {
+    if (!from) return;
+    setBusy(true);
+    const r = await read(from);
+    setBusy(false);
+    setProblem(r.ok ? null : r.problem);
+    if (!r.ok) return;
+    setMore((m) => [...m, ...r.data.items]);
+    setCursor(r.data.next_cursor);
+  };
+  return { more, from, problem, busy, loadMore };
 }

@@ -18,7 +18,7 @@ export interface ChartProps {
   description: string; // the canvas's text alternative
 }
 
-interface Colours {
+export interface Colours {
   fg: string;
   grid: string;
   value: string;
@@ -27,9 +27,11 @@ interface Colours {
   critical: string;
   warningBand: string;
   criticalBand: string;
+  band: string; // a record signal's min-max envelope
 }
 
-function colours(): Colours {
+// The theme's colours, for the canvas (uPlot draws with these, not with CSS).
+export function chartColours(): Colours {
   const css = getComputedStyle(document.documentElement);
   const v = (name: string) => css.getPropertyValue(name).trim();
   return {
@@ -41,11 +43,12 @@ function colours(): Colours {
     critical: v("--error"),
     warningBand: v("--band-warning"),
     criticalBand: v("--band-critical"),
+    band: v("--band-signal"),
   };
 }
 
 // The theme as set on <html data-theme>, re-read when it changes.
-function useThemeKey(): string {
+export function useThemeKey(): string {
   const [theme, setTheme] = useState(document.documentElement.dataset.theme ?? "");
   useEffect(() => {
     const o = new MutationObserver(() => setTheme(document.documentElement.dataset.theme ?? ""));
@@ -68,7 +71,7 @@ export default function SensorChart(props: ChartProps) {
   useEffect(() => {
     const el = box.current;
     if (!el) return undefined;
-    const c = colours();
+    const c = chartColours();
     const dpr = () => devicePixelRatio || 1;
     const axis = { stroke: c.fg, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 } };
     const series: uPlot.Series[] = [

@@ -3,16 +3,14 @@
 // a chart of its values and levels over a range (6 h, 24 h, 7 d, all), with the detector's
 // warning and critical bands and its alarms, to which the live points of the `sensor:<name>`
 // topic are added as they come. The pure parts are in sensor-logic.ts.
-import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { type Alarm, type Sensor as SensorT, api } from "../api/client";
 import { type Problem, describe, fieldErrors } from "../api/problem";
-import { Empty, Field, FormMessage, Link, ProblemView, Table, formatTime, useLoad } from "../components/ui";
+import { Empty, Field, FormMessage, Link, ProblemView, Table, formatTime, useLazyComponent, useLoad } from "../components/ui";
 import { useEvents, useThrottled } from "../live";
 import { navigate, pathFor } from "../router";
 import { useSession } from "../session";
 import { SensorBaseline } from "./Baselines";
-import type { ChartProps } from "./SensorChart";
 import {
   type DetectorForm,
   type LevelPoint,
@@ -260,19 +258,7 @@ async function readRange(name: string, key: RangeKey, agg: "avg" | "max", now: n
 }
 
 // The chart's module (uPlot), loaded on the first sensor page shown.
-let chartModule: Promise<{ default: ComponentType<ChartProps> }> | null = null;
-function useChart(): ComponentType<ChartProps> | null {
-  const [chart, setChart] = useState<{ c: ComponentType<ChartProps> } | null>(null);
-  useEffect(() => {
-    let live = true;
-    chartModule ??= import("./SensorChart");
-    void chartModule.then((m) => live && setChart({ c: m.default }));
-    return () => {
-      live = false;
-    };
-  }, []);
-  return chart?.c ?? null;
-}
+const loadChart = () => import("./SensorChart");
 
 export function Sensor({ name, search }: { name: string; search: string }) {
   const [sensor, reloadSensor] = useLoad(() => api.get("/api/v1/sensors/{name}", { path: { name } }), [name]);
@@ -310,7 +296,7 @@ function SensorBody({ sensor, search, onChange }: { sensor: SensorT; search: str
   const agg = q.get("agg") === "max" ? "max" : "avg";
   const { user } = useSession();
   const admin = user?.role === "admin";
-  const Chart = useChart();
+  const Chart = useLazyComponent(loadChart);
 
   // The range, read again on a new range, a gap in the events, or "Reload".
   const [round, setRound] = useState(0);

@@ -1,5 +1,6 @@
 // The audit page's filters as the URL's query (so the back button and shared links work) and
 // as the API's query, the form's date-times, and how a record's numbers read. Pure.
+import { anyFilterSet, filterSearch, filtersIn, setFilters } from "./url-filters";
 
 export const filterNames = ["user", "method", "path_prefix", "status", "since", "until"] as const;
 export type FilterName = (typeof filterNames)[number];
@@ -8,34 +9,15 @@ export type Filters = Record<FilterName, string>;
 export const noFilters: Filters = { user: "", method: "", path_prefix: "", status: "", since: "", until: "" };
 
 // The filters in a URL's query ("?status=201&method=POST"); others are ignored.
-export function filtersFrom(search: string): Filters {
-  const q = new URLSearchParams(search);
-  const f = { ...noFilters };
-  for (const n of filterNames) f[n] = q.get(n)?.trim() ?? "";
-  return f;
-}
+export const filtersFrom = (search: string): Filters => filtersIn(filterNames, search);
 
 // The query of the filters that are set, in a fixed order: "" when none is.
-export function searchOf(f: Filters): string {
-  const q = new URLSearchParams();
-  for (const n of filterNames) {
-    const v = f[n].trim();
-    if (v) q.set(n, v);
-  }
-  const s = q.toString();
-  return s ? `?${s}` : "";
-}
+export const searchOf = (f: Filters): string => filterSearch(filterNames, f);
 
-export function anyFilter(f: Filters): boolean {
-  return filterNames.some((n) => f[n] !== "");
-}
+export const anyFilter = (f: Filters): boolean => anyFilterSet(filterNames, f);
 
 // The API's query: only the filters that are set (the API refuses an empty status).
-export function apiQuery(f: Filters): Partial<Filters> {
-  const out: Partial<Filters> = {};
-  for (const n of filterNames) if (f[n]) out[n] = f[n];
-  return out;
-}
+export const apiQuery = (f: Filters): Partial<Filters> => setFilters(filterNames, f);
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
