@@ -39,10 +39,11 @@ class RecordsTest : public testing::BackendAppTest {
     set_username(alice_, "Alice");
     set_username(app_->account("user").first, "bob");
   }
+  // As an admin does: PATCH /api/v1/users/{id}.
   void set_username(int64_t id, const std::string& name) {
-    std::vector<store::Value> p{name, id};
-    auto n = app_->app().database().exec("UPDATE users SET username = $1 WHERE id = $2", p);
-    ASSERT_TRUE(n.ok() && *n == 1);
+    auto r = send(http::verb::patch, "/api/v1/users/" + std::to_string(id),
+                  json::object{{"username", name}}, admin_);
+    ASSERT_EQ(r.status, 200) << r.body;
   }
   HttpResult upload(const std::string& bytes, const std::string& name, const Headers& who) {
     Headers h = who;
