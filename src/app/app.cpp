@@ -525,7 +525,7 @@ Status App::add_telemetry(const Config& config) {
 Status App::add_records(const Config& config) {
   records_ = std::make_unique<records::RecordService>(*db_, record_parser_options(config),
                                                       records::RecordMetrics::in(metrics_));
-  records_->stored = [e = events_.get()](const records::Record& r) {
+  records_->on_stored = [e = events_.get()](const records::Record& r) {
     if (!e) return;
     e->publish("system", {{"kind", "record_stored"},
                           {"id", r.id},

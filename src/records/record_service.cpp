@@ -80,7 +80,10 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
                                  .created_by = request.by_user});
   }();
   switch (outcome.status().code()) {
-    case ErrorCode::kOk: count(metrics_.stored); break;
+    case ErrorCode::kOk:
+      count(metrics_.stored);
+      if (on_stored) on_stored(*outcome);
+      break;
     case ErrorCode::kAlreadyExists: count(metrics_.duplicates); break;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kResourceExhausted:

@@ -72,7 +72,7 @@ class RecordService {
                               size_t max_points);
 
   // Told of each record stored (set before the first ingest; called on the ingesting thread).
-  std::function<void(const Record&)> stored;
+  std::function<void(const Record&)> on_stored;
 
   RecordStore& store() { return store_; }
   const ParserOptions& parser() const { return parser_; }
