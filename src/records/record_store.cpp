@@ -123,6 +123,23 @@ Status fill_channels(store::Session& s, std::span<Record> records) {
   return {};
 }
 
+// The records a query of columns(with_hypnogram) selects, with their channels, in one read.
+Expected<std::vector<Record>> records_with_channels(store::Database& db, const std::string& sql,
+                                                    const std::vector<Value>& p,
+                                                    bool with_hypnogram) {
+  return store::read_returning<std::vector<Record>>(
+      db, [&](store::Session& s) -> Expected<std::vector<Record>> {
+        auto rows = s.query(sql, p);
+        if (!rows.ok()) return rows.status();
+        std::vector<Record> out;
+        for (size_t r = 0; r < rows->size(); ++r) {
+          out.push_back(record_at(*rows, r, with_hypnogram));
+        }
+        VIGIL_RETURN_IF_ERROR(fill_channels(s, out));
+        return out;
+      });
+}
+
 Expected<Record> get_in(store::Session& s, int64_t id, bool with_hypnogram) {
   std::vector<Value> p{id};
   auto rows = s.query("SELECT " + columns(with_hypnogram) + " FROM records WHERE id = $1", p);
@@ -317,32 +334,17 @@ Expected<std::vector<Record>> RecordStore::list(const RecordFilter& f) {
   p.push_back(int64_t{f.limit});
   const std::string sql = "SELECT " + columns(false) + " FROM records" + where +
                           " ORDER BY id DESC LIMIT $" + std::to_string(p.size());
-  return store::read_returning<std::vector<Record>>(
-      db_, [&](store::Session& s) -> Expected<std::vector<Record>> {
-        auto rows = s.query(sql, p);
-        if (!rows.ok()) return rows.status();
-        std::vector<Record> out;
-        for (size_t r = 0; r < rows->size(); ++r) out.push_back(record_at(*rows, r, false));
-        VIGIL_RETURN_IF_ERROR(fill_channels(s, out));
-        return out;
-      });
+  return records_with_channels(db_, sql, p, false);
 }
 
 Expected<std::vector<Record>> RecordStore::within(int64_t user_id, int64_t from, int64_t to,
                                                   int limit) {
   std::vector<Value> p{user_id, from, to, int64_t{limit}};
-  return store::read_returning<std::vector<Record>>(
-      db_, [&](store::Session& s) -> Expected<std::vector<Record>> {
-        auto rows = s.query("SELECT " + columns(true) +
-                                " FROM records WHERE user_id = $1 AND start_time >= $2 AND "
-                                "stop_time <= $3 ORDER BY start_time, id LIMIT $4",
-                            p);
-        if (!rows.ok()) return rows.status();
-        std::vector<Record> out;
-        for (size_t r = 0; r < rows->size(); ++r) out.push_back(record_at(*rows, r, true));
-        VIGIL_RETURN_IF_ERROR(fill_channels(s, out));
-        return out;
-      });
+  return records_with_channels(db_,
+                               "SELECT " + columns(true) +
+                                   " FROM records WHERE user_id = $1 AND start_time >= $2 AND "
+                                   "stop_time <= $3 ORDER BY start_time, id LIMIT $4",
+                               p, true);
 }
 
 Expected<std::vector<float>> RecordStore::samples(int64_t record_id, int channel, int64_t first,
