@@ -539,7 +539,12 @@ TEST_F(CliRemoteTest, EverySubcommandHasHelp) {
                                                      {{"task", "cancel"}, "--url"},
                                                      {{"credits"}, "topup"},
                                                      {{"credits", "show"}, "--ledger"},
-                                                     {{"credits", "topup"}, "--reason"}}) {
+                                                     {{"credits", "topup"}, "--reason"},
+                                                     {{"record"}, "upload"},
+                                                     {{"record", "upload"}, "FILE"},
+                                                     {{"record", "list"}, "--min-score"},
+                                                     {{"record", "show"}, "--json"},
+                                                     {{"collect"}, "--data-dir"}}) {
     std::vector<std::string> args = cmd;
     args.push_back("--help");
     CliRun r = vigil(args, "");
@@ -722,6 +727,42 @@ TEST_F(CliRemoteTest, BaselineLibraryAndASensorsBaseline) {
   r = vigil({"baseline", "list"}, user_);
   EXPECT_EQ(r.out.find("daily"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("wave-week"), std::string::npos) << r.out;
+}
+
+// vigil record upload/list/show: each file stored or refused with the server's reason (exit 2
+// when any was refused), the list filtered, one record shown with its stages and channels.
+TEST_F(CliRemoteTest, RecordUploadListAndShow) {
+  auto named = client_->request(
+      http::verb::post, "/api/v1/users",
+      json::serialize(json::object{{"email", "alice@example.com"},
+                                   {"password", "alice-password-1"},
+                                   {"role", "user"},
+                                   {"username", "alice"}}),
+      {{"Authorization", "Bearer " + admin_}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(named.status, 201) << named.body;
+  const std::string data = std::string(VIGIL_TEST_DATA_DIR) + "/records/";
+  CliRun up = vigil({"record", "upload", data + "record_alice_night1.h5", data + "bad_not_hdf5.h5",
+                     data + "record_bob_night1.h5"},
+                    admin_);
+  EXPECT_EQ(up.exit_code, 2) << up.out << up.err;
+  EXPECT_NE(up.out.find("record_alice_night1.h5: record 1 of alice on dreem-0042"),
+            std::string::npos)
+      << up.out;
+  EXPECT_NE(up.err.find("not an HDF5 file"), std::string::npos) << up.err;
+  EXPECT_NE(up.err.find("no user has the username bob"), std::string::npos) << up.err;
+  EXPECT_EQ(vigil({"record", "upload", data + "record_bob_night1.h5"}, user_).exit_code, 2);
+
+  CliRun list = vigil({"record", "list", "--user", "alice", "--min-score", "90"}, user_);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("EFFICIENCY"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("record_alice_night1.h5"), std::string::npos) << list.out;
+  CliRun none = vigil({"record", "list", "--min-score", "99"}, user_);
+  EXPECT_EQ(none.out.find("record_alice_night1.h5"), std::string::npos) << none.out;
+  CliRun show = vigil({"record", "show", "1"}, user_);
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("F7_O1"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("stages:"), std::string::npos) << show.out;
+  EXPECT_EQ(vigil({"record", "show", "9"}, user_).exit_code, 2);
 }
 
 }  // namespace
