@@ -1,12 +1,10 @@
 // Sleep records in the console, end to end against a real `vigil serve`: users alice and bob get
-// the usernames their files carry (set in the server's SQLite database, as the users API of this
-// branch takes no username); bob's night is uploaded through the API, then an admin uploads a
+// the usernames their files carry (given by an admin, POST /api/v1/users); bob's night is uploaded through the API, then an admin uploads a
 // file the server refuses (its reason shows) and alice's night from the Records page, filters by
 // user (in the URL) and sees a filter's error beside its field; alice's record shows its fields,
 // its hypnogram and a signal viewer that reads downsampled ranges: zoom (buttons, keys, a
 // dragged stretch) asks for fewer samples a point, down to every sample, and pan moves the
 // range. Each page state passes axe (light and dark). Last, the admin deletes the record.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,12 +28,11 @@ async function accessible(what: string) {
   expect(await accessibilityViolations(page), what).toEqual([]);
 }
 
-// An account whose username is `name` (straight into the database).
+// An account whose username is `name`, as an admin makes it.
 async function account(name: string) {
   const u = await adminCall(server, "POST", "/api/v1/users",
-    JSON.stringify({ email: `${name}@example.com`, password: `${name}-password-1`, role: "user" }), json);
-  execFileSync("sqlite3", ["-cmd", ".timeout 5000", join(server.dataDir, "vigil.db"),
-    `UPDATE users SET username = '${name}' WHERE id = ${Number(u.id)}`]);
+    JSON.stringify({ email: `${name}@example.com`, password: `${name}-password-1`, role: "user", username: name }), json);
+  expect(u.username).toBe(name);
 }
 
 // The step of the last signal answer, as the page says it: 1 for "every sample".
