@@ -6,6 +6,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "auth/user_store.h"
 #include "core/ids.h"
 #include "core/json_text.h"
 #include "core/names.h"
@@ -181,21 +182,12 @@ Expected<int64_t> RecordStore::user_id(std::string_view user) {
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) return rows->get_int(0, 0);
   } else {
-    auto id = store::read_returning<std::optional<int64_t>>(
-        db_, [&](store::Session& s) { return user_by_name(s, user); });
-    if (!id.ok()) return id.status();
-    if (*id) return **id;
+    auto found = store::read_returning<auth::User>(
+        db_, [&](store::Session& s) { return auth::UserStore::get_by_username(s, user); });
+    if (found.ok()) return found->id;
+    if (found.status().code() != ErrorCode::kNotFound) return found.status();
   }
   return not_found("no user " + std::string(user));
-}
-
-Expected<std::optional<int64_t>> RecordStore::user_by_name(store::Session& s,
-                                                           std::string_view username) {
-  std::vector<Value> p{name_key(username)};
-  auto rows = s.query("SELECT id FROM users WHERE lower(username) = $1", p);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<int64_t>();
-  return std::optional<int64_t>(rows->get_int(0, 0));
 }
 
 Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta) {
@@ -219,13 +211,15 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     }
   }
   auto out = store::write_returning<Record>(db_, [&](store::Session& s) -> Expected<Record> {
-    auto user = user_by_name(s, f.user);
+    auto user = auth::UserStore::get_by_username(s, f.user);
+    if (user.status().code() == ErrorCode::kNotFound) {
+      return failed_precondition("no user has the username " + f.user);
+    }
     if (!user.ok()) return user.status();
-    if (!*user) return failed_precondition("no user has the username " + f.user);
     auto device = device_id_for(s, f.device);
     if (!device.ok()) return device.status();
     std::vector<Value> p{meta.sha256,
-                         **user,
+                         user->id,
                          f.user,
                          *device,
                          f.device,

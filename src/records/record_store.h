@@ -99,10 +99,6 @@ class RecordStore {
   // no account has it.
   Expected<int64_t> user_id(std::string_view user);
 
-  // A user's id by username (ignoring case); nullopt when none.
-  static Expected<std::optional<int64_t>> user_by_name(store::Session& s,
-                                                       std::string_view username);
-
  private:
   store::Database& db_;
 };
