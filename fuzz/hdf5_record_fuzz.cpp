@@ -1,9 +1,9 @@
 // Outside input: a sleep-record file, parsed as the server parses it — in a child process
 // (records::parse_in_child), because libhdf5 itself can crash or ask for petabytes on a
 // malformed file (this fuzzer found both within seconds in Debian's libhdf5 1.10.8). The child is
-// this same binary (LLVMFuzzerInitialize turns `<self> parse-record FILE --max-memory N` into
-// records::run_parse_record), so what is fuzzed is the whole path: the reader, the wire, the
-// parent's reading of a child that crashed, ran away or answered. Whatever the file, the answer
+// this same binary (LLVMFuzzerInitialize turns `<self> parse-record --serve --max-memory N`
+// into records::serve_parse_records), so what is fuzzed is the whole path: the reader, the wire,
+// the parent's reading of a child that crashed, ran away or answered. Whatever the file, the answer
 // is a record within the limits or a refusal that blames the file — never the server's error.
 #include <unistd.h>
 
@@ -16,9 +16,10 @@
 #include "records/record_parser.h"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  if (*argc >= 3 && std::strcmp((*argv)[1], "parse-record") == 0) {
-    const size_t memory = *argc >= 5 ? std::strtoull((*argv)[4], nullptr, 10) : 0;
-    std::_Exit(vigil::records::run_parse_record((*argv)[2], memory, STDOUT_FILENO));
+  if (*argc >= 5 && std::strcmp((*argv)[1], "parse-record") == 0 &&
+      std::strcmp((*argv)[2], "--serve") == 0) {
+    const size_t memory = std::strtoull((*argv)[4], nullptr, 10);
+    std::_Exit(vigil::records::serve_parse_records(STDIN_FILENO, STDOUT_FILENO, memory));
   }
   return 0;
 }

@@ -73,10 +73,23 @@ class _Records:
 
 
 def _cpu_s(pid):
-    """User + system seconds of a process and of its children it has waited for (the parser
-    children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """User + system seconds of a process, of the children it has waited for, and of its
+    children still running (the parser children it keeps between files), from /proc."""
+    def own(p):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    total = own(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                total += own(child)
+            except OSError:
+                pass  # it ended in between: now in the parent's children's time
+    return total
 
 
 def _quarantined(data_dir):
@@ -126,7 +139,10 @@ def s10(args):
         t0 = time.monotonic()
         for name in names:
             os.rename(staging / name, dropzone / name)
-        t1 = records.wait_for(stored + len(names), timeout=300.0)
+        # Polled every 20 ms, not 2: a list of up to 70 records asked for 500 times a second
+        # would take a good part of a core from the server it measures (20 ms is < 1 % of the
+        # batch's time).
+        t1 = records.wait_for(stored + len(names), timeout=300.0, interval=0.02)
         rate = len(names) / (t1 - t0)
         cpu_ms = (_cpu_s(server.proc.pid) - cpu0) * 1000.0 / len(names)
         ceiling = os.cpu_count() * 1000.0 / cpu_ms
@@ -144,9 +160,10 @@ def s10(args):
              "Latency: from the rename that completes the file to the first `GET "
              "/api/v1/records` (polled every 2 ms) that lists it; "
              f"{args.s10_runs} drops one after the other.",
-             f"Throughput: {args.s10_files} files renamed in at once, until the last is listed. "
-             "CPU a record: the server's user + system time and its parser children's over that "
-             "span (includes the polling GETs), per record; the ceiling is what the machine's "
+             f"Throughput: {args.s10_files} files renamed in at once, until the last is listed "
+             "(polled every 20 ms). CPU a record: the server's user + system time and its parser "
+             "children's (ended or still kept) over that span (includes the polling GETs), per "
+             "record; the ceiling is what the machine's "
              f"{os.cpu_count()} cores allow at that cost."]
     header = ["measure", "result", "goal", "met"]
     rows = [["drop → queryable, median (worst)", f"{median:.0f} ms ({worst:.0f} ms)",

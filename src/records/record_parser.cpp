@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <boost/json.hpp>
@@ -181,7 +182,10 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
 #endif
 #endif
 
-int run_parse_record(const std::string& path, size_t max_memory_bytes, int fd) {
+namespace {
+
+// The child's address-space cap, before it opens a file.
+size_t cap_memory(size_t max_memory_bytes) {
 #ifdef VIGIL_ASAN
   max_memory_bytes = 0;  // AddressSanitizer's shadow maps terabytes: a cap would stop it at once
 #endif
@@ -189,91 +193,227 @@ int run_parse_record(const std::string& path, size_t max_memory_bytes, int fd) {
     rlimit lim{max_memory_bytes, max_memory_bytes};
     ::setrlimit(RLIMIT_AS, &lim);
   }
+  return max_memory_bytes;
+}
+
+Status out_of_memory(size_t max_memory_bytes) {
+  return Status(
+      ErrorCode::kResourceExhausted,
+      "the file needs more than " + std::to_string(max_memory_bytes >> 20) + " MiB to parse");
+}
+
+Expected<RecordFile> read_guarded(const std::string& path, size_t max_memory_bytes) {
   try {
-    auto r = read_record_file(path);
-    if (!r.ok()) return write_all(fd, encode_refusal(r.status())) ? 0 : 1;
-    // The samples go out from where they are: no copy of the whole record into one buffer.
-    bool ok = write_all(fd, encode_header(*r));
-    for (const Channel& c : r->channels) ok = ok && write_all(fd, sample_bytes(c));
-    return ok ? 0 : 1;
+    return read_record_file(path);
   } catch (const std::bad_alloc&) {
-    return write_all(fd, encode_refusal(Status(ErrorCode::kResourceExhausted,
-                                               "the file needs more than " +
-                                                   std::to_string(max_memory_bytes >> 20) +
-                                                   " MiB to parse")))
-               ? 0
-               : 1;
+    return out_of_memory(max_memory_bytes);
   }
 }
 
-Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions& o) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+template <class T>
+bool write_value(int fd, T v) {
+  return write_all(fd, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+}
+
+// The answer for `r`; framed: its length (u64 LE) first. The samples go out from where they
+// are: no copy of the whole record into one buffer.
+bool write_answer(int fd, const Expected<RecordFile>& r, bool framed, size_t max_memory_bytes) {
+  try {
+    if (!r.ok()) {
+      const std::string refusal = encode_refusal(r.status());
+      return (!framed || write_value<uint64_t>(fd, refusal.size())) && write_all(fd, refusal);
+    }
+    const std::string header = encode_header(*r);
+    uint64_t size = header.size();
+    for (const Channel& c : r->channels) size += sample_bytes(c).size();
+    bool ok = (!framed || write_value(fd, size)) && write_all(fd, header);
+    for (const Channel& c : r->channels) ok = ok && write_all(fd, sample_bytes(c));
+    return ok;
+  } catch (const std::bad_alloc&) {
+    return write_answer(fd, out_of_memory(max_memory_bytes), framed, max_memory_bytes);
+  }
+}
+
+// Reads exactly `size` bytes; false at the end of the input or on an error.
+bool read_all(int fd, char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::read(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+constexpr uint32_t kMaxPathBytes = 1 << 16;
+
+}  // namespace
+
+int run_parse_record(const std::string& path, size_t max_memory_bytes, int fd) {
+  max_memory_bytes = cap_memory(max_memory_bytes);
+  return write_answer(fd, read_guarded(path, max_memory_bytes), false, max_memory_bytes) ? 0 : 1;
+}
+
+int serve_parse_records(int in_fd, int out_fd, size_t max_memory_bytes) {
+  max_memory_bytes = cap_memory(max_memory_bytes);
+  for (;;) {
+    uint32_t length = 0;
+    if (!read_all(in_fd, reinterpret_cast<char*>(&length), sizeof length)) return 0;  // done
+    if (length == 0 || length > kMaxPathBytes) return 1;
+    std::string path(length, '\0');
+    if (!read_all(in_fd, path.data(), length)) return 1;
+    const Expected<RecordFile> r = read_guarded(path, max_memory_bytes);
+    if (!write_answer(out_fd, r, true, max_memory_bytes)) return 1;
+    if (!r.ok()) return 0;  // a clean child for the next file
+  }
+}
+
+// A child process of the pool: its stdin is a socket (writing to a child that died is EPIPE,
+// not SIGPIPE), its stdout a pipe. Destroying it closes its stdin, which ends it at its next
+// read, and reaps it; kill() first for a child that may be busy.
+struct RecordParser::Child {
+  pid_t pid = -1;
+  int to = -1, from = -1;
+  int uses = 0;
+
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (to >= 0) ::close(to);
+    if (from >= 0) ::close(from);
+    reap();
+  }
+  void kill() {
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+  // Waits for the child to end; its wait status (0 when there was no child).
+  int reap() {
+    int status = 0;
+    if (pid > 0) {
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid = -1;
+    }
+    return status;
+  }
+};
+
+namespace {
+
+Expected<std::unique_ptr<RecordParser::Child>> start_child(const ParserOptions& o) {
+  auto child = std::make_unique<RecordParser::Child>();
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return Status(ErrorCode::kUnavailable, std::string("socketpair: ") + std::strerror(errno));
+  }
+  child->to = sv[0];
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(sv[1]);
     return Status(ErrorCode::kUnavailable, std::string("pipe: ") + std::strerror(errno));
   }
+  child->from = out[0];
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, sv[1], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   const std::string memory = std::to_string(o.max_memory_bytes);
-  std::vector<std::string> args{o.exe, "parse-record", path, "--max-memory", memory};
+  std::vector<std::string> args{o.exe, "parse-record", "--serve", "--max-memory", memory};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, o.exe.c_str(), &actions, nullptr, argv.data(), envp);
+  const int spawned =
+      ::posix_spawn(&child->pid, o.exe.c_str(), &actions, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
+  ::close(sv[1]);
+  ::close(out[1]);
   if (spawned != 0) {
-    ::close(pipe_fds[0]);
+    child->pid = -1;
     return Status(ErrorCode::kUnavailable,
                   "cannot start the record parser " + o.exe + ": " + std::strerror(spawned));
   }
-  // Read everything until the child closes its end, or until the deadline: into the answer's
-  // buffer directly, grown as the file's size suggests (the samples are about 1.1x a
-  // gzip-compressed file), through a pipe of 1 MiB where the system allows (fewer wake-ups).
-  ::fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
-  const size_t cap = o.limits.max_samples * sizeof(float) + kMaxHeaderBytes;
-  const auto deadline = std::chrono::steady_clock::now() + o.timeout;
-  std::error_code size_error;
-  const auto file_size = std::filesystem::file_size(path, size_error);
-  size_t size = std::min<size_t>(cap, size_error ? (1 << 20) : file_size + file_size / 4 + 4096);
-  auto wire = std::make_unique_for_overwrite<char[]>(size);  // not zeroed: read() fills it
-  size_t got = 0;
-  bool timed_out = false, too_big = false;
-  for (;;) {
+  // The answers come through a pipe of 1 MiB where the system allows (fewer wake-ups).
+  ::fcntl(child->from, F_SETPIPE_SZ, 1 << 20);
+  return child;
+}
+
+enum class ReadEnd { kDone, kClosed, kTimedOut };
+
+// Reads exactly `size` bytes from `fd` before `deadline`.
+ReadEnd read_until(int fd, char* data, size_t size,
+                   std::chrono::steady_clock::time_point deadline) {
+  while (size > 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{pipe_fds[0], POLLIN, 0};
+    if (left.count() <= 0) return ReadEnd::kTimedOut;
+    pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
-    if (got == size) {
-      if (size >= cap) {
-        too_big = true;
-        break;
-      }
-      size = std::min(cap, size * 2);
-      auto bigger = std::make_unique_for_overwrite<char[]>(size);
-      std::memcpy(bigger.get(), wire.get(), got);
-      wire = std::move(bigger);
-    }
-    const ssize_t n = ::read(pipe_fds[0], wire.get() + got, size - got);
+    const ssize_t n = ::read(fd, data, size);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
+    if (n <= 0) return ReadEnd::kClosed;
+    data += n;
+    size -= static_cast<size_t>(n);
   }
-  ::close(pipe_fds[0]);
-  if (timed_out || too_big) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  return ReadEnd::kDone;
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
   }
-  if (timed_out) {
+  return true;
+}
+
+}  // namespace
+
+RecordParser::RecordParser(ParserOptions options) : options_(std::move(options)) {}
+
+RecordParser::~RecordParser() = default;
+
+Expected<RecordFile> RecordParser::parse_in(Child& child, const std::string& path, bool& reusable,
+                                            bool& ended) {
+  reusable = ended = false;
+  const auto& o = options_;
+  if (path.empty() || path.size() > kMaxPathBytes) {
+    return Status(ErrorCode::kInvalidArgument, "the file's path is empty or too long");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + o.timeout;
+  std::string request(sizeof(uint32_t), '\0');
+  const auto length = static_cast<uint32_t>(path.size());
+  std::memcpy(request.data(), &length, sizeof length);
+  request += path;
+  uint64_t size = 0;
+  ReadEnd end = ReadEnd::kClosed;
+  std::unique_ptr<char[]> wire;
+  bool too_big = false;
+  if (send_all(child.to, request)) {
+    end = read_until(child.from, reinterpret_cast<char*>(&size), sizeof size, deadline);
+    const size_t cap = o.limits.max_samples * sizeof(float) + kMaxHeaderBytes;
+    if (end == ReadEnd::kDone && size > cap) {
+      too_big = true;
+    } else if (end == ReadEnd::kDone) {
+      wire = std::make_unique_for_overwrite<char[]>(size);  // not zeroed: read() fills it
+      end = read_until(child.from, wire.get(), size, deadline);
+    }
+  }
+  if (end == ReadEnd::kDone && !too_big) {
+    auto r = decode_record(std::string_view(wire.get(), size), o.limits);
+    reusable = r.ok() && ++child.uses < o.max_uses;
+    return r;
+  }
+  if (end == ReadEnd::kTimedOut || too_big) child.kill();
+  const int status = child.reap();
+  ended = end == ReadEnd::kClosed;
+  if (end == ReadEnd::kTimedOut) {
     return Status(
         ErrorCode::kInvalidArgument,
         "the parser took longer than " + std::to_string(o.timeout.count()) + " ms on this file");
@@ -284,13 +424,47 @@ Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions
         ErrorCode::kInvalidArgument,
         "the parser crashed (signal " + std::to_string(WTERMSIG(status)) + ") on this file");
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == 127) return Status(ErrorCode::kUnavailable, "the record parser did not start");
-    return Status(ErrorCode::kInvalidArgument,
-                  "the parser failed (exit " + std::to_string(code) + ") on this file");
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 127) return Status(ErrorCode::kUnavailable, "the record parser did not start");
+  return Status(ErrorCode::kInvalidArgument,
+                "the parser failed (exit " + std::to_string(code) + ") on this file");
+}
+
+Expected<RecordFile> RecordParser::parse(const std::string& path) {
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Child> child;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        child = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!child) {
+      auto started = start_child(options_);
+      if (!started.ok()) return started.status();
+      child = std::move(*started);
+      ++started_;
+    }
+    const bool fresh = child->uses == 0;
+    bool reusable = false, ended = false;
+    auto r = parse_in(*child, path, reusable, ended);
+    if (reusable) {
+      std::lock_guard lock(mu_);
+      if (idle_.size() < options_.max_idle) idle_.push_back(std::move(child));
+    }
+    child.reset();  // (outside the lock: ending a child waits for it)
+    // A child that ended without an answer after other files may have been damaged by one of
+    // them: this file gets one more try in a clean child before it is blamed.
+    if (ended && !fresh && attempt == 0) continue;
+    return r;
   }
-  return decode_record(std::string_view(wire.get(), got), o.limits);
+}
+
+Expected<RecordFile> parse_in_child(const std::string& path, const ParserOptions& options) {
+  ParserOptions once = options;
+  once.max_idle = 0;
+  return RecordParser(std::move(once)).parse(path);
 }
 
 }  // namespace vigil::records

@@ -70,6 +70,13 @@ class ChildTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// A script body that answers the first request as a parser child does: the line `message` (sh
+// expands it) in a frame, its length as a u64 LE first (under 256 bytes here).
+std::string answer(const std::string& message) {
+  return "msg=\"" + message + "\"\n" +
+         R"(printf "\\$(printf %03o $((${#msg} + 1)))\\0\\0\\0\\0\\0\\0\\0%s\\n" "$msg")";
+}
+
 TEST_F(ChildTest, ACrashASlowChildAndARefusalAreTheFilesFault) {
   auto crashed = parse_in_child("f.h5", {.exe = script("crash", "kill -SEGV $$")});
   EXPECT_EQ(crashed.status().code(), ErrorCode::kInvalidArgument);
@@ -77,14 +84,18 @@ TEST_F(ChildTest, ACrashASlowChildAndARefusalAreTheFilesFault) {
   auto slow = parse_in_child(
       "f.h5", {.exe = script("slow", "exec sleep 10"), .timeout = std::chrono::milliseconds(200)});
   EXPECT_EQ(slow.status().message(), "the parser took longer than 200 ms on this file");
-  auto refused =
-      parse_in_child("f.h5", {.exe = script("refuse", "echo 'error 2 attribute user is missing'")});
+  auto refused = parse_in_child(
+      "f.h5", {.exe = script("refuse", answer("error 2 attribute user is missing"))});
   EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(refused.status().message(), "attribute user is missing");
   auto failed = parse_in_child("f.h5", {.exe = script("fail", "exit 3")});
   EXPECT_EQ(failed.status().message(), "the parser failed (exit 3) on this file");
-  auto args = parse_in_child("f.h5", {.exe = script("args", "echo \"error 2 $1 $2 $3 $4\"")});
-  EXPECT_EQ(args.status().message(), "parse-record f.h5 --max-memory 2147483648");
+  auto args = parse_in_child("f.h5", {.exe = script("args", answer("error 2 $1 $2 $3 $4"))});
+  EXPECT_EQ(args.status().message(), "parse-record --serve --max-memory 2147483648");
+  // A frame longer than any record within the limits is not read.
+  auto huge = parse_in_child("f.h5", {.exe = script("huge", "printf xxxxxxxx; sleep 10")});
+  EXPECT_EQ(huge.status().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(huge.status().message(), "the parsed record is too large");
 }
 
 TEST_F(ChildTest, AParserThatCannotStartIsTheServersFault) {

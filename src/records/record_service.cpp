@@ -71,7 +71,7 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
     }
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(request.path, ec);
-    auto file = parse_in_child(request.path, parser_);
+    auto file = parser_.parse(request.path);
     if (!file.ok()) return file.status();
     return store_.insert(*file, {.sha256 = *sha,
                                  .file_name = request.file_name,

@@ -1,7 +1,8 @@
 // RecordService: the one path a sleep-record file takes into the store, whether the collector
 // found it in the drop folder or it was uploaded (POST /api/v1/records): hash it, parse it in a
-// child process (record_parser.h, decision 0020), store it (record_store.h). And what serving
-// needs beyond the store: a channel's samples downsampled to their min/max envelope.
+// child process (record_parser.h, decision 0020; the service keeps them between files), store it
+// (record_store.h). And what serving needs beyond the store: a channel's samples downsampled to
+// their min/max envelope.
 //
 // Thread-safe: any number of ingests run at once (each parses in its own child; SQLite
 // serialises their writes). Every method blocks: never call one on an I/O thread.
@@ -75,11 +76,11 @@ class RecordService {
   std::function<void(const Record&)> on_stored;
 
   RecordStore& store() { return store_; }
-  const ParserOptions& parser() const { return parser_; }
+  const ParserOptions& parser() const { return parser_.options(); }
 
  private:
   RecordStore store_;
-  ParserOptions parser_;
+  RecordParser parser_;
   RecordMetrics metrics_;
 };
 
