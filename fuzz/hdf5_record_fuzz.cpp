@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok()) {
     if (r->user.empty() || r->hypnogram.size() > limits.max_epochs) __builtin_trap();
     size_t samples = 0;
-    for (const auto& c : r->channels) samples += c.samples.size();
+    for (const auto& c : r->channels) samples += c.length();
     if (samples > limits.max_samples || r->channels.size() > limits.max_channels) __builtin_trap();
   } else if (r.status().code() != vigil::ErrorCode::kInvalidArgument &&
              r.status().code() != vigil::ErrorCode::kResourceExhausted) {

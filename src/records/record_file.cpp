@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "records/hdf5_handle.h"
+#include "records/signal_codec.h"
 
 namespace vigil::records {
 
@@ -209,7 +211,49 @@ Status read_hypnogram(hid_t file, RecordFile& r, const RecordLimits& limits) {
   return {};
 }
 
-Status read_signals(hid_t file, RecordFile& r, const RecordLimits& limits) {
+// The dataset's own chunks as stored chunks, when they are float32 LE in 1-D chunks of at most
+// kMaxSignalChunkSamples with HDF5's deflate filter alone, each present and applied; false when
+// they are not (the caller reads the samples instead).
+Expected<bool> keep_file_chunks(hid_t d, size_t n, const std::string& path, Channel& c) {
+  Handle plist(H5Dget_create_plist(d), H5Pclose);
+  if (n == 0 || !plist.ok() || H5Pget_layout(plist.get()) != H5D_CHUNKED) return false;
+  hsize_t dim = 0;
+  if (H5Pget_chunk(plist.get(), 1, &dim) != 1 || dim == 0 || dim > kMaxSignalChunkSamples ||
+      H5Pget_nfilters(plist.get()) != 1) {
+    return false;
+  }
+  unsigned flags = 0;
+  size_t values = 0;
+  if (H5Pget_filter2(plist.get(), 0, &flags, &values, nullptr, 0, nullptr, nullptr) !=
+      H5Z_FILTER_DEFLATE) {
+    return false;
+  }
+  Handle type(H5Dget_type(d), H5Tclose);
+  if (!type.ok() || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0) return false;
+  const hsize_t most = dim * sizeof(float) * 2 + 4096;  // deflate never grows data that much
+  std::vector<std::string> chunks;
+  std::string raw;
+  for (hsize_t first = 0; first < n; first += dim) {
+    hsize_t stored = 0;
+    // An unallocated chunk (fill values) has no bytes to keep.
+    if (H5Dget_chunk_storage_size(d, &first, &stored) < 0 || stored == 0) return false;
+    if (stored > most) return bad(path + " cannot be read (damaged or truncated)");
+    raw.resize(stored);
+    uint32_t skipped = 0;
+    if (H5Dread_chunk(d, H5P_DEFAULT, &first, &skipped, raw.data()) < 0) {
+      return bad(path + " cannot be read (damaged or truncated)");
+    }
+    if (skipped != 0) return false;  // stored without its filter
+    auto kept = keep_zlib_chunk(raw, static_cast<uint32_t>(std::min<hsize_t>(dim, n - first)),
+                                static_cast<uint32_t>(dim));
+    if (!kept.ok()) return bad(path + " cannot be read (damaged or truncated)");
+    chunks.push_back(std::move(*kept));
+  }
+  c.chunks = std::move(chunks);
+  return true;
+}
+
+Status read_signals(hid_t file, RecordFile& r, const RecordLimits& limits, bool keep_chunks) {
   if (H5Lexists(file, "signals", H5P_DEFAULT) <= 0) return {};  // a record without signals
   Handle signals(H5Gopen2(file, "signals", H5P_DEFAULT), H5Gclose);
   if (!signals.ok()) return bad("signals is not a group");
@@ -246,6 +290,14 @@ Status read_signals(hid_t file, RecordFile& r, const RecordLimits& limits) {
       auto n = length_of(d.get(), path, limits.max_samples - samples);
       if (!n.ok()) return n.status();
       samples += *n;
+      if (keep_chunks) {
+        auto kept = keep_file_chunks(d.get(), *n, path, c);
+        if (!kept.ok()) return kept.status();
+        if (*kept) {
+          r.channels.push_back(std::move(c));
+          continue;
+        }
+      }
       c.samples.resize(*n);
       if (*n > 0 &&
           H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.samples.data()) < 0) {
@@ -259,7 +311,15 @@ Status read_signals(hid_t file, RecordFile& r, const RecordLimits& limits) {
 
 }  // namespace
 
-Expected<RecordFile> read_record_file(const std::string& path, const RecordLimits& limits) {
+size_t Channel::length() const {
+  if (chunks.empty()) return samples.size();
+  size_t n = 0;
+  for (const std::string& k : chunks) n += signal_chunk_count(k);
+  return n;
+}
+
+Expected<RecordFile> read_record_file(const std::string& path, const RecordLimits& limits,
+                                      bool keep_chunks) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return not_found("no file " + path);
   std::lock_guard lock(hdf5_lock());
@@ -284,7 +344,7 @@ Expected<RecordFile> read_record_file(const std::string& path, const RecordLimit
   }
   VIGIL_RETURN_IF_ERROR(take_required(r));
   VIGIL_RETURN_IF_ERROR(read_hypnogram(file.get(), r, limits));
-  VIGIL_RETURN_IF_ERROR(read_signals(file.get(), r, limits));
+  VIGIL_RETURN_IF_ERROR(read_signals(file.get(), r, limits, keep_chunks));
   return r;
 }
 

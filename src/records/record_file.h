@@ -29,6 +29,11 @@ struct Channel {
   double fs = 0;         // samples per second
   std::string unit;
   std::vector<float> samples;
+  // Or, when the file's own chunks were kept (read_record_file with keep_chunks): its samples
+  // as stored chunks (signal_codec.h), in order; samples is then empty.
+  std::vector<std::string> chunks;
+
+  size_t length() const;  // its samples: samples.size() or the chunks' counts summed
 };
 
 struct RecordFile {
@@ -57,6 +62,10 @@ inline constexpr int64_t kEpochSeconds = 30;
 // missing or mistyped one.
 Status take_required(RecordFile& r);
 
-Expected<RecordFile> read_record_file(const std::string& path, const RecordLimits& limits = {});
+// keep_chunks: a channel whose dataset is float32 in 1-D chunks compressed by HDF5's gzip filter
+// alone (the devices' files) comes back as those chunks, each checked to inflate whole but not
+// kept inflated (decision 0022); any other channel comes back as samples.
+Expected<RecordFile> read_record_file(const std::string& path, const RecordLimits& limits = {},
+                                      bool keep_chunks = false);
 
 }  // namespace vigil::records

@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "records/signal_codec.h"
+
 namespace vigil::records {
 namespace json = boost::json;
 
@@ -57,11 +59,17 @@ std::string encode_header(const RecordFile& r) {
   for (int8_t s : r.hypnogram) hypnogram.push_back(s);
   json::array channels;
   for (const Channel& c : r.channels) {
-    channels.push_back(json::object{{"modality", c.modality},
-                                    {"name", c.name},
-                                    {"fs", c.fs},
-                                    {"unit", c.unit},
-                                    {"samples", c.samples.size()}});
+    json::object o{{"modality", c.modality},
+                   {"name", c.name},
+                   {"fs", c.fs},
+                   {"unit", c.unit},
+                   {"samples", c.length()}};
+    if (!c.chunks.empty()) {
+      json::array sizes;
+      for (const std::string& k : c.chunks) sizes.push_back(k.size());
+      o["chunks"] = std::move(sizes);
+    }
+    channels.push_back(std::move(o));
   }
   std::string out = json::serialize(json::object{{"attributes", std::move(attributes)},
                                                  {"hypnogram", std::move(hypnogram)},
@@ -70,15 +78,22 @@ std::string encode_header(const RecordFile& r) {
   return out;
 }
 
-std::string_view sample_bytes(const Channel& c) {
-  return {reinterpret_cast<const char*>(c.samples.data()), c.samples.size() * sizeof(float)};
+// Calls out(bytes) for each piece of the channel's part of the body: its samples, or its
+// chunks one after the other.
+template <class Out>
+void for_each_part(const Channel& c, Out out) {
+  if (c.chunks.empty()) {
+    out(std::string_view(reinterpret_cast<const char*>(c.samples.data()),
+                         c.samples.size() * sizeof(float)));
+  }
+  for (const std::string& k : c.chunks) out(std::string_view(k));
 }
 
 }  // namespace
 
 std::string encode_record(const RecordFile& r) {
   std::string out = encode_header(r);
-  for (const Channel& c : r.channels) out += sample_bytes(c);
+  for (const Channel& c : r.channels) for_each_part(c, [&](std::string_view b) { out += b; });
   return out;
 }
 
@@ -140,7 +155,8 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
     r.hypnogram.push_back(static_cast<int8_t>(s.get_int64()));
   }
   if (channels->size() > limits.max_channels) return bad_wire("too many channels");
-  size_t total = 0;
+  size_t total = 0, body_bytes = 0;
+  std::vector<std::vector<size_t>> chunk_sizes;  // a channel's kept chunks' byte lengths
   for (const auto& c : *channels) {
     const json::object* co = c.if_object();
     if (!co || !co->contains("modality") || !co->contains("name") || !co->contains("fs") ||
@@ -160,16 +176,47 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
                std::string(name.get_string()),
                fs.to_number<double>(),
                std::string(unit.get_string()),
+               {},
                {}};
     if (!(ch.fs > 0) || !std::isfinite(ch.fs)) return bad_wire("a channel's fs is not above 0");
-    ch.samples.resize(n);
+    std::vector<size_t> sizes;
+    if (const json::value* chunks = co->if_contains("chunks")) {
+      if (!chunks->is_array() || chunks->get_array().size() > n) return bad_wire("bad chunks");
+      for (const auto& k : chunks->get_array()) {
+        if (!k.is_uint64() && !k.is_int64()) return bad_wire("a chunk's length is no number");
+        const uint64_t bytes = k.to_number<uint64_t>();
+        if (bytes < 12 || bytes > kMaxSignalChunkSamples * 8 + 8192) {
+          return bad_wire("a chunk's length is out of range");
+        }
+        body_bytes += bytes;
+        sizes.push_back(bytes);
+      }
+    } else {
+      body_bytes += n * sizeof(float);
+      ch.samples.resize(n);
+    }
+    chunk_sizes.push_back(std::move(sizes));
     r.channels.push_back(std::move(ch));
   }
   std::string_view body = wire.substr(eol + 1);
-  if (body.size() != total * sizeof(float)) return bad_wire("the samples' length differs");
-  for (Channel& c : r.channels) {
-    std::memcpy(c.samples.data(), body.data(), c.samples.size() * sizeof(float));
-    body.remove_prefix(c.samples.size() * sizeof(float));
+  if (body.size() != body_bytes) return bad_wire("the samples' length differs");
+  for (size_t i = 0; i < r.channels.size(); ++i) {
+    Channel& c = r.channels[i];
+    if (chunk_sizes[i].empty()) {
+      std::memcpy(c.samples.data(), body.data(), c.samples.size() * sizeof(float));
+      body.remove_prefix(c.samples.size() * sizeof(float));
+      continue;
+    }
+    size_t counted = 0;
+    for (size_t bytes : chunk_sizes[i]) {
+      c.chunks.emplace_back(body.substr(0, bytes));
+      body.remove_prefix(bytes);
+      const uint32_t in_chunk = signal_chunk_count(c.chunks.back());
+      if (in_chunk == 0 || in_chunk > kMaxSignalChunkSamples) return bad_wire("a bad chunk");
+      counted += in_chunk;
+    }
+    const uint64_t n = (*channels)[i].at("samples").to_number<uint64_t>();
+    if (counted != n) return bad_wire("a channel's chunks hold other than its samples");
   }
   return r;
 }
@@ -204,7 +251,7 @@ Status out_of_memory(size_t max_memory_bytes) {
 
 Expected<RecordFile> read_guarded(const std::string& path, size_t max_memory_bytes) {
   try {
-    return read_record_file(path);
+    return read_record_file(path, {}, /*keep_chunks=*/true);
   } catch (const std::bad_alloc&) {
     return out_of_memory(max_memory_bytes);
   }
@@ -225,9 +272,12 @@ bool write_answer(int fd, const Expected<RecordFile>& r, bool framed, size_t max
     }
     const std::string header = encode_header(*r);
     uint64_t size = header.size();
-    for (const Channel& c : r->channels) size += sample_bytes(c).size();
+    for (const Channel& c : r->channels)
+      for_each_part(c, [&](std::string_view b) { size += b.size(); });
     bool ok = (!framed || write_value(fd, size)) && write_all(fd, header);
-    for (const Channel& c : r->channels) ok = ok && write_all(fd, sample_bytes(c));
+    for (const Channel& c : r->channels) {
+      for_each_part(c, [&](std::string_view b) { ok = ok && write_all(fd, b); });
+    }
     return ok;
   } catch (const std::bad_alloc&) {
     return write_answer(fd, out_of_memory(max_memory_bytes), framed, max_memory_bytes);

@@ -44,6 +44,33 @@ TEST(RecordParserTest, TheWireCarriesARecordWhole) {
   EXPECT_FALSE(decode_record(wire, {.max_samples = 1000}).ok());
 }
 
+TEST(RecordParserTest, TheWireCarriesKeptChunksAsTheyAre) {
+  auto r = read_record_file(data("record_bob_night1.h5"), {}, /*keep_chunks=*/true);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_FALSE(r->channels.empty());
+  const std::string wire = encode_record(*r);
+  auto back = decode_record(wire);
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  for (size_t i = 0; i < r->channels.size(); ++i) {
+    EXPECT_TRUE(back->channels[i].samples.empty());
+    EXPECT_EQ(back->channels[i].chunks, r->channels[i].chunks);
+    EXPECT_EQ(back->channels[i].length(), r->channels[i].length());
+  }
+  EXPECT_FALSE(decode_record(wire.substr(0, wire.size() - 1)).ok());
+  // A channel whose chunks hold other than its samples is refused.
+  const size_t at = wire.find("\"samples\":");
+  ASSERT_NE(at, std::string::npos);
+  std::string miscounted = wire;
+  miscounted.insert(at + 10, "1");
+  EXPECT_FALSE(decode_record(miscounted).ok());
+  // So is a chunk length out of range.
+  const size_t sizes = wire.find("\"chunks\":[");
+  ASSERT_NE(sizes, std::string::npos);
+  std::string tiny = wire;
+  tiny.insert(sizes + 10, "3,");
+  EXPECT_FALSE(decode_record(tiny).ok());
+}
+
 TEST(RecordParserTest, ARefusalKeepsItsReason) {
   auto s = decode_record(encode_refusal(invalid_field("file", "attribute user\nis missing")));
   EXPECT_EQ(s.status().code(), ErrorCode::kInvalidArgument);

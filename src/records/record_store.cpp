@@ -203,6 +203,12 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
   };
   std::vector<Chunk> chunks;
   for (size_t c = 0; c < f.channels.size(); ++c) {
+    int64_t at = 0;
+    for (const std::string& kept : f.channels[c].chunks) {  // the file's own, as they are
+      const int64_t n = signal_chunk_count(kept);
+      chunks.push_back({static_cast<int>(c), at, n, kept});
+      at += n;
+    }
     const std::vector<float>& x = f.channels[c].samples;
     for (size_t first = 0; first < x.size(); first += kSignalChunkSamples) {
       const size_t n = std::min(kSignalChunkSamples, x.size() - first);
@@ -262,13 +268,8 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     const int64_t record_id = id->get_int(0, 0);
     for (size_t c = 0; c < f.channels.size(); ++c) {
       const Channel& ch = f.channels[c];
-      std::vector<Value> q{record_id,
-                           static_cast<int64_t>(c),
-                           ch.modality,
-                           ch.name,
-                           ch.fs,
-                           ch.unit,
-                           static_cast<int64_t>(ch.samples.size())};
+      std::vector<Value> q{record_id, static_cast<int64_t>(c),          ch.modality, ch.name, ch.fs,
+                           ch.unit,   static_cast<int64_t>(ch.length())};
       VIGIL_RETURN_IF_ERROR(
           s.exec("INSERT INTO record_channels (record_id, idx, modality, name, fs, unit, samples) "
                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",

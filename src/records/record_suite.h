@@ -3,13 +3,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
 #include "records/record_store.h"
+#include "records/signal_codec.h"
 #include "support/backends.h"
 
 namespace vigil::records::testing {
@@ -218,7 +221,43 @@ TYPED_TEST_P(RecordSuite, ConcurrentInsertsOfOneNewDeviceRegisterItOnce) {
   EXPECT_EQ(devices->get_int(0, 0), 1);
 }
 
+// A channel handed over as a file's own compressed chunks (7 000 samples a chunk, the last one
+// short) is stored as they are and read back by range like any other.
+TYPED_TEST_P(RecordSuite, AFilesOwnChunksAreStoredAsTheyAreAndReadByRange) {
+  RecordFile f = sample_record("bob", "dreem-8", 1'700'100'000, 120);
+  Channel& c = f.channels[0];  // 30 000 samples
+  const std::vector<float> x = c.samples;
+  for (size_t first = 0; first < x.size(); first += 7000) {
+    std::vector<float> whole(7000, 0.0f);
+    std::copy(x.begin() + first, x.begin() + std::min(x.size(), first + 7000), whole.begin());
+    uLongf size = compressBound(7000 * sizeof(float));
+    std::string z(size, '\0');
+    ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &size,
+                        reinterpret_cast<const Bytef*>(whole.data()), 7000 * sizeof(float), 4),
+              Z_OK);
+    z.resize(size);
+    auto kept =
+        keep_zlib_chunk(z, static_cast<uint32_t>(std::min<size_t>(7000, x.size() - first)), 7000);
+    ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+    c.chunks.push_back(std::move(*kept));
+  }
+  c.samples.clear();
+  auto r = this->put(f, "bb02");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->channels[0].samples, 30'000);
+  auto all = this->store_->samples(r->id, 0, 0, 30'000);
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  EXPECT_TRUE(*all == x);
+  auto part = this->store_->samples(r->id, 0, 6'990, 28'010);  // four chunks, two cut
+  ASSERT_TRUE(part.ok()) << part.status().to_string();
+  EXPECT_TRUE(*part == std::vector<float>(x.begin() + 6'990, x.begin() + 28'010));
+  auto tail = this->store_->samples(r->id, 0, 29'999, 40'000);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail, std::vector<float>{x.back()});
+}
+
 REGISTER_TYPED_TEST_SUITE_P(RecordSuite, ARecordKeepsEveryFieldItsHypnogramAndItsSamples,
+                            AFilesOwnChunksAreStoredAsTheyAreAndReadByRange,
                             UnknownUsersDuplicatesAndBadDevicesAreRefused,
                             ListsFilterAndPageNewestFirst,
                             ConcurrentInsertsOfOneNewDeviceRegisterItOnce);

@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include <filesystem>
+#include <fstream>
+
+#include "records/signal_codec.h"
 
 namespace vigil::records {
 namespace {
@@ -98,6 +103,54 @@ TEST_F(RecordWriterTest, TheSharedGoodFilesSurviveAWriteBack) {
     ASSERT_TRUE(again.ok()) << again.status().to_string();
     expect_same(*again, *original);
   }
+}
+
+// Read with keep_chunks, a gzip-compressed channel comes back as the file's own chunks (decoding
+// to the same samples) and an uncompressed one as samples; a chunk damaged inside the file is
+// refused, not kept.
+TEST_F(RecordWriterTest, GzippedChannelsAreKeptAsTheFilesChunks) {
+  const RecordFile r = small_record();
+  ASSERT_TRUE(write_record_file(path("plain.h5"), r).ok());
+  auto plain = read_record_file(path("plain.h5"), {}, true);
+  ASSERT_TRUE(plain.ok()) << plain.status().to_string();
+  for (const Channel& c : plain->channels) EXPECT_TRUE(c.chunks.empty()) << c.name;
+  ASSERT_TRUE(write_record_file(path("gz.h5"), r, {.gzip_level = 6}).ok());
+  auto gz = read_record_file(path("gz.h5"), {}, true);
+  ASSERT_TRUE(gz.ok()) << gz.status().to_string();
+  ASSERT_EQ(gz->channels.size(), r.channels.size());
+  for (size_t i = 0; i < r.channels.size(); ++i) {
+    const Channel& c = gz->channels[i];
+    EXPECT_TRUE(c.samples.empty());
+    ASSERT_FALSE(c.chunks.empty()) << c.name;
+    EXPECT_EQ(c.length(), r.channels[i].samples.size());
+    std::vector<float> back;
+    for (const std::string& k : c.chunks) ASSERT_TRUE(decode_signal_chunk(k, back).ok());
+    EXPECT_TRUE(back == r.channels[i].samples) << c.name;
+  }
+  // Flip a byte in the middle of eeg/F7_O1's (only) chunk.
+  haddr_t address = 0;
+  hsize_t size = 0;
+  {
+    const hid_t f = H5Fopen(path("gz.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hid_t d = H5Dopen2(f, "signals/eeg/F7_O1", H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    const hsize_t first = 0;
+    unsigned mask = 0;
+    ASSERT_GE(H5Dget_chunk_info_by_coord(d, &first, &mask, &address, &size), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+  }
+  {
+    std::fstream file(path("gz.h5"), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(address + size / 2));
+    const char c = static_cast<char>(file.get() ^ 0x5a);
+    file.seekp(static_cast<std::streamoff>(address + size / 2));
+    file.put(c);
+  }
+  auto damaged = read_record_file(path("gz.h5"), {}, true);
+  EXPECT_EQ(damaged.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(damaged.status().message(), "signals/eeg/F7_O1 cannot be read (damaged or truncated)");
 }
 
 TEST_F(RecordWriterTest, ARecordWithoutSignalsOrHypnogramIsWritten) {
