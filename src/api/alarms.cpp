@@ -164,10 +164,7 @@ class AlarmHandlers {
     auto report = read_report(*ex);
     if (!report) return;
     off_io(*d_.blocking, ex, [d = d_, r = std::move(*report)](net::Exchange& ex) mutable {
-      auto watchdog = d.watchdogs->get_by_user(ex.principal()->user_id);
-      if (watchdog.status().code() == ErrorCode::kNotFound) {
-        return ex.respond_problem(status::forbidden, "the caller is no enrolled watchdog");
-      }
+      auto watchdog = d.watchdogs->get_caller(ex.principal()->user_id);
       if (!watchdog.ok()) return respond_status(ex, watchdog.status());
       r.device_id = watchdog->device_id;
       r.watchdog_id = watchdog->id;

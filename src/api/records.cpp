@@ -202,12 +202,19 @@ class RecordHandlers {
     }
     std::string name = ex->query("name").value_or("upload.h5");
     off_io(*d_.blocking, ex, [d = d_, name](net::Exchange& ex) {
+      int64_t only_device = 0;
+      if (ex.principal()->role == "watchdog") {
+        auto w = d.watchdogs->get_caller(ex.principal()->user_id);
+        if (!w.ok()) return respond_status(ex, w.status());
+        only_device = w->device_id;
+      }
       auto path = write_upload(d.upload_dir, ex.request().body());
       if (!path.ok()) return respond_status(ex, path.status());
       auto r = d.records->ingest({.path = *path,
                                   .file_name = name,
                                   .source = "upload",
-                                  .by_user = ex.principal()->user_id});
+                                  .by_user = ex.principal()->user_id,
+                                  .only_device = only_device});
       ::unlink(path->c_str());
       if (!r.ok()) return respond_ingest_error(ex, r.status());
       respond_created(ex, "/api/v1/records/" + std::to_string(r->id), record_json(*r));
@@ -431,13 +438,16 @@ net::RouteSpec upload_spec(int64_t max_bytes) {
   return {.operation_id = "uploadRecord",
           .summary =
               "Upload a sleep-record file (HDF5): parsed in a child process and stored as the "
-              "collector stores a dropped one",
+              "collector stores a dropped one. A watchdog uploads its own device's files only",
           .tag = "records",
           .action = "records.write",
           .params = {{"name", "query", "The file's name, kept with the record"}},
           .request_schema = json::object{{"type", "string"}, {"format", "binary"}},
           .request_content_type = "application/octet-stream",
           .responses = {{201, "The record", record_schema(false)},
+                        problem_response(403,
+                                         "A watchdog sent another device's file, or the "
+                                         "caller is no enrolled watchdog"),
                         problem_response(409, "This file is stored already (names the record)"),
                         problem_response(413, "Larger than collector.max_upload_mb"),
                         problem_response(422, "Not a record, or its user is unknown: the reason")},

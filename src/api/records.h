@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/blocking_pool.h"
+#include "fleet/watchdogs.h"
 #include "net/router.h"
 #include "records/record_service.h"
 
@@ -15,6 +16,7 @@ namespace vigil::api {
 
 struct RecordDeps {
   records::RecordService* records = nullptr;
+  fleet::WatchdogService* watchdogs = nullptr;  // a watchdog uploads its own device's records
   BlockingPool* blocking = nullptr;
   std::string upload_dir;  // where an uploaded body is written for the parser (made at start)
   int64_t max_upload_bytes = 256 << 20;

@@ -285,10 +285,7 @@ class TelemetryHandlers {
       if (!batch.ok()) return respond_status(ex, batch.status());
       int64_t only_device = 0;
       if (ex.principal()->role == "watchdog") {
-        auto w = d.watchdogs->get_by_user(ex.principal()->user_id);
-        if (w.status().code() == ErrorCode::kNotFound) {
-          return ex.respond_problem(status::forbidden, "the caller is no enrolled watchdog");
-        }
+        auto w = d.watchdogs->get_caller(ex.principal()->user_id);
         if (!w.ok()) return respond_status(ex, w.status());
         only_device = w->device_id;
       }

@@ -540,6 +540,7 @@ Status App::add_records(const Config& config) {
   if (ec) return unavailable("cannot make " + uploads.string() + ": " + ec.message());
   api::add_record_routes(*router_,
                          {.records = records_.get(),
+                          .watchdogs = watchdogs_.get(),
                           .blocking = blocking_.get(),
                           .upload_dir = uploads.string(),
                           .max_upload_bytes = config.get_int("collector.max_upload_mb") << 20});

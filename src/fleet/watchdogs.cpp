@@ -159,6 +159,14 @@ Expected<Watchdog> WatchdogService::get_by_user(int64_t user_id) {
   });
 }
 
+Expected<Watchdog> WatchdogService::get_caller(int64_t user_id) {
+  auto w = get_by_user(user_id);
+  if (w.status().code() == ErrorCode::kNotFound) {
+    return Status(ErrorCode::kPermissionDenied, "the caller is no enrolled watchdog");
+  }
+  return w;
+}
+
 Expected<std::vector<Watchdog>> WatchdogService::list(int limit, int64_t after_id,
                                                       std::optional<std::string> device) {
   if (limit < 1 || limit > 1000) return invalid_field("limit", "must be 1-1000");

@@ -66,6 +66,9 @@ class WatchdogService {
   Expected<Watchdog> get(std::string_view name);
   // The watchdog whose account this is (a caller of role watchdog); kNotFound for another.
   Expected<Watchdog> get_by_user(int64_t user_id);
+  // The same for a request's caller of role watchdog: kPermissionDenied "the caller is no
+  // enrolled watchdog" for an account with no watchdog (what its handlers answer 403).
+  Expected<Watchdog> get_caller(int64_t user_id);
   // In id order, after `after_id`; `device`: only that device's.
   Expected<std::vector<Watchdog>> list(int limit, int64_t after_id,
                                        std::optional<std::string> device = std::nullopt);

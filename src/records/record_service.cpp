@@ -77,7 +77,8 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
                                  .file_name = request.file_name,
                                  .file_bytes = ec ? 0 : static_cast<int64_t>(bytes),
                                  .source = request.source,
-                                 .created_by = request.by_user});
+                                 .created_by = request.by_user,
+                                 .only_device = request.only_device});
   }();
   switch (outcome.status().code()) {
     case ErrorCode::kOk:
@@ -87,7 +88,8 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
     case ErrorCode::kAlreadyExists: count(metrics_.duplicates); break;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kResourceExhausted:
-    case ErrorCode::kFailedPrecondition: count(metrics_.refused); break;
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kPermissionDenied: count(metrics_.refused); break;
     default: count(metrics_.failed);
   }
   if (metrics_.seconds) {

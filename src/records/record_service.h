@@ -11,7 +11,7 @@
 // - the file's (refuse it; the collector quarantines it with the message as its reason):
 //   kInvalidArgument (not a record, damaged, the parser crashed or ran out of time: the message
 //   says which), kResourceExhausted (past a limit), kFailedPrecondition (no user has the file's
-//   username);
+//   username), kPermissionDenied (a watchdog's upload of another device's file);
 // - none: kAlreadyExists, the file is stored already (the message names the record);
 // - the server's (try again later; the file stays): kUnavailable (the parser could not start,
 //   the store is down), kInternal.
@@ -37,6 +37,7 @@ struct IngestRequest {
   std::string file_name;            // its name as the user gave it
   std::string source = "dropzone";  // or upload
   int64_t by_user = 0;              // the uploader; 0: the collector
+  int64_t only_device = 0;          // the uploader is this device's watchdog (NewRecord)
 };
 
 struct SignalView {

@@ -224,6 +224,10 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     if (!user.ok()) return user.status();
     auto device = device_id_for(s, f.device);
     if (!device.ok()) return device.status();
+    if (meta.only_device > 0 && *device != meta.only_device) {  // (a registration rolls back)
+      return Status(ErrorCode::kPermissionDenied,
+                    "the file is device " + f.device + "'s, not this watchdog's device's");
+    }
     std::vector<Value> p{meta.sha256,
                          user->id,
                          f.user,

@@ -63,6 +63,9 @@ struct NewRecord {
   int64_t file_bytes = 0;
   std::string source = "dropzone";
   int64_t created_by = 0;
+  // The uploader is this device's watchdog (0: anyone): a file of another device is refused,
+  // kPermissionDenied.
+  int64_t only_device = 0;
 };
 
 struct RecordFilter {

@@ -149,6 +149,28 @@ TEST_P(RecordsTest, AnUploadedRecordIsQueryableWithEveryField) {
   get("/api/v1/signal/nobody", 404);
 }
 
+// A watchdog uploads its own device's records only; another device's file is 403 and leaves no
+// trace (not stored, that device not registered).
+TEST_P(RecordsTest, AWatchdogUploadsItsOwnDevicesRecordsOnly) {
+  ASSERT_EQ(send(http::verb::post, "/api/v1/devices", {{"name", "DREEM-0042"}}, admin_).status,
+            201);
+  auto code =
+      send(http::verb::post, "/api/v1/devices/dreem-0042/enrollments", json::object{}, admin_);
+  ASSERT_EQ(code.status, 201) << code.body;
+  auto e = send(http::verb::post, "/api/v1/enroll",
+                {{"code", code.json().at("code")}, {"watchdog", "wd-42"}}, {});
+  ASSERT_EQ(e.status, 201) << e.body;
+  const Headers wd = bearer(std::string(e.json().at("token").as_string()));
+  auto own = upload(file_bytes("record_alice_night1.h5"), "a.h5", wd);  // device dreem-0042
+  EXPECT_EQ(own.status, 201) << own.body;
+  auto other = upload(file_bytes("record_bob_night1.h5"), "b.h5", wd);  // device dreem-0077
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_NE(other.body.find("device dreem-0077"), std::string::npos) << other.body;
+  EXPECT_EQ(get("/api/v1/records").at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->get("/api/v1/devices/dreem-0077", admin_).status, 404);
+  EXPECT_EQ(upload(file_bytes("record_bob_night1.h5"), "b.h5", admin_).status, 201);
+}
+
 TEST_P(RecordsTest, ListsFilterByUserDeviceTimeAndScore) {
   ASSERT_EQ(upload(file_bytes("record_alice_night1.h5"), "a.h5", admin_).status, 201);
   auto b = upload(file_bytes("record_bob_night1.h5"), "b.h5", admin_);
