@@ -28,8 +28,8 @@ Value optional_double(const std::optional<double>& v) {
 
 std::string attributes_json(const RecordFile& f) {
   json::object o;
-  for (const auto& [name, value] : f.attributes) {
-    std::visit([&](const auto& v) { o[name] = v; }, value);
+  for (const auto& entry : f.attributes) {
+    std::visit([&o, &name = entry.first](const auto& v) { o[name] = v; }, entry.second);
   }
   return json_text(o);
 }
