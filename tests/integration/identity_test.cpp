@@ -545,11 +545,32 @@ TEST_P(IdentityTest, RoleMatrixOverEveryRoute) {
   auto admin_token = app_->app().tokens().issue(*app_->app().users().get(1));
   ASSERT_TRUE(admin_token.ok());
   std::vector<Caller> callers = {{"anonymous", 1, ""}};
-  for (const char* role : {"user", "watchdog"}) {
-    auto [id, token] = account(role);
-    callers.push_back({role, id, token});
-  }
+  auto [user_id, user_token] = account("user");
+  callers.push_back({"user", user_id, user_token});
   callers.push_back({"admin", 1, admin_token->token});
+  // The watchdog is enrolled on a device, as every real one is: its routes may then refuse it
+  // only for its role, not for an account that watches no device.
+  {
+    Headers json_admin = bearer(admin_token->token);
+    json_admin.emplace("Content-Type", "application/json");
+    ASSERT_EQ(
+        call(http::verb::post, "/api/v1/devices", R"({"name":"matrix-device"})", json_admin).status,
+        201);
+    auto code =
+        call(http::verb::post, "/api/v1/devices/matrix-device/enrollments", "{}", json_admin);
+    ASSERT_EQ(code.status, 201) << code.body;
+    Headers json;
+    json.emplace("Content-Type", "application/json");
+    auto enrolled = call(http::verb::post, "/api/v1/enroll",
+                         R"({"code":")" + std::string(code.json().at("code").as_string()) +
+                             R"(","watchdog":"matrix-watchdog"})",
+                         json);
+    ASSERT_EQ(enrolled.status, 201) << enrolled.body;
+    const std::string token(enrolled.json().at("token").as_string());
+    auto me = call(http::verb::get, "/api/v1/auth/me", "", bearer(token));
+    ASSERT_EQ(me.status, 200) << me.body;
+    callers.insert(callers.end() - 1, {"watchdog", me.json().at("id").as_int64(), token});
+  }
   // Every {name} becomes "x": a private model of that name (no owner, no readers) makes the
   // routes about a model refuse a user, whatever the permission table allows them.
   Headers admin = bearer(admin_token->token);
