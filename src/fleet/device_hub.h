@@ -93,7 +93,7 @@ struct DeviceHubHooks {
 
 class DeviceHub {
  public:
-  class Session;
+  struct Session;
 
   DeviceHub(store::Database& db, AlarmStore& alarms, const ModelSigner& signer, ModelLookup lookup,
             MetricsRegistry& metrics, DeviceHubOptions options = {});
