@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace vigil::api {
@@ -52,7 +53,7 @@ std::optional<json::object> read_json_object(net::Exchange& ex, bool allow_form)
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 64;
-  json::value v = json::parse(req.body(), ec, {}, opts);
+  json::value v = parse_json(req.body(), ec, opts);
   if (ec) {
     ex.respond_problem(status::bad_request, "malformed JSON: " + ec.message());
     return std::nullopt;

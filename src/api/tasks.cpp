@@ -25,7 +25,7 @@ json::object task_json(const tasks::Task& t, bool with_input) {
   json::value result = nullptr;
   if (!t.result.empty()) {
     boost::system::error_code ec;
-    result = json::parse(t.result, ec);
+    result = parse_json(t.result, ec);
     if (ec) result = nullptr;
   }
   json::object o{{"id", t.id},
@@ -43,7 +43,7 @@ json::object task_json(const tasks::Task& t, bool with_input) {
                  {"error", text(t.error)}};
   if (with_input) {
     boost::system::error_code ec;
-    json::value input = json::parse(t.input, ec);
+    json::value input = parse_json(t.input, ec);
     if (!ec) o["input"] = std::move(input);
   }
   return o;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/ids.h"
+#include "core/json_text.h"
 
 namespace vigil::fleet {
 namespace {
@@ -135,7 +136,7 @@ ParsedDeviceMessage parse_device_message(std::string_view text) {
   json::parse_options options;
   options.max_depth = 16;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec, {}, options);
+  json::value v = parse_json(text, ec, options);
   if (ec) {
     out.error = "not JSON: " + ec.message();
     return out;

@@ -17,7 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
+#include "core/json_text.h"
 #include "records/signal_codec.h"
 
 namespace vigil::records {
@@ -31,6 +33,13 @@ constexpr size_t kMaxHeaderBytes = 16 << 20;
 
 Status bad_wire(const std::string& why) {
   return Status(ErrorCode::kInvalidArgument, "the parser's answer is unreadable: " + why);
+}
+
+// A non-negative integer of the wire; none for anything else (a negative one too).
+std::optional<uint64_t> count_of(const json::value& v) {
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<uint64_t>(v.get_int64());
+  return std::nullopt;
 }
 
 json::value attribute_json(const AttributeValue& v) {
@@ -126,8 +135,8 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
   }
   json::parse_options opts;
   opts.max_depth = 8;
-  std::error_code ec;
-  json::value v = json::parse(header, ec, {}, opts);
+  boost::system::error_code ec;
+  json::value v = parse_json(header, ec, opts);
   if (ec || !v.is_object()) return bad_wire("the header is no JSON object");
   const json::object& o = v.get_object();
   RecordFile r;
@@ -166,10 +175,10 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
     const json::value &modality = co->at("modality"), &name = co->at("name"), &fs = co->at("fs"),
                       &unit = co->at("unit"), &samples = co->at("samples");
     if (!modality.is_string() || !name.is_string() || !fs.is_number() || !unit.is_string() ||
-        !(samples.is_uint64() || samples.is_int64())) {
+        !count_of(samples)) {
       return bad_wire("a channel field has the wrong type");
     }
-    const uint64_t n = samples.to_number<uint64_t>();
+    const uint64_t n = *count_of(samples);
     if (n > limits.max_samples - total) return bad_wire("too many samples");
     total += n;
     Channel ch{std::string(modality.get_string()),
@@ -183,8 +192,8 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
     if (const json::value* chunks = co->if_contains("chunks")) {
       if (!chunks->is_array() || chunks->get_array().size() > n) return bad_wire("bad chunks");
       for (const auto& k : chunks->get_array()) {
-        if (!k.is_uint64() && !k.is_int64()) return bad_wire("a chunk's length is no number");
-        const uint64_t bytes = k.to_number<uint64_t>();
+        if (!count_of(k)) return bad_wire("a chunk's length is no count");
+        const uint64_t bytes = *count_of(k);
         if (bytes < 12 || bytes > kMaxSignalChunkSamples * 8 + 8192) {
           return bad_wire("a chunk's length is out of range");
         }
@@ -215,7 +224,7 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
       if (in_chunk == 0 || in_chunk > kMaxSignalChunkSamples) return bad_wire("a bad chunk");
       counted += in_chunk;
     }
-    const uint64_t n = (*channels)[i].at("samples").to_number<uint64_t>();
+    const uint64_t n = *count_of((*channels)[i].at("samples"));
     if (counted != n) return bad_wire("a channel's chunks hold other than its samples");
   }
   return r;

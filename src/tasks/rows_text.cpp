@@ -1,5 +1,7 @@
 #include "tasks/rows_text.h"
 
+#include "core/json_text.h"
+
 #include <boost/json.hpp>
 
 #include <cerrno>
@@ -33,7 +35,7 @@ std::vector<std::string_view> split(std::string_view line) {
 
 Expected<json::array> from_json(std::string_view text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   if (!ec && v.is_object() && v.as_object().contains("rows")) v = v.at("rows");
   if (ec || !v.is_array()) return invalid_argument("expected a JSON array of rows (objects)");
   for (const auto& row : v.as_array()) {
