@@ -177,6 +177,7 @@ Status take_required(RecordFile& r) {
   VIGIL_RETURN_IF_ERROR(integer("number_of_wake", r.number_of_wake));
   auto score = required<double>(r, "sleep_score");
   if (!score.ok()) return score.status();
+  if (!std::isfinite(*score)) return bad("attribute sleep_score must be a finite number");
   r.sleep_score = *score;
   if (r.stop_time < r.start_time) return bad("stop_time is before start_time");
   if (r.sleep_stop_time < r.sleep_start_time)

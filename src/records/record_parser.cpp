@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -42,8 +43,23 @@ std::optional<uint64_t> count_of(const json::value& v) {
   return std::nullopt;
 }
 
+// An attribute on the wire: its JSON value, or {"nonfinite":"nan"|"inf"|"-inf"} for a double
+// JSON has no number for (a file's float attribute may be NaN).
 json::value attribute_json(const AttributeValue& v) {
+  if (const double* d = std::get_if<double>(&v); d && !std::isfinite(*d)) {
+    return json::object{{"nonfinite", std::isnan(*d) ? "nan" : *d > 0 ? "inf" : "-inf"}};
+  }
   return std::visit([](const auto& x) { return json::value(x); }, v);
+}
+
+std::optional<double> nonfinite_of(const json::value& v) {
+  const json::object* o = v.if_object();
+  const json::value* name = o && o->size() == 1 ? o->if_contains("nonfinite") : nullptr;
+  if (!name || !name->is_string()) return std::nullopt;
+  if (name->get_string() == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (name->get_string() == "inf") return std::numeric_limits<double>::infinity();
+  if (name->get_string() == "-inf") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -149,10 +165,12 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
   for (const auto& [name, value] : *attributes) {
     if (value.is_int64()) {
       r.attributes.emplace(name, value.get_int64());
-    } else if (value.is_double()) {
+    } else if (value.is_double() && std::isfinite(value.get_double())) {
       r.attributes.emplace(name, value.get_double());
     } else if (value.is_string()) {
       r.attributes.emplace(name, std::string(value.get_string()));
+    } else if (auto d = nonfinite_of(value)) {
+      r.attributes.emplace(name, *d);
     } else {
       return bad_wire("attribute " + std::string(name) + " is of no known type");
     }

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace vigil::records {
 namespace {
@@ -69,6 +71,24 @@ TEST(RecordParserTest, TheWireCarriesKeptChunksAsTheyAre) {
   std::string tiny = wire;
   tiny.insert(sizes + 10, "3,");
   EXPECT_FALSE(decode_record(tiny).ok());
+}
+
+// A file's float attribute may be NaN or infinite, which JSON has no number for: the wire
+// carries it as itself. sleep_score, a field records are sorted and filtered by, must be finite.
+TEST(RecordParserTest, NonFiniteAttributesCrossTheWire) {
+  auto r = read_record_file(data("record_bob_night1.h5"));
+  ASSERT_TRUE(r.ok());
+  r->attributes["artefact_ratio"] = std::numeric_limits<double>::quiet_NaN();
+  r->attributes["gain"] = -std::numeric_limits<double>::infinity();
+  auto back = decode_record(encode_record(*r));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_TRUE(std::isnan(std::get<double>(back->attributes.at("artefact_ratio"))));
+  EXPECT_EQ(std::get<double>(back->attributes.at("gain")),
+            -std::numeric_limits<double>::infinity());
+  r->attributes["sleep_score"] = std::numeric_limits<double>::infinity();
+  auto refused = decode_record(encode_record(*r));
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "attribute sleep_score must be a finite number");
 }
 
 TEST(RecordParserTest, ARefusalKeepsItsReason) {
