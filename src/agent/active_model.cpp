@@ -1,5 +1,7 @@
 #include "agent/active_model.h"
 
+#include "core/json_text.h"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -41,7 +43,7 @@ Expected<std::shared_ptr<const ActiveModel>> activate(const runtime::RuntimeRegi
   const runtime::Runtime* rt = runtimes.find(info.kind);
   if (!rt) return invalid_argument("this agent has no runtime for kind '" + info.kind + "'");
   boost::system::error_code ec;
-  json::value metadata = json::parse(info.metadata, ec);
+  json::value metadata = parse_json(info.metadata, ec);
   if (ec || !metadata.is_object()) return invalid_argument("the metadata is not a JSON object");
   auto loaded = rt->load(bytes, metadata.as_object());
   if (!loaded.ok())

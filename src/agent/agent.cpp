@@ -33,6 +33,7 @@
 #include "agent/csv_rows.h"
 #include "client/http_client.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "fleet/model_signer.h"
 
 namespace vigil::agent {
@@ -293,7 +294,7 @@ class Agent::Impl {
 
   void on_frame(const ConnPtr& c, const std::string& text) {
     boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = parse_json(text, ec);
     if (ec || !v.is_object())
       return spdlog::warn("agent: the server sent a frame that is not JSON");
     const json::object& frame = v.as_object();

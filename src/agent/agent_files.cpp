@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/ids.h"
+#include "core/json_text.h"
 
 namespace vigil::agent {
 namespace fs = std::filesystem;
@@ -32,7 +33,7 @@ Expected<std::optional<json::object>> read_object(const fs::path& path) {
   auto text = read_file(path, kMaxStateFileBytes);
   if (!text.ok()) return text.status();
   boost::system::error_code jec;
-  json::value v = json::parse(*text, jec);
+  json::value v = parse_json(*text, jec);
   if (jec || !v.is_object()) return malformed(path.string(), "not a JSON object");
   return std::optional<json::object>(std::move(v.as_object()));
 }
@@ -173,7 +174,7 @@ Expected<std::optional<InstalledModel>> load_current(const fs::path& dir) {
 
 Status save_current(const fs::path& dir, const InstalledModel& m) {
   boost::system::error_code ec;
-  json::value metadata = json::parse(m.metadata, ec);
+  json::value metadata = parse_json(m.metadata, ec);
   if (ec || !metadata.is_object()) metadata = json::object{};
   return write_file_atomic(dir / "current.json",
                            json::serialize(json::object{{"name", m.name},

@@ -7,6 +7,7 @@
 #include "api/json_body.h"
 #include "api/schemas.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace vigil::api {
@@ -20,7 +21,7 @@ namespace {
 // ids: users read alarms but not accounts, so emails are not shown to them.
 json::object alarm_json(const fleet::Alarm& a) {
   boost::system::error_code ec;
-  json::value details = json::parse(a.details, ec);
+  json::value details = parse_json(a.details, ec);
   if (ec || !details.is_object()) details = json::object();
   return {{"id", a.id},
           {"at", a.at},

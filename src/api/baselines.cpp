@@ -10,6 +10,7 @@
 #include "api/json_body.h"
 #include "api/schemas.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "telemetry/ingest_parse.h"
 
 namespace vigil::api {
@@ -45,7 +46,7 @@ json::object baseline_json(const Baseline& b, bool with_values) {
 
 json::object sensor_baseline_json(const SensorBaseline& b) {
   boost::system::error_code ec;
-  json::value details = json::parse(b.details, ec);
+  json::value details = parse_json(b.details, ec);
   if (ec || !details.is_object()) details = json::object();
   return {{"at", b.at},
           {"action", b.action},

@@ -31,7 +31,7 @@ void respond_short(net::Exchange& ex, const tasks::Taken& t) {
           ", " + json_text(json::value(credits_from_milli(t.account.available()))) + " available");
   // The problem document plus what the client needs to act: the balance and the cost.
   boost::system::error_code ec;
-  json::value body = json::parse(res.body(), ec);
+  json::value body = parse_json(res.body(), ec);
   if (!ec && body.is_object()) {
     auto& o = body.as_object();
     o["balance"] = credits_from_milli(t.account.balance);

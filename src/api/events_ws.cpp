@@ -1,5 +1,7 @@
 #include "api/events_ws.h"
 
+#include "core/json_text.h"
+
 #include <boost/json.hpp>
 
 #include <mutex>
@@ -176,7 +178,7 @@ Expected<EventsRequest> parse_events_request(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = 16;
   std::error_code ec;
-  json::value v = json::parse(text, ec, {}, opts);
+  json::value v = parse_json(text, ec, opts);
   if (ec || !v.is_object()) return malformed("", "a message is one JSON object");
   const json::object& o = v.get_object();
   const json::value* type = o.if_contains("type");

@@ -1,5 +1,7 @@
 #include "api/model_json.h"
 
+#include "core/json_text.h"
+
 #include <boost/json.hpp>
 
 namespace vigil::api {
@@ -14,7 +16,7 @@ json::value version_ref(int64_t v) { return v ? json::value(v) : json::value(); 
 
 json::value version_json(const registry::ModelVersion& v) {
   boost::system::error_code ec;
-  json::value metadata = json::parse(v.metadata, ec);
+  json::value metadata = parse_json(v.metadata, ec);
   if (ec || !metadata.is_object()) metadata = json::object();
   json::array aliases;
   for (const auto& a : v.aliases) aliases.emplace_back(a);

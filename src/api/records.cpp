@@ -15,6 +15,7 @@
 #include "api/json_body.h"
 #include "api/schemas.h"
 #include "core/ids.h"
+#include "core/json_text.h"
 
 namespace vigil::api {
 namespace json = boost::json;
@@ -78,7 +79,7 @@ json::object channel_json(const records::ChannelInfo& c) {
 
 json::object record_json(const Record& r) {
   boost::system::error_code ec;
-  json::value attributes = json::parse(r.attributes, ec);
+  json::value attributes = parse_json(r.attributes, ec);
   if (ec || !attributes.is_object()) attributes = json::object();
   const records::SleepStats& s = r.stats;
   json::array channels;

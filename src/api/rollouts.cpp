@@ -6,6 +6,7 @@
 #include "api/handler.h"
 #include "api/json_body.h"
 #include "api/schemas.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace vigil::api {
@@ -18,7 +19,7 @@ namespace {
 // A rollout as GET /rollouts/{id} shows it; list items leave out the history.
 json::object rollout_json(const fleet::Rollout& r, bool with_history = true) {
   boost::system::error_code ec;
-  json::value spec = json::parse(r.spec_json, ec);
+  json::value spec = parse_json(r.spec_json, ec);
   json::object o = spec.is_object() ? spec.as_object() : json::object{};
   o["id"] = r.id;
   o["state"] = fleet::to_string(r.state);

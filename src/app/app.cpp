@@ -17,6 +17,7 @@
 #include "api/records.h"
 #include "api/sensor_events.h"
 #include "bus/amqp_queue.h"
+#include "core/json_text.h"
 
 #include <cstdio>
 
@@ -367,7 +368,7 @@ Status App::add_fleet(const Config& config) {
     // Stored metadata is a JSON object (the registry checks it at upload); anything else is
     // offered as an empty object rather than as text an agent would have to guess about.
     boost::system::error_code ec;
-    boost::json::value metadata = boost::json::parse(v->metadata, ec);
+    boost::json::value metadata = parse_json(v->metadata, ec);
     return fleet::ModelOffer{.name = v->model,
                              .version = v->version,
                              .sha256 = v->sha256,

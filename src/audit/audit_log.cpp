@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "core/logging.h"
 #include "core/thread_name.h"
 
@@ -550,7 +551,7 @@ std::optional<std::vector<AuditRecord>> decode_columns(const boost::json::object
 
 std::optional<std::vector<AuditRecord>> decode_segment(std::string_view text) {
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
+  boost::json::value v = parse_json(text, ec);
   if (ec) return std::nullopt;
   if (v.is_object()) return decode_columns(v.get_object());
   if (!v.is_array()) return std::nullopt;

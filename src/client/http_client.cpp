@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace vigil::client {
@@ -63,7 +64,7 @@ Expected<Url> parse_url(std::string_view text) {
 
 json::value Response::json() const {
   boost::system::error_code ec;
-  auto v = json::parse(body, ec);
+  auto v = parse_json(body, ec);
   return ec ? json::value() : v;
 }
 
@@ -380,7 +381,7 @@ Expected<json::value> HttpClient::call_json(http::verb method, const std::string
   if (Status s = response_status(r); !s.ok()) return s;
   if (r.body.empty()) return json::value(nullptr);
   boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
+  json::value v = parse_json(r.body, ec);
   if (ec) return internal_error("the server's answer is not JSON: " + ec.message());
   return v;
 }

@@ -99,6 +99,14 @@ boost::json::value parse_json(std::string_view text, boost::system::error_code& 
   return p.handler().st.release();
 }
 
+boost::json::value parse_json(std::string_view text, std::error_code& ec,
+                              const boost::json::parse_options& options) {
+  boost::system::error_code error;
+  boost::json::value v = parse_json(text, error, options);
+  ec = error;
+  return v;
+}
+
 namespace json = boost::json;
 
 namespace {

@@ -26,5 +26,7 @@ void append_json_text(std::string& out, const boost::json::value& v);
 // input: null, and `ec` says why (boost's errors).
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
                               const boost::json::parse_options& options = {});
+boost::json::value parse_json(std::string_view text, std::error_code& ec,
+                              const boost::json::parse_options& options = {});
 
 }  // namespace vigil

@@ -83,6 +83,11 @@ TEST(JsonTextTest, ParseJsonReadsDoublesExactly) {
   shallow.max_depth = 2;
   EXPECT_TRUE(parse_json("[[[1]]]", ec, shallow).is_null());
   EXPECT_EQ(ec, json::error::too_deep);
+  std::error_code std_ec;  // the same with a std::error_code
+  EXPECT_EQ(parse_json("[8.888888888888889E77]", std_ec).at(0).as_double(), 8.888888888888889E77);
+  EXPECT_FALSE(std_ec);
+  EXPECT_TRUE(parse_json("[", std_ec).is_null());
+  EXPECT_TRUE(std_ec);
 }
 
 }  // namespace

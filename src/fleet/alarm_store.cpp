@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/ids.h"
+#include "core/json_text.h"
 #include "core/names.h"
 
 namespace vigil::fleet {
@@ -68,7 +69,7 @@ Status validate(const AlarmReport& r) {
   }
   if (r.details.size() > kMaxAlarmDetailsBytes) return invalid_field("details", "at most 16 KiB");
   boost::system::error_code ec;
-  if (!boost::json::parse(r.details, ec).is_object()) {
+  if (!parse_json(r.details, ec).is_object()) {
     return invalid_field("details", "must be a JSON object");
   }
   if (r.client_id.size() > 128) return invalid_field("id", "at most 128 characters");

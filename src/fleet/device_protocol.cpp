@@ -277,7 +277,7 @@ std::string ack_frame(std::string_view ref, size_t accepted) {
 
 std::string error_frame(std::string_view ref_json, std::string_view detail) {
   boost::system::error_code ec;
-  json::value ref = json::parse(ref_json, ec);
+  json::value ref = parse_json(ref_json, ec);
   if (ec) ref = nullptr;
   return json::serialize(json::object{{"type", "error"}, {"ref", ref}, {"detail", detail}});
 }

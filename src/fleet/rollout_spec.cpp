@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_text.h"
 #include "core/names.h"
 
 namespace vigil::fleet {
@@ -94,7 +95,7 @@ ParsedRolloutSpec parse_rollout_spec(std::string_view body) {
   json::parse_options options;
   options.max_depth = 8;
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, options);
+  json::value v = parse_json(body, ec, options);
   if (ec || !v.is_object()) {
     out.malformed = ec ? "not JSON: " + ec.message() : "the body must be a JSON object";
     return out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/json_text.h"
 #include "core/names.h"
 
 namespace vigil::registry {
@@ -36,7 +37,7 @@ Status validate_features(const json::value& f) {
 Expected<std::string> checked_metadata(std::string_view text) {
   if (text.size() > kMaxMetadataBytes) return invalid_field("metadata", "larger than 64 KiB");
   boost::system::error_code ec;
-  json::value metadata = json::parse(text, ec);
+  json::value metadata = parse_json(text, ec);
   if (ec || !metadata.is_object()) return malformed("metadata", "not a JSON object");
   VIGIL_RETURN_IF_ERROR(validate_model_metadata(metadata.as_object()));
   return json::serialize(metadata);

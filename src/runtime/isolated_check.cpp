@@ -23,6 +23,7 @@
 
 extern char** environ;
 
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace vigil::runtime {
@@ -94,7 +95,7 @@ int remaining_ms(Clock::time_point deadline) {
 // The child's one-line JSON result.
 Expected<boost::json::object> parse_result(const std::string& output) {
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(output, ec);
+  boost::json::value v = parse_json(output, ec);
   if (ec || !v.is_object()) return internal_error("the model check printed no result");
   return std::move(v.get_object());
 }
@@ -291,7 +292,7 @@ int model_check_main(const RuntimeRegistry& runtimes, std::string_view kind, std
   boost::json::object metadata;
   if (metadata_len > 0) {
     boost::system::error_code jec;
-    boost::json::value v = boost::json::parse(metadata_text, jec);
+    boost::json::value v = parse_json(metadata_text, jec);
     if (jec || !v.is_object())
       return fail(out, kModelCheckRejected, "metadata must be a JSON object");
     metadata = std::move(v.get_object());

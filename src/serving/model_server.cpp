@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json_text.h"
 #include "core/names.h"
 
 namespace vigil::serving {
@@ -70,7 +71,7 @@ Expected<std::shared_ptr<const ResolvedModel>> ModelServer::resolve(std::string_
   m->access = v->access;
   m->label = v->model + ":" + std::to_string(v->version);
   boost::system::error_code ec;
-  json::value meta = json::parse(v->metadata, ec);
+  json::value meta = parse_json(v->metadata, ec);
   if (!ec && meta.is_object()) {
     if (const auto* f = meta.as_object().if_contains("features"); f && f->is_array()) {
       for (const auto& name_value : f->as_array()) {
@@ -109,7 +110,7 @@ Expected<ModelHandle> ModelServer::load(std::string_view name, std::string_view 
         std::ostringstream bytes;
         bytes << in.rdbuf();
         boost::system::error_code ec;
-        json::value meta = json::parse(m.metadata, ec);
+        json::value meta = parse_json(m.metadata, ec);
         json::object meta_object = !ec && meta.is_object() ? meta.as_object() : json::object();
         return rt->load(bytes.str(), meta_object);
       });

@@ -125,7 +125,7 @@ std::string prediction_json(const ResolvedModel& m, const Prediction& p, size_t 
 std::vector<Band> bands_of(const std::string& metadata_json) {
   std::vector<Band> out;
   boost::system::error_code ec;
-  json::value meta = json::parse(metadata_json, ec);
+  json::value meta = parse_json(metadata_json, ec);
   if (ec || !meta.is_object()) return out;
   const json::value* bands = meta.get_object().if_contains("bands");
   if (!bands || !bands->is_array()) return out;

@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "core/json_text.h"
 #include "core/thread_name.h"
 #include "serving/named_rows.h"
 
@@ -131,7 +132,7 @@ struct Verdict {
 Verdict predict(serving::ModelServer& server, const Task& task, size_t max_rows,
                 std::chrono::milliseconds renew_every, const std::function<void()>& renew) {
   boost::system::error_code ec;
-  auto doc = std::make_shared<json::value>(json::parse(task.input, ec));
+  auto doc = std::make_shared<json::value>(parse_json(task.input, ec));
   if (ec || !doc->is_object() || !doc->get_object().contains("rows")) {
     return {Outcome::kRejected, "the task's input is not {\"rows\": [...]}"};
   }

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/embedded.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "core/thread_name.h"
 
@@ -218,7 +219,7 @@ Expected<SensorBaseline> BaselineService::augment(std::string_view name, int64_t
   int64_t after = kMinTime;
   if (*current) {
     boost::system::error_code ec;
-    json::value d = json::parse((*current)->details, ec);
+    json::value d = parse_json((*current)->details, ec);
     if (!ec && d.is_object()) {
       if (const json::value* to = d.as_object().if_contains("history_to_ms");
           to && to->is_int64()) {

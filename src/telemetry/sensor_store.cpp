@@ -95,7 +95,7 @@ std::string SensorStore::detector_json(const DetectorSettings& d) {
 DetectorSettings SensorStore::detector_from_json(std::string_view text) {
   DetectorSettings d;
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = parse_json(text, ec);
   if (ec || !v.is_object()) return d;
   const auto& o = v.as_object();
   auto number = [&](const char* key, double fallback) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/json_text.h"
 #include "runtime/model_input.h"
 
 namespace vigil::runtime {
@@ -87,7 +88,7 @@ Expected<std::unique_ptr<LoadedModel>> LinearRuntime::load(
   boost::json::parse_options options;
   options.max_depth = 8;
   boost::system::error_code ec;
-  boost::json::value root = boost::json::parse(bytes, ec, {}, options);
+  boost::json::value root = parse_json(bytes, ec, options);
   if (ec) return invalid_argument("linear model is not valid JSON: " + ec.message());
   const auto* obj = root.if_object();
   if (obj == nullptr) {

@@ -16,6 +16,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "runtime/model_input.h"
 
@@ -229,7 +230,7 @@ Status XgboostModel::init(std::optional<size_t> declared_features, int threads, 
     return invalid_argument("xgboost model has no readable configuration: " + last_error());
   }
   boost::system::error_code ec;
-  boost::json::value config = boost::json::parse(std::string_view(config_text, config_len), ec);
+  boost::json::value config = parse_json(std::string_view(config_text, config_len), ec);
   const boost::json::object* learner = nullptr;
   if (!ec && config.is_object()) learner = object_at(config.get_object(), "learner");
   const boost::json::object* params =
