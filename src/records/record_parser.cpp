@@ -184,6 +184,7 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
   if (channels->size() > limits.max_channels) return bad_wire("too many channels");
   size_t total = 0, body_bytes = 0;
   std::vector<std::vector<size_t>> chunk_sizes;  // a channel's kept chunks' byte lengths
+  std::vector<uint64_t> counts;                  // a channel's samples
   for (const auto& c : *channels) {
     const json::object* co = c.if_object();
     if (!co || !co->contains("modality") || !co->contains("name") || !co->contains("fs") ||
@@ -199,6 +200,7 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
     const uint64_t n = *count_of(samples);
     if (n > limits.max_samples - total) return bad_wire("too many samples");
     total += n;
+    counts.push_back(n);
     Channel ch{std::string(modality.get_string()),
                std::string(name.get_string()),
                fs.to_number<double>(),
@@ -242,8 +244,7 @@ Expected<RecordFile> decode_record(std::string_view wire, const RecordLimits& li
       if (in_chunk == 0 || in_chunk > kMaxSignalChunkSamples) return bad_wire("a bad chunk");
       counted += in_chunk;
     }
-    const uint64_t n = *count_of((*channels)[i].at("samples"));
-    if (counted != n) return bad_wire("a channel's chunks hold other than its samples");
+    if (counted != counts[i]) return bad_wire("a channel's chunks hold other than its samples");
   }
   return r;
 }

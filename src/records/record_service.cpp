@@ -73,12 +73,12 @@ Expected<Record> RecordService::ingest(const IngestRequest& request) {
     const auto bytes = std::filesystem::file_size(request.path, ec);
     auto file = parser_.parse(request.path);
     if (!file.ok()) return file.status();
-    return store_.insert(*file, {.sha256 = *sha,
-                                 .file_name = request.file_name,
-                                 .file_bytes = ec ? 0 : static_cast<int64_t>(bytes),
-                                 .source = request.source,
-                                 .created_by = request.by_user,
-                                 .only_device = request.only_device});
+    return store_.insert(std::move(*file), {.sha256 = *sha,
+                                            .file_name = request.file_name,
+                                            .file_bytes = ec ? 0 : static_cast<int64_t>(bytes),
+                                            .source = request.source,
+                                            .created_by = request.by_user,
+                                            .only_device = request.only_device});
   }();
   switch (outcome.status().code()) {
     case ErrorCode::kOk:

@@ -190,7 +190,7 @@ Expected<int64_t> RecordStore::user_id(std::string_view user) {
   return not_found("no user " + std::string(user));
 }
 
-Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta) {
+Expected<Record> RecordStore::insert(RecordFile f, const NewRecord& meta) {
   if (auto why = name_error(f.device)) return invalid_field("device", "the file's device " + *why);
   const SleepStats stats = sleep_stats(f.hypnogram);
   const std::string attributes = attributes_json(f);
@@ -202,11 +202,13 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     std::string data;
   };
   std::vector<Chunk> chunks;
+  std::vector<int64_t> lengths;  // each channel's samples (its kept chunks move out below)
   for (size_t c = 0; c < f.channels.size(); ++c) {
+    lengths.push_back(static_cast<int64_t>(f.channels[c].length()));
     int64_t at = 0;
-    for (const std::string& kept : f.channels[c].chunks) {  // the file's own, as they are
+    for (std::string& kept : f.channels[c].chunks) {  // the file's own, as they are
       const int64_t n = signal_chunk_count(kept);
-      chunks.push_back({static_cast<int>(c), at, n, kept});
+      chunks.push_back({static_cast<int>(c), at, n, std::move(kept)});
       at += n;
     }
     const std::vector<float>& x = f.channels[c].samples;
@@ -272,8 +274,8 @@ Expected<Record> RecordStore::insert(const RecordFile& f, const NewRecord& meta)
     const int64_t record_id = id->get_int(0, 0);
     for (size_t c = 0; c < f.channels.size(); ++c) {
       const Channel& ch = f.channels[c];
-      std::vector<Value> q{record_id, static_cast<int64_t>(c),          ch.modality, ch.name, ch.fs,
-                           ch.unit,   static_cast<int64_t>(ch.length())};
+      std::vector<Value> q{record_id, static_cast<int64_t>(c), ch.modality, ch.name, ch.fs, ch.unit,
+                           lengths[c]};
       VIGIL_RETURN_IF_ERROR(
           s.exec("INSERT INTO record_channels (record_id, idx, modality, name, fs, unit, samples) "
                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",

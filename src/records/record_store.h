@@ -82,9 +82,9 @@ class RecordStore {
  public:
   explicit RecordStore(store::Database& db) : db_(db) {}
 
-  // Stores `file` (its channels' samples are read, not kept). Returns the record without its
-  // hypnogram.
-  Expected<Record> insert(const RecordFile& file, const NewRecord& meta);
+  // Stores `file` (taken: its kept chunks move into the store, no copy). Returns the record
+  // without its hypnogram.
+  Expected<Record> insert(RecordFile file, const NewRecord& meta);
   // The id of the record of that SHA-256, if stored.
   Expected<std::optional<int64_t>> find_sha256(std::string_view sha256);
   Expected<Record> get(int64_t id, bool with_hypnogram);
